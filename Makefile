@@ -1,0 +1,38 @@
+# Two commands: `make demo` and `make test`. Everything else is set up on the way.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+
+.PHONY: demo test contracts check-contracts venv npm clean
+
+demo: $(PY_STAMP)
+	$(BIN)/vcp demo
+
+test: $(PY_STAMP) $(NPM_STAMP)
+	$(BIN)/python -m pytest
+
+venv: $(PY_STAMP)
+npm: $(NPM_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+# npm ci installs exactly the lockfile: solc (solcjs), @foundry-rs/anvil, ganache.
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Rebuild the committed artifacts after changing a .sol file.
+contracts: $(NPM_STAMP)
+	node contracts/compile.mjs
+
+check-contracts: $(NPM_STAMP)
+	node contracts/compile.mjs --check
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .vcp

@@ -1,0 +1,96 @@
+// Compiles contracts/src (and contracts/test) with the pinned solcjs and writes one JSON artifact
+// per deployable contract to contracts/artifacts. `--check` compiles in memory and exits 1 if any
+// committed artifact differs (stale) or is missing, without writing.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import solc from 'solc';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const OUT = path.join(HERE, 'artifacts');
+const SOURCE_DIRS = ['src', 'test'];
+// Shanghai: the newest fork that all three chains (py-evm, Anvil, Ganache 7.9) run.
+export const SETTINGS = {
+  evmVersion: 'shanghai',
+  optimizer: { enabled: true, runs: 10000 },
+  outputSelection: { '*': { '': ['ast'], '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+};
+
+function readSources() {
+  const sources = {};
+  for (const dir of SOURCE_DIRS) {
+    const full = path.join(HERE, dir);
+    if (!fs.existsSync(full)) continue;
+    for (const name of fs.readdirSync(full).sort()) {
+      if (name.endsWith('.sol')) sources[`${dir}/${name}`] = { content: fs.readFileSync(path.join(full, name), 'utf8') };
+    }
+  }
+  return sources;
+}
+
+function deployableKinds(ast) {
+  const kinds = {};
+  for (const node of ast.nodes) {
+    if (node.nodeType === 'ContractDefinition') kinds[node.name] = node.contractKind === 'contract' && !node.abstract;
+  }
+  return kinds;
+}
+
+function compile() {
+  const input = { language: 'Solidity', sources: readSources(), settings: SETTINGS };
+  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+  const errors = (output.errors || []).filter((e) => e.severity === 'error');
+  for (const e of output.errors || []) console.error(e.formattedMessage);
+  if (errors.length) process.exit(2);
+  const artifacts = {};
+  for (const [sourceName, contracts] of Object.entries(output.contracts)) {
+    const deployable = deployableKinds(output.sources[sourceName].ast);
+    for (const [name, c] of Object.entries(contracts)) {
+      if (!deployable[name]) continue;
+      const file = path.join(sourceName.startsWith('test/') ? 'test' : '', `${name}.json`);
+      const artifact = {
+        contractName: name,
+        sourceName: `contracts/${sourceName}`,
+        compiler: { version: solc.version(), settings: { evmVersion: SETTINGS.evmVersion, optimizer: SETTINGS.optimizer } },
+        abi: c.abi,
+        bytecode: '0x' + c.evm.bytecode.object,
+        deployedBytecode: '0x' + c.evm.deployedBytecode.object,
+      };
+      artifacts[file] = JSON.stringify(artifact, null, 2) + '\n';
+    }
+  }
+  return artifacts;
+}
+
+const check = process.argv.includes('--check');
+const artifacts = compile();
+let stale = 0;
+for (const [file, text] of Object.entries(artifacts)) {
+  const target = path.join(OUT, file);
+  const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : null;
+  if (current === text) continue;
+  if (check) {
+    console.error(`stale artifact: contracts/artifacts/${file} (run: make contracts)`);
+    stale += 1;
+  } else {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, text);
+    console.log(`wrote contracts/artifacts/${file}`);
+  }
+}
+if (check) {
+  const expected = new Set(Object.keys(artifacts));
+  for (const dir of ['', 'test']) {
+    const full = path.join(OUT, dir);
+    if (!fs.existsSync(full)) continue;
+    for (const name of fs.readdirSync(full)) {
+      const rel = path.join(dir, name);
+      if (name.endsWith('.json') && !expected.has(rel)) {
+        console.error(`orphan artifact: contracts/artifacts/${rel}`);
+        stale += 1;
+      }
+    }
+  }
+  if (stale) process.exit(1);
+  console.log(`${Object.keys(artifacts).length} artifacts up to date (solc ${solc.version()})`);
+}

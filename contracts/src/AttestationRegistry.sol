@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IAttestationRegistry} from "./IAttestationRegistry.sol";
+import {Signatures} from "./Signatures.sol";
+
+/// @title AttestationRegistry
+/// @notice Records EIP-712 inference attestations from authorised provers for registered models.
+/// @dev One new storage slot per attestation (prover, nonce) -> digest: the gas floor vcp measures.
+contract AttestationRegistry is IAttestationRegistry {
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _NAME_HASH = keccak256("vcp");
+    bytes32 private constant _VERSION_HASH = keccak256("1");
+    /// @dev Must equal vcp.attestation.ATTESTATION_TYPE.
+    bytes32 private constant _ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(address prover,bytes32 modelRoot,bytes32 inputCommitment,bytes32 outputCommitment,bytes32 traceRoot,bytes32 jobId,uint256 nonce)"
+    );
+
+    bytes32 private immutable _cachedDomainSeparator;
+    uint256 private immutable _cachedChainId;
+
+    address private _owner;
+    mapping(bytes32 modelRoot => ModelStatus) private _models;
+    mapping(address prover => bool) private _provers;
+    mapping(address prover => mapping(uint256 nonce => bytes32 digest)) private _records;
+
+    constructor(address initialOwner) {
+        if (initialOwner == address(0)) revert RegistryZeroAddress();
+        _owner = initialOwner;
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = _buildDomainSeparator();
+        emit OwnershipTransferred(address(0), initialOwner);
+    }
+
+    modifier onlyOwner() {
+        if (msg.sender != _owner) revert RegistryUnauthorizedAccount(msg.sender);
+        _;
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function registerModel(bytes32 modelRoot) external onlyOwner {
+        if (_models[modelRoot] != ModelStatus.Unregistered) revert RegistryModelAlreadyRegistered(modelRoot);
+        _models[modelRoot] = ModelStatus.Active;
+        emit ModelRegistered(modelRoot);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function retireModel(bytes32 modelRoot) external onlyOwner {
+        ModelStatus status = _models[modelRoot];
+        if (status != ModelStatus.Active) revert RegistryModelNotActive(modelRoot, status);
+        _models[modelRoot] = ModelStatus.Retired;
+        emit ModelRetired(modelRoot);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function setProver(address prover, bool authorized) external onlyOwner {
+        if (prover == address(0)) revert RegistryZeroAddress();
+        _provers[prover] = authorized;
+        emit ProverAuthorizationChanged(prover, authorized);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function transferOwnership(address newOwner) external onlyOwner {
+        if (newOwner == address(0)) revert RegistryZeroAddress();
+        address previous = _owner;
+        _owner = newOwner;
+        emit OwnershipTransferred(previous, newOwner);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function submitAttestation(Attestation calldata attestation, uint8 v, bytes32 r, bytes32 s)
+        external
+        returns (bytes32 digest)
+    {
+        ModelStatus status = _models[attestation.modelRoot];
+        if (status != ModelStatus.Active) revert RegistryModelNotActive(attestation.modelRoot, status);
+        if (!_provers[attestation.prover]) revert RegistryProverNotAuthorized(attestation.prover);
+        if (_records[attestation.prover][attestation.nonce] != bytes32(0)) {
+            revert RegistryNonceUsed(attestation.prover, attestation.nonce);
+        }
+        digest = _hashAttestation(attestation);
+        address signer = Signatures.recover(digest, v, r, s);
+        if (signer == address(0)) revert RegistryInvalidSignature();
+        if (signer != attestation.prover) revert RegistrySignerMismatch(signer, attestation.prover);
+        _records[attestation.prover][attestation.nonce] = digest;
+        emit AttestationRecorded(digest, attestation.prover, attestation.modelRoot, attestation.nonce);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function hashAttestation(Attestation calldata attestation) external view returns (bytes32) {
+        return _hashAttestation(attestation);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function recoverSigner(Attestation calldata attestation, uint8 v, bytes32 r, bytes32 s)
+        external
+        view
+        returns (address signer)
+    {
+        signer = Signatures.recover(_hashAttestation(attestation), v, r, s);
+        if (signer == address(0)) revert RegistryInvalidSignature();
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function recordedDigest(address prover, uint256 nonce) external view returns (bytes32) {
+        return _records[prover][nonce];
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function modelStatus(bytes32 modelRoot) external view returns (ModelStatus) {
+        return _models[modelRoot];
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function isProver(address prover) external view returns (bool) {
+        return _provers[prover];
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function owner() external view returns (address) {
+        return _owner;
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function domainSeparator() public view returns (bytes32) {
+        // Recomputed after a chain split so signatures never carry over to the fork.
+        return block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildDomainSeparator();
+    }
+
+    function _buildDomainSeparator() private view returns (bytes32) {
+        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
+    }
+
+    function _hashAttestation(Attestation calldata a) private view returns (bytes32) {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                _ATTESTATION_TYPEHASH,
+                a.prover,
+                a.modelRoot,
+                a.inputCommitment,
+                a.outputCommitment,
+                a.traceRoot,
+                a.jobId,
+                a.nonce
+            )
+        );
+        return keccak256(abi.encodePacked(hex"1901", domainSeparator(), structHash));
+    }
+}

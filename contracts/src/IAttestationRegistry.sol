@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+/// @title IAttestationRegistry
+/// @notice Records EIP-712 attestations that an authorised prover ran a registered model.
+/// @dev The typed data is mirrored by `vcp/attestation.py`; both sides check the shared vectors in
+/// `tests/vectors/eip712.json`. Domain: {name: "vcp", version: "1", chainId, verifyingContract}.
+interface IAttestationRegistry {
+    /// @notice The signed claim. `prover` is also the expected signer.
+    /// @param modelRoot Merkle root of the fixed-point model (header leaf + one leaf per neuron).
+    /// @param inputCommitment Salted keccak256 commitment to the int8 input vector.
+    /// @param outputCommitment Salted keccak256 commitment to the int8 output vector.
+    /// @param traceRoot Merkle root over every layer's activation vector, input to output.
+    /// @param jobId The job this answers (zero for a stand-alone attestation).
+    /// @param nonce Any value, used once per prover.
+    struct Attestation {
+        address prover;
+        bytes32 modelRoot;
+        bytes32 inputCommitment;
+        bytes32 outputCommitment;
+        bytes32 traceRoot;
+        bytes32 jobId;
+        uint256 nonce;
+    }
+
+    /// @notice Lifecycle of a model root. Only `Active` models accept attestations.
+    enum ModelStatus {
+        Unregistered,
+        Active,
+        Retired
+    }
+
+    /// @notice Emitted when the owner registers a model root.
+    event ModelRegistered(bytes32 indexed modelRoot);
+    /// @notice Emitted when the owner retires a model root; earlier records stay valid.
+    event ModelRetired(bytes32 indexed modelRoot);
+    /// @notice Emitted when the owner authorises (`true`) or revokes (`false`) a prover.
+    event ProverAuthorizationChanged(address indexed prover, bool authorized);
+    /// @notice Emitted when ownership moves.
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    /// @notice Emitted when an attestation is recorded.
+    event AttestationRecorded(bytes32 indexed digest, address indexed prover, bytes32 indexed modelRoot, uint256 nonce);
+
+    /// @notice The caller is not the owner.
+    error RegistryUnauthorizedAccount(address account);
+    /// @notice The zero address was given where an account is required.
+    error RegistryZeroAddress();
+    /// @notice The model root is not in the state the call needs.
+    error RegistryModelNotActive(bytes32 modelRoot, ModelStatus status);
+    /// @notice A model root can only be registered once.
+    error RegistryModelAlreadyRegistered(bytes32 modelRoot);
+    /// @notice The attestation names a prover that is not authorised.
+    error RegistryProverNotAuthorized(address prover);
+    /// @notice This prover already used this nonce (replay or reuse).
+    error RegistryNonceUsed(address prover, uint256 nonce);
+    /// @notice The signature is malformed: v not 27/28, s in the upper half, or no signer recovered.
+    error RegistryInvalidSignature();
+    /// @notice The signature recovers to someone other than the attestation's prover.
+    error RegistrySignerMismatch(address recovered, address expected);
+
+    /// @notice Registers `modelRoot` as Active. Owner only.
+    function registerModel(bytes32 modelRoot) external;
+
+    /// @notice Retires an Active `modelRoot`: no new attestations. Owner only.
+    function retireModel(bytes32 modelRoot) external;
+
+    /// @notice Authorises or revokes `prover`. Owner only.
+    function setProver(address prover, bool authorized) external;
+
+    /// @notice Hands ownership to `newOwner` (non-zero). Owner only.
+    function transferOwnership(address newOwner) external;
+
+    /// @notice Checks and records a signed attestation; anyone may relay it.
+    /// @dev Reverts with RegistryModelNotActive, RegistryProverNotAuthorized, RegistryNonceUsed,
+    /// RegistryInvalidSignature or RegistrySignerMismatch. Signature is (v, r, s), low-s only.
+    /// @return digest The EIP-712 digest that was recorded.
+    function submitAttestation(Attestation calldata attestation, uint8 v, bytes32 r, bytes32 s)
+        external
+        returns (bytes32 digest);
+
+    /// @notice The EIP-712 digest of `attestation` under this registry's domain.
+    function hashAttestation(Attestation calldata attestation) external view returns (bytes32);
+
+    /// @notice The signer of `attestation`; reverts RegistryInvalidSignature if none.
+    function recoverSigner(Attestation calldata attestation, uint8 v, bytes32 r, bytes32 s)
+        external
+        view
+        returns (address);
+
+    /// @notice The digest recorded for (`prover`, `nonce`), or zero.
+    function recordedDigest(address prover, uint256 nonce) external view returns (bytes32);
+
+    /// @notice The status of `modelRoot`.
+    function modelStatus(bytes32 modelRoot) external view returns (ModelStatus);
+
+    /// @notice Whether `prover` may attest.
+    function isProver(address prover) external view returns (bool);
+
+    /// @notice The owner.
+    function owner() external view returns (address);
+
+    /// @notice The EIP-712 domain separator for this chain and contract.
+    function domainSeparator() external view returns (bytes32);
+}

@@ -1,0 +1,105 @@
+"""Client for contracts/src/AttestationRegistry.sol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from eth_utils import keccak, to_checksum_address
+from web3.contract import Contract
+
+from contracts import load_artifact
+from vcp.attestation import Attestation, Domain, Signature
+from vcp.chain.nodes import Chain
+from vcp.chain.tx import Sender, TxOutcome, chain_errors
+
+ARTIFACT = "AttestationRegistry"
+RECORDED_TOPIC = keccak(text="AttestationRecorded(bytes32,address,bytes32,uint256)")
+
+
+class ModelStatus(IntEnum):
+    UNREGISTERED = 0
+    ACTIVE = 1
+    RETIRED = 2
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A recorded attestation: its digest as the contract computed it, and the transaction."""
+
+    digest: bytes
+    tx: TxOutcome
+
+
+class Registry:
+    """A deployed AttestationRegistry on ``chain``."""
+
+    def __init__(self, chain: Chain, address: str) -> None:
+        self.chain = chain
+        self.address = to_checksum_address(address)
+        self.contract: Contract = chain.w3.eth.contract(address=self.address, abi=load_artifact(ARTIFACT)["abi"])
+
+    @classmethod
+    def deploy(cls, sender: Sender, owner: str | None = None) -> tuple["Registry", TxOutcome]:
+        artifact = load_artifact(ARTIFACT)
+        factory = sender.chain.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        data = bytes.fromhex(factory.constructor(owner or sender.address).data_in_transaction[2:])
+        outcome = sender.transact(to=None, data=data, action="deploying AttestationRegistry")
+        return cls(sender.chain, outcome.contract_address), outcome
+
+    @property
+    def domain(self) -> Domain:
+        return Domain(chain_id=self.chain.chain_id, verifying_contract=self.address)
+
+    def _send(self, sender: Sender, fn, action: str) -> TxOutcome:
+        data = bytes.fromhex(fn._encode_transaction_data()[2:])
+        return sender.transact(to=self.address, data=data, action=action)
+
+    def register_model(self, sender: Sender, model_root: bytes) -> TxOutcome:
+        return self._send(sender, self.contract.functions.registerModel(model_root), "registering the model")
+
+    def retire_model(self, sender: Sender, model_root: bytes) -> TxOutcome:
+        return self._send(sender, self.contract.functions.retireModel(model_root), "retiring the model")
+
+    def set_prover(self, sender: Sender, prover: str, authorized: bool = True) -> TxOutcome:
+        return self._send(sender, self.contract.functions.setProver(prover, authorized), "authorising the prover")
+
+    def transfer_ownership(self, sender: Sender, new_owner: str) -> TxOutcome:
+        return self._send(sender, self.contract.functions.transferOwnership(new_owner), "transferring ownership")
+
+    def submit_calldata(self, attestation: Attestation, signature: Signature) -> bytes:
+        fn = self.contract.functions.submitAttestation(attestation.as_tuple(), signature.v, signature.r, signature.s)
+        return bytes.fromhex(fn._encode_transaction_data()[2:])
+
+    def submit(self, sender: Sender, attestation: Attestation, signature: Signature) -> Submission:
+        data = self.submit_calldata(attestation, signature)
+        outcome = sender.transact(to=self.address, data=data, action="submitting the attestation")
+        for log in outcome.logs:
+            if log["address"] == self.address and bytes(log["topics"][0]) == RECORDED_TOPIC:
+                return Submission(digest=bytes(log["topics"][1]), tx=outcome)
+        raise AssertionError("AttestationRecorded missing from a successful submit")  # contract invariant
+
+    def recorded_digest(self, prover: str, nonce: int) -> bytes:
+        with chain_errors("reading the registry"):
+            return bytes(self.contract.functions.recordedDigest(prover, nonce).call())
+
+    def hash_attestation(self, attestation: Attestation) -> bytes:
+        with chain_errors("hashing on-chain"):
+            return bytes(self.contract.functions.hashAttestation(attestation.as_tuple()).call())
+
+    def recover_signer(self, attestation: Attestation, signature: Signature) -> str:
+        with chain_errors("recovering on-chain"):
+            return self.contract.functions.recoverSigner(
+                attestation.as_tuple(), signature.v, signature.r, signature.s).call()
+
+    def model_status(self, model_root: bytes) -> ModelStatus:
+        with chain_errors("reading the registry"):
+            return ModelStatus(self.contract.functions.modelStatus(model_root).call())
+
+    def is_prover(self, prover: str) -> bool:
+        with chain_errors("reading the registry"):
+            return bool(self.contract.functions.isProver(prover).call())
+
+    def owner(self) -> str:
+        with chain_errors("reading the registry"):
+            return self.contract.functions.owner().call()

@@ -1,0 +1,139 @@
+"""Contract custom errors as Python exceptions, and revert data decoded into them.
+
+Every ``error`` in the compiled ABIs has a class here (a test checks none is missing), so callers
+catch ``RegistryNonceUsed`` rather than parse strings.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+
+from eth_abi import decode as abi_decode
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+
+from contracts import artifact_names, load_artifact
+from vcp.errors import ContractReverted
+
+
+class RegistryUnauthorizedAccount(ContractReverted):
+    """Only the registry owner may do this."""
+
+
+class RegistryZeroAddress(ContractReverted):
+    """The zero address is not allowed here."""
+
+
+class RegistryModelNotActive(ContractReverted):
+    """The model root is not registered as active."""
+
+
+class RegistryModelAlreadyRegistered(ContractReverted):
+    """The model root is already registered."""
+
+
+class RegistryProverNotAuthorized(ContractReverted):
+    """The prover is not authorised by the registry owner."""
+
+
+class RegistryNonceUsed(ContractReverted):
+    """This prover already used this nonce: a replay or a reused nonce."""
+
+
+class RegistryInvalidSignature(ContractReverted):
+    """The signature is malformed or non-canonical (high s, bad v)."""
+
+
+class RegistrySignerMismatch(ContractReverted):
+    """The signature is valid but made by someone other than the attestation's prover."""
+
+
+class PanicError(ContractReverted):
+    """A Solidity panic (assert, overflow, division by zero...)."""
+
+
+class ErrorString(ContractReverted):
+    """A revert with a reason string (``require(cond, "...")``)."""
+
+
+ERROR_CLASSES: dict[str, type[ContractReverted]] = {
+    cls.__name__: cls
+    for cls in (
+        RegistryUnauthorizedAccount, RegistryZeroAddress, RegistryModelNotActive, RegistryModelAlreadyRegistered,
+        RegistryProverNotAuthorized, RegistryNonceUsed, RegistryInvalidSignature, RegistrySignerMismatch,
+    )
+}
+
+
+def _signature(item: dict) -> str:
+    def typ(inp: dict) -> str:
+        if inp["type"].startswith("tuple"):
+            return "(" + ",".join(typ(c) for c in inp["components"]) + ")" + inp["type"][5:]
+        return inp["type"]
+
+    return f"{item['name']}(" + ",".join(typ(i) for i in item["inputs"]) + ")"
+
+
+@lru_cache(maxsize=1)
+def abi_errors() -> dict[bytes, tuple[str, list[str], list[str]]]:
+    """selector -> (name, arg types, arg names) over every compiled contract."""
+    table: dict[bytes, tuple[str, list[str], list[str]]] = {
+        function_signature_to_4byte_selector("Error(string)"): ("ErrorString", ["string"], ["reason"]),
+        function_signature_to_4byte_selector("Panic(uint256)"): ("PanicError", ["uint256"], ["code"]),
+    }
+    for name in artifact_names(include_test=True):
+        for item in load_artifact(name)["abi"]:
+            if item["type"] == "error":
+                sig = _signature(item)
+                types = sig[sig.index("(") + 1:-1]
+                table[function_signature_to_4byte_selector(sig)] = (
+                    item["name"], [t for t in types.split(",") if t], [i["name"] for i in item["inputs"]])
+    return table
+
+
+def _format(value: object, typ: str) -> str:
+    if typ == "address" and isinstance(value, str):
+        return to_checksum_address(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
+
+
+def decode_revert(data: bytes) -> ContractReverted:
+    """The exception for raw revert ``data`` (selector + ABI-encoded arguments)."""
+    if len(data) < 4:
+        return ContractReverted("reverted without a reason")
+    entry = abi_errors().get(data[:4])
+    if entry is None:
+        return ContractReverted(f"reverted with unknown error 0x{data[:4].hex()}")
+    name, types, names = entry
+    try:
+        args = tuple(abi_decode(types, data[4:]))
+    except Exception:  # malformed payload from a node: keep the name, drop the args
+        args = ()
+    cls = ERROR_CLASSES.get(name) or {"ErrorString": ErrorString, "PanicError": PanicError}.get(name, ContractReverted)
+    detail = ", ".join(f"{n}={_format(a, t)}" for n, a, t in zip(names, args, types))
+    message = f"{name}({detail}): {cls.__doc__}" if cls.__doc__ and cls is not ContractReverted else f"{name}({detail})"
+    return cls(message, error_name=name, args=args)
+
+
+def revert_data_from(exc: BaseException) -> bytes | None:
+    """Raw revert bytes carried by a web3 / eth-tester exception, or None if it is not a revert."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    if isinstance(data, dict) and isinstance(data.get("data"), str):
+        return bytes.fromhex(data["data"][2:])
+    message = str(exc.args[0]) if exc.args else ""
+    # eth-tester reports a custom error as the repr of the bytes after this prefix.
+    prefix = "execution reverted: "
+    if message.startswith(prefix):
+        rest = message[len(prefix):]
+        if rest.startswith(("b'", 'b"')):
+            try:
+                value = ast.literal_eval(rest)
+                return value if isinstance(value, bytes) else None
+            except (ValueError, SyntaxError):
+                return None
+        return b""
+    return None

@@ -1,0 +1,138 @@
+"""Signing and sending transactions from a local key, with revert data decoded into typed errors."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3.exceptions import TimeExhausted, Web3Exception
+
+from vcp.chain.gas import intrinsic_gas
+from vcp.chain.nodes import Chain
+from vcp.chain.reverts import decode_revert, revert_data_from
+from vcp.errors import ChainError, ContractReverted
+
+PRIORITY_FEE_WEI = 10**9
+RECEIPT_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class TxOutcome:
+    """A mined transaction and what it cost."""
+
+    tx_hash: str
+    gas_used: int
+    calldata: bytes
+    latency_s: float  # from signing to receipt
+    block_number: int
+    contract_address: str | None
+    logs: tuple
+
+    @property
+    def execution_gas(self) -> int:
+        """Gas beyond the intrinsic 21,000 + calldata: what the contract itself spent."""
+        return self.gas_used - intrinsic_gas(self.calldata)
+
+
+@contextmanager
+def chain_errors(action: str) -> Iterator[None]:
+    """Convert web3 / node / eth-tester exceptions into vcp's, at the boundary."""
+    try:
+        yield
+    except ContractReverted:
+        raise
+    except ChainError:
+        raise
+    except (requests.ConnectionError, ConnectionRefusedError) as exc:
+        raise ChainError(f"{action}: the node is unreachable ({type(exc).__name__})") from exc
+    except (requests.Timeout, TimeExhausted) as exc:
+        raise ChainError(f"{action}: the node timed out") from exc
+    except Exception as exc:  # web3, eth-tester and eth-abi each raise their own roots
+        data = revert_data_from(exc)
+        if data is not None:
+            raise decode_revert(data) from exc
+        if isinstance(exc, (Web3Exception, ValueError, KeyError, TypeError)) or type(exc).__module__.startswith("eth"):
+            raise ChainError(f"{action}: {_node_message(exc)}") from exc
+        raise
+
+
+def _node_message(exc: BaseException) -> str:
+    """The node's own sentence, without its JSON envelope or stack trace."""
+    first = exc.args[0] if exc.args else exc
+    if isinstance(first, dict) and "message" in first:
+        return str(first["message"])
+    return str(first).splitlines()[0] if str(first) else type(exc).__name__
+
+
+class Sender:
+    """A funded local key that signs its own transactions (works with any node, no unlocking)."""
+
+    def __init__(self, chain: Chain, private_key: bytes | str | None = None) -> None:
+        self.chain = chain
+        self.account: LocalAccount = Account.from_key(private_key) if private_key else Account.create()
+        self._nonce: int | None = None
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    def balance(self) -> int:
+        with chain_errors("reading the balance"):
+            return int(self.chain.w3.eth.get_balance(self.address))
+
+    def _next_nonce(self) -> int:
+        if self._nonce is None:
+            self._nonce = int(self.chain.w3.eth.get_transaction_count(self.address, "pending"))
+        nonce = self._nonce
+        self._nonce += 1
+        return nonce
+
+    def _fees(self) -> dict[str, int]:
+        base = int(self.chain.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+        return {"maxFeePerGas": 2 * base + PRIORITY_FEE_WEI, "maxPriorityFeePerGas": PRIORITY_FEE_WEI}
+
+    def transact(self, *, to: str | None, data: bytes, value: int = 0, action: str = "transaction") -> TxOutcome:
+        """Estimate (which surfaces a revert with its reason), sign, send, wait for the receipt."""
+        w3 = self.chain.w3
+        base_tx: dict[str, Any] = {"from": self.address, "data": data, "value": value}
+        if to:
+            base_tx["to"] = to
+        with chain_errors(action):
+            gas = int(w3.eth.estimate_gas(base_tx))
+            tx = {**base_tx, **self._fees(), "gas": gas + gas // 10, "nonce": self._next_nonce(),
+                  "chainId": self.chain.chain_id, "type": 2}
+            del tx["from"]
+            started = time.perf_counter()
+            signed = self.account.sign_transaction(tx)
+            try:
+                tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+            except Exception:
+                self._nonce = None  # the node did not take it: re-read the nonce next time
+                raise
+            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_S, poll_latency=0.01)
+            latency = time.perf_counter() - started
+            if receipt["status"] != 1:
+                # Replay at the mined block to learn why: the estimate passed, state moved since.
+                w3.eth.call(base_tx, receipt["blockNumber"] - 1)
+                raise ChainError(f"{action}: transaction {tx_hash.hex()} reverted")
+        return TxOutcome(
+            tx_hash="0x" + bytes(tx_hash).hex(), gas_used=int(receipt["gasUsed"]), calldata=bytes(data),
+            latency_s=latency, block_number=int(receipt["blockNumber"]),
+            contract_address=receipt.get("contractAddress"), logs=tuple(receipt["logs"]),
+        )
+
+    def call(self, fn: Any, action: str) -> Any:
+        """A read-only contract call with errors converted."""
+        with chain_errors(action):
+            return fn.call({"from": self.address})
+
+    def ensure_funded(self, minimum_wei: int = 10**18) -> None:
+        """On a dev chain, top the key up from the node's unlocked account if it is short."""
+        if self.balance() < minimum_wei:
+            with chain_errors("funding the account"):
+                self.chain.fund(self.address)

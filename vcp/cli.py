@@ -1,0 +1,419 @@
+"""The ``vcp`` command line. Every error is one line on stderr and a non-zero exit, no traceback
+(set VCP_DEBUG=1 to see one). Exit codes: 0 ok, 1 failed or invalid, 2 bad usage or input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from vcp import __version__
+from vcp.errors import InvalidInput, VcpError, VerificationFailed
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(InvalidInput):
+    """Bad command-line usage."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _add_chain_args(p: argparse.ArgumentParser, default: str | None = "embedded") -> None:
+    p.add_argument("--chain", choices=("embedded", "anvil", "ganache"), default=default,
+                   help="embedded: in-process py-evm (default); anvil/ganache: started from the project's npm "
+                        "install on 127.0.0.1 at a free port and stopped afterwards")
+    p.add_argument("--rpc-url", help="use an already-running node instead (overrides --chain)")
+
+
+def _add_key_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--keystore", type=Path,
+                   help="encrypted keystore file (password from $VCP_KEYSTORE_PASSWORD or a prompt); "
+                        "without it the key comes from $VCP_PRIVATE_KEY")
+
+
+def _add_model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, help="quantized model file (.q.npz); default: the built-in digits model")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vcp", description="Verifiable off-chain inference: prove, attest, verify, measure.")
+    parser.add_argument("--version", action="version", version=f"vcp {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("demo", help="run the whole pipeline on a chain and print what it costs")
+    _add_chain_args(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.add_argument("--out", type=Path, default=Path(".vcp/demo"), help="where the attestation files go")
+    p.add_argument("--repeats", type=int, default=51, help="repeats per timing (median reported)")
+
+    p = sub.add_parser("prove", help="run the model on one input; write the attestation and its trace bundle")
+    _add_model_arg(p)
+    p.add_argument("--input", required=True,
+                   help="digits:N (test-split sample N), or a .npy / .json file of float inputs")
+    p.add_argument("--int8", action="store_true", help="the input file already holds int8 codes")
+    p.add_argument("--out", type=Path, required=True, help="attestation file to write (bundle goes beside it)")
+    p.add_argument("--rpc-url", help="take chainId and registry address from this node and the deployments file")
+    p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
+    p.add_argument("--chain-id", type=int, help="EIP-712 chainId (with --registry, to prove offline)")
+    p.add_argument("--registry", help="AttestationRegistry address (with --chain-id)")
+    p.add_argument("--job-id", default="0x" + "00" * 32, help="bytes32 job id (default zero)")
+    _add_key_args(p)
+
+    p = sub.add_parser("verify", help="re-execute and check an attestation; exit 0 valid, 1 invalid, 2 usage")
+    p.add_argument("attestation", type=Path)
+    p.add_argument("--bundle", type=Path, help="trace bundle (default: the one the attestation names)")
+    _add_model_arg(p)
+    p.add_argument("--prover", help="also require this signer address")
+    p.add_argument("--rpc-url", help="also check that the registry recorded it")
+    p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("submit", help="send an attestation to the registry of a running node")
+    p.add_argument("attestation", type=Path)
+    p.add_argument("--rpc-url", required=True)
+    p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
+    _add_key_args(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("deploy", help="deploy the registry to a running node, register the model, authorise provers")
+    p.add_argument("--rpc-url", required=True, help="the node (start one with `vcp node anvil`)")
+    p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
+    _add_model_arg(p)
+    p.add_argument("--prover", action="append", default=[], help="address to authorise (repeatable)")
+    _add_key_args(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("keygen", help="create an encrypted keystore with a new key")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--kdf", choices=("scrypt", "pbkdf2"), default="scrypt")
+
+    p = sub.add_parser("node", help="run Anvil or Ganache from the project's npm install until Ctrl-C")
+    p.add_argument("kind", choices=("anvil", "ganache"))
+    p.add_argument("--port", type=int, default=8545)
+    return parser
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _load_model(path: Path | None):
+    from vcp.models import demo_model
+    from vcp.quantize import QuantizedModel
+
+    return demo_model() if path is None else QuantizedModel.load(path)
+
+
+def _read_input(spec: str, model, as_int8: bool) -> np.ndarray:
+    if spec.startswith("digits:"):
+        from vcp.datasets import load_digits_split
+
+        split = load_digits_split()
+        try:
+            index = int(spec.split(":", 1)[1])
+        except ValueError:
+            raise InvalidInput(f"--input {spec}: expected digits:N with N an integer") from None
+        if not 0 <= index < len(split.x_test):
+            raise InvalidInput(f"--input {spec}: N must be in 0..{len(split.x_test) - 1}")
+        return model.quantize_input(split.x_test[index])
+    path = Path(spec)
+    try:
+        if path.suffix == ".npy":
+            values = np.load(path, allow_pickle=False)
+        elif path.suffix == ".json":
+            values = np.array(json.loads(path.read_text()), dtype=np.float64)
+        else:
+            raise InvalidInput(f"--input {spec}: expected digits:N, a .npy file or a .json list")
+    except InvalidInput:
+        raise
+    except (OSError, ValueError, TypeError) as exc:
+        raise InvalidInput(f"--input {spec}: cannot read ({exc})") from exc
+    values = np.asarray(values)
+    if values.ndim != 1 or values.shape[0] != model.input_width:
+        raise InvalidInput(f"--input {spec}: expected {model.input_width} values, got shape {values.shape}")
+    if not np.issubdtype(values.dtype, np.number) or not np.all(np.isfinite(values)):
+        raise InvalidInput(f"--input {spec}: values must be finite numbers")
+    if as_int8:
+        if not np.all(values == np.round(values)) or values.min() < -128 or values.max() > 127:
+            raise InvalidInput(f"--input {spec}: --int8 values must be integers in [-128, 127]")
+        return values.astype(np.int8)
+    return model.quantize_input(values)
+
+
+def _signing_key(args: argparse.Namespace, chain=None, purpose: str = "sign"):
+    from vcp.keys import SigningKey, load_key
+
+    key = load_key(args.keystore)
+    if key is not None:
+        return key
+    if chain is not None and chain.dev_accounts():
+        # A dev node: use a throw-away key funded from its unlocked account.
+        print("vcp: no key given; using a fresh key funded by the dev node", file=sys.stderr)
+        return SigningKey.generate()
+    from vcp.errors import KeyUnavailable
+
+    raise KeyUnavailable(f"no key to {purpose} with: pass --keystore FILE or set VCP_PRIVATE_KEY "
+                         "(`vcp keygen --out key.json` makes a keystore)")
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def _table(title: str, rows: list[tuple[str, str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for k, v in rows:
+        table.add_row(k, v)
+    Console().print(table)
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.1f} µs" if seconds < 1e-3 else f"{seconds * 1e3:,.2f} ms"
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from vcp.demo import run_demo
+
+    if args.repeats < 1:
+        raise InvalidInput("--repeats must be at least 1")
+    result = run_demo(args.chain, args.rpc_url, args.out, repeats=args.repeats)
+    if args.json:
+        _print_json(result)
+    else:
+        m, t, g = result["model"], result["timings_s"], result["gas"]
+        _table(f"vcp demo on {result['chain']} (chainId {result['chain_id']})", [
+            ("model", f"{m['name']} {m['widths']}, {m['params']:,} params"),
+            ("test accuracy float / fixed-point", f"{m['accuracy_float']:.2%} / {m['accuracy_quantized']:.2%}"),
+            ("plain inference (float, numpy)", _us(t["inference_float"])),
+            ("fixed-point inference", _us(t["inference"])),
+            ("commitments (trace root, input, output)", _us(t["commit"])),
+            ("EIP-712 signing", _us(t["sign"])),
+            ("off-chain verification", _us(t["verify_offchain"])),
+            ("gas: deploy registry", f"{g['deploy']:,}"),
+            ("gas: register model", f"{g['register_model']:,}"),
+            ("gas: authorise prover", f"{g['authorize_prover']:,}"),
+            ("gas: submit attestation", f"{g['submit_attestation']:,}"),
+            ("gas floor for that submit", f"{result['gas_floor_submit']:,}"),
+            ("submit gas / floor", f"{result['gas_ratio_submit']:.3f}x"),
+            ("time to receipt", _us(result["latency_to_receipt_s"])),
+            ("verified off-chain / recorded on-chain", f"{result['verified_offchain']} / {result['recorded_onchain']}"),
+            ("tampered output rejected off-chain", f"{result['tamper_rejected_offchain']}"),
+            ("tampered output rejected on-chain", f"{result['tamper_rejected_onchain']} ({result['tamper_error_onchain']})"),
+            ("wrong output, genuinely signed: off-chain / registry",
+             f"rejected={result['signed_wrong_output']['rejected_offchain']} / "
+             f"recorded={result['signed_wrong_output']['recorded_by_registry']}"),
+        ])
+        print(f"attestation: {result['attestation']['path']}  (median of {args.repeats} runs per timing)")
+        print("note: a signature says who claimed a result, not that it is right; re-execution catches the lie.")
+    ok = result["verified_offchain"] and result["recorded_onchain"] and result["tamper_rejected_offchain"] \
+        and result["tamper_rejected_onchain"]
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _domain_for_prove(args: argparse.Namespace):
+    from vcp.attestation import Domain, parse_address
+
+    if args.rpc_url:
+        from vcp.chain import deployments
+        from vcp.chain.nodes import RpcChain
+
+        chain = RpcChain(args.rpc_url)
+        dep = deployments.lookup(args.deployments, chain, "AttestationRegistry")
+        return Domain(chain.chain_id, parse_address(dep.address, "registry"))
+    if args.chain_id is None or args.registry is None:
+        raise InvalidInput("prove needs --rpc-url, or both --chain-id and --registry")
+    if args.chain_id <= 0:
+        raise InvalidInput("--chain-id must be positive")
+    return Domain(args.chain_id, parse_address(args.registry, "--registry"))
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from prover import Prover
+    from vcp.attestation import parse_bytes32
+
+    model = _load_model(args.model)
+    x = _read_input(args.input, model, args.int8)
+    job_id = parse_bytes32(args.job_id, "--job-id")
+    domain = _domain_for_prove(args)
+    key = _signing_key(args, purpose="sign the attestation")
+    proven = Prover(model, key, domain).prove(x, job_id=job_id)
+    att_path, bundle_path = proven.save(args.out)
+    t = proven.timings
+    print(f"wrote {att_path} and {bundle_path}")
+    print(f"label {proven.label}, prover {key.address}, digest 0x{proven.digest.hex()}")
+    print(f"inference {_us(t.inference_s)}, commit {_us(t.commit_s)}, sign {_us(t.sign_s)}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from verifier import verify_files
+
+    model = _load_model(args.model)
+    report = verify_files(args.attestation, model, args.bundle, args.prover)
+    result: dict[str, Any] = {"valid": report.valid, "reason": report.reason, "digest": report.digest,
+                              "signer": report.signer, "label": report.label, "checks_passed": report.checks_passed}
+    if report.valid and args.rpc_url:
+        from vcp.chain import deployments
+        from vcp.chain.nodes import RpcChain
+        from vcp.chain.registry import Registry
+        from vcp.files import AttestationFile
+        from verifier import check_onchain
+
+        chain = RpcChain(args.rpc_url)
+        dep = deployments.lookup(args.deployments, chain, "AttestationRegistry")
+        status = check_onchain(Registry(chain, dep.address), AttestationFile.load(args.attestation))
+        result["recorded_onchain"] = status.recorded
+        if not status.recorded:
+            result.update(valid=False, reason=f"on-chain: {status.reason}")
+    if args.json:
+        _print_json(result)
+    elif result["valid"]:
+        print(f"valid: label {report.label}, signed by {report.signer}"
+              + (", recorded on-chain" if result.get("recorded_onchain") else ""))
+    else:
+        print(f"invalid: {result['reason']}", file=sys.stderr)
+    return EXIT_OK if result["valid"] else EXIT_FAILED
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from vcp.chain import deployments
+    from vcp.chain.gas import submit_floor
+    from vcp.chain.nodes import RpcChain
+    from vcp.chain.registry import Registry
+    from vcp.chain.tx import Sender
+    from vcp.files import AttestationFile
+
+    signed = AttestationFile.load(args.attestation)
+    chain = RpcChain(args.rpc_url)
+    dep = deployments.lookup(args.deployments, chain, "AttestationRegistry")
+    registry = Registry(chain, dep.address)
+    if signed.domain != registry.domain:
+        raise InvalidInput(f"{args.attestation} was signed for chain {signed.domain.chain_id} registry "
+                           f"{signed.domain.verifying_contract}, but this node's registry is "
+                           f"{registry.domain.verifying_contract} on chain {registry.domain.chain_id}")
+    sender = Sender(chain, _signing_key(args, chain, "pay for the transaction").reveal())
+    if chain.dev_accounts():
+        sender.ensure_funded()
+    sub = registry.submit(sender, signed.attestation, signed.signature)
+    floor = submit_floor(sub.tx.calldata)
+    result = {"tx": sub.tx.tx_hash, "block": sub.tx.block_number, "digest": "0x" + sub.digest.hex(),
+              "gas_used": sub.tx.gas_used, "gas_floor": floor, "ratio": round(sub.tx.gas_used / floor, 4)}
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"recorded in block {result['block']} (tx {result['tx']}): gas {sub.tx.gas_used:,}, "
+              f"floor {floor:,}, ratio {result['ratio']:.3f}x")
+    return EXIT_OK
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from vcp.attestation import parse_address
+    from vcp.chain import deployments
+    from vcp.chain.nodes import RpcChain
+    from vcp.chain.registry import Registry
+    from vcp.chain.tx import Sender
+    from vcp.commitments import ModelCommitment
+
+    model = _load_model(args.model)
+    provers = [parse_address(p, "--prover") for p in args.prover]
+    chain = RpcChain(args.rpc_url)
+    sender = Sender(chain, _signing_key(args, chain, "deploy").reveal())
+    if chain.dev_accounts():
+        sender.ensure_funded()
+    registry, tx = Registry.deploy(sender)
+    deployments.record(args.deployments, chain.chain_id, "AttestationRegistry", deployments.Deployment(
+        address=registry.address, tx=tx.tx_hash, block=tx.block_number, deployer=sender.address,
+        code_keccak=deployments.code_keccak(chain, registry.address)))
+    root = ModelCommitment(model).root
+    reg_tx = registry.register_model(sender, root)
+    prover_gas = [registry.set_prover(sender, p).gas_used for p in provers]
+    result = {"chain_id": chain.chain_id, "registry": registry.address, "owner": sender.address,
+              "deploy_gas": tx.gas_used, "model_root": "0x" + root.hex(), "register_gas": reg_tx.gas_used,
+              "provers": provers, "authorize_gas": prover_gas, "deployments": str(args.deployments)}
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"AttestationRegistry at {registry.address} on chain {chain.chain_id} (deploy gas {tx.gas_used:,}), "
+              f"recorded in {args.deployments}")
+        print(f"registered model {model.name} root {result['model_root']}; authorised {len(provers)} prover(s)")
+    return EXIT_OK
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from vcp.keys import PASSWORD_ENV, create_keystore
+
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise InvalidInput(f"set {PASSWORD_ENV} or run in a terminal to choose a password")
+        import getpass
+
+        password = getpass.getpass("new keystore password: ")
+        if getpass.getpass("repeat: ") != password:
+            raise InvalidInput("passwords differ")
+    key = create_keystore(args.out, password, kdf=args.kdf)
+    print(f"wrote {args.out} for address {key.address}")
+    return EXIT_OK
+
+
+def cmd_node(args: argparse.Namespace) -> int:
+    from vcp.chain.nodes import LocalNode
+
+    with LocalNode(args.kind, port=args.port) as node:
+        print(f"{args.kind} on {node.rpc_url} (chainId {node.chain_id}); Ctrl-C to stop", flush=True)
+        try:
+            while node.process.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            return EXIT_OK
+    return EXIT_FAILED
+
+
+COMMANDS = {"demo": cmd_demo, "prove": cmd_prove, "verify": cmd_verify, "submit": cmd_submit,
+            "deploy": cmd_deploy, "keygen": cmd_keygen, "node": cmd_node}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except InvalidInput as exc:
+        print(f"vcp: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except VerificationFailed as exc:
+        print(f"vcp: invalid: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except VcpError as exc:
+        print(f"vcp: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("vcp: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: still one line, with the traceback on request
+        if os.environ.get("VCP_DEBUG"):
+            traceback.print_exc()
+        print(f"vcp: internal error: {type(exc).__name__}: {exc} (set VCP_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

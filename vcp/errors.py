@@ -1,0 +1,81 @@
+"""Every error vcp raises, under one root.
+
+    VcpError
+    ├── InvalidInput (ValueError)           bad argument or data given by the caller
+    │   ├── InvalidModel                    a model file or layer that vcp cannot run
+    │   ├── InvalidAttestationFile          an attestation or trace bundle that does not parse
+    ├── KeyUnavailable                      no signing key, wrong keystore password
+    ├── VerificationFailed                  a check of an attestation did not hold
+    │   └── AttestationMismatch             a recomputed value differs from the attested one
+    ├── ChainError                          talking to a node failed
+    │   ├── NodeStartError                  a local node could not be started
+    │   ├── DeploymentNotFound              no deployment recorded for a chain
+    │   └── ContractReverted                a call or transaction reverted
+    │       └── (one subclass per custom error of the contracts, see vcp.chain.reverts)
+    └── ToolMissing                         an external tool (node, solcjs) is not installed
+"""
+
+from __future__ import annotations
+
+
+class VcpError(Exception):
+    """Root of every exception vcp raises on purpose."""
+
+
+class InvalidInput(VcpError, ValueError):
+    """The caller handed vcp something it cannot use."""
+
+
+class InvalidModel(InvalidInput):
+    """A model (weights file or layer list) that vcp cannot quantize or run."""
+
+
+class InvalidAttestationFile(InvalidInput):
+    """An attestation or trace-bundle file that is malformed or of an unknown version."""
+
+
+class KeyUnavailable(VcpError):
+    """No signing key could be loaded (missing, or the keystore password is wrong)."""
+
+
+class VerificationFailed(VcpError):
+    """An attestation did not verify; ``reason`` says which check failed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AttestationMismatch(VerificationFailed):
+    """A value recomputed by the verifier differs from the value the prover attested."""
+
+    def __init__(self, where: str, expected: str, actual: str) -> None:
+        super().__init__(f"{where} mismatch: attested {expected}, recomputed {actual}")
+        self.where = where
+        self.expected = expected
+        self.actual = actual
+
+
+class ChainError(VcpError):
+    """Talking to an Ethereum node failed."""
+
+
+class NodeStartError(ChainError):
+    """A local node (Anvil, Ganache) did not start or did not answer in time."""
+
+
+class DeploymentNotFound(ChainError):
+    """No contract address is recorded for this chain in the deployments file."""
+
+
+class ContractReverted(ChainError):
+    """A contract call reverted; subclasses name the contract's custom error."""
+
+    def __init__(self, message: str, *, error_name: str = "", args: tuple = ()) -> None:
+        super().__init__(message)
+        self.error_name = error_name
+        self.error_args = args
+
+
+class ToolMissing(VcpError):
+    """An external tool vcp needs (node, the npm packages) is not installed."""

@@ -1,0 +1,221 @@
+"""On-disk formats: the attestation file and the trace bundle (versioned JSON), written atomically.
+
+Attestation file (``format: vcp.attestation``, ``version: 1``)::
+
+    {"format", "version",
+     "attestation": {EIP-712 message},  "domain": {EIP-712 domain},
+     "typed_data": {exactly what eth_signTypedData_v4 takes},
+     "digest": "0x..", "signature": "0x<r><s><v>",
+     "model": {"name", "root", "params"},
+     "trace_bundle": {"path": relative path, "sha256": hex}}
+
+Trace bundle (``format: vcp.trace``, ``version: 1``): the input and its salt, the output salt and
+every layer's int8 activations, so anyone can re-run and re-commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vcp.attestation import Attestation, Domain, Signature, hex32, parse_bytes32
+from vcp.errors import InvalidAttestationFile, InvalidInput
+
+ATTESTATION_FORMAT = "vcp.attestation"
+TRACE_FORMAT = "vcp.trace"
+VERSION = 1
+MAX_FILE_BYTES = 64 * 2**20  # a trace of the widest supported model is far below this
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write-then-rename with fsync: a crash leaves the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def dump_json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=False) + "\n").encode()
+
+
+def read_json(path: Path, what: str) -> Any:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    if size > MAX_FILE_BYTES:
+        raise InvalidAttestationFile(f"{what} {path} is {size} bytes, over the {MAX_FILE_BYTES} byte limit")
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidAttestationFile(f"{what} {path} is not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise InvalidAttestationFile(f"{what} {path} is nested too deeply") from exc
+
+
+def _check_header(data: Any, fmt: str, what: str) -> dict:
+    if not isinstance(data, dict):
+        raise InvalidAttestationFile(f"{what} must be a JSON object")
+    if data.get("format") != fmt:
+        raise InvalidAttestationFile(f"{what} has format {data.get('format')!r}, expected {fmt!r}")
+    if data.get("version") != VERSION:
+        raise InvalidAttestationFile(f"{what} has version {data.get('version')!r}; this vcp reads version {VERSION}")
+    return data
+
+
+def _int8_vector(value: Any, what: str) -> np.ndarray:
+    if not isinstance(value, list) or not all(type(v) is int and -128 <= v <= 127 for v in value):
+        raise InvalidAttestationFile(f"{what} must be a list of integers in [-128, 127]")
+    if not value:
+        raise InvalidAttestationFile(f"{what} is empty")
+    return np.array(value, dtype=np.int8)
+
+
+@dataclass(frozen=True, eq=False)
+class TraceBundle:
+    """What a verifier or challenger needs to re-run and re-commit one inference."""
+
+    model_root: bytes
+    input_salt: bytes
+    output_salt: bytes
+    trace: tuple[np.ndarray, ...]  # input first, output last
+
+    @property
+    def input(self) -> np.ndarray:
+        return self.trace[0]
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.trace[-1]
+
+    @property
+    def label(self) -> int:
+        return int(np.argmax(self.output))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": TRACE_FORMAT,
+            "version": VERSION,
+            "model_root": hex32(self.model_root),
+            "input_salt": hex32(self.input_salt),
+            "output_salt": hex32(self.output_salt),
+            "label": self.label,
+            "trace": [vec.astype(int).tolist() for vec in self.trace],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> "TraceBundle":
+        data = _check_header(data, TRACE_FORMAT, "trace bundle")
+        try:
+            trace = data.get("trace")
+            if not isinstance(trace, list) or len(trace) < 2:
+                raise InvalidAttestationFile("trace bundle needs at least an input and an output vector")
+            return cls(
+                model_root=parse_bytes32(data.get("model_root"), "model_root"),
+                input_salt=parse_bytes32(data.get("input_salt"), "input_salt"),
+                output_salt=parse_bytes32(data.get("output_salt"), "output_salt"),
+                trace=tuple(_int8_vector(v, f"trace[{i}]") for i, v in enumerate(trace)),
+            )
+        except InvalidAttestationFile:
+            raise
+        except InvalidInput as exc:
+            raise InvalidAttestationFile(f"trace bundle: {exc}") from exc
+
+    def save(self, path: Path) -> str:
+        """Write atomically; returns the sha256 of the bytes written."""
+        raw = dump_json(self.to_json())
+        write_atomic(path, raw)
+        return hashlib.sha256(raw).hexdigest()
+
+    @classmethod
+    def load(cls, path: Path) -> "TraceBundle":
+        return cls.from_json(read_json(path, "trace bundle"))
+
+
+@dataclass(frozen=True)
+class AttestationFile:
+    """A signed attestation with its domain, and where its trace bundle lives."""
+
+    attestation: Attestation
+    domain: Domain
+    signature: Signature
+    model_name: str
+    model_params: int
+    bundle_path: str  # relative to the attestation file
+    bundle_sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": ATTESTATION_FORMAT,
+            "version": VERSION,
+            "attestation": self.attestation.message(),
+            "domain": self.domain.as_json(),
+            "typed_data": self.attestation.typed_data(self.domain),
+            "digest": hex32(self.attestation.digest(self.domain)),
+            "signature": self.signature.to_hex(),
+            "model": {"name": self.model_name, "root": hex32(self.attestation.model_root),
+                      "params": self.model_params},
+            "trace_bundle": {"path": self.bundle_path, "sha256": self.bundle_sha256},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> "AttestationFile":
+        """Parse and check internal consistency (typed_data, digest and model root agree)."""
+        data = _check_header(data, ATTESTATION_FORMAT, "attestation file")
+        try:
+            attestation = Attestation.from_message(data.get("attestation"))
+            domain = Domain.from_json(data.get("domain"))
+            signature = Signature.from_hex(data.get("signature"))
+            model = data.get("model")
+            bundle = data.get("trace_bundle")
+            if not isinstance(model, dict) or not isinstance(bundle, dict):
+                raise InvalidAttestationFile("attestation file lacks its model or trace_bundle section")
+            name, params = model.get("name"), model.get("params")
+            path, sha = bundle.get("path"), bundle.get("sha256")
+            if not isinstance(name, str) or type(params) is not int:
+                raise InvalidAttestationFile("model section needs a name and an integer params")
+            if not isinstance(path, str) or not path or not isinstance(sha, str) or len(sha) != 64:
+                raise InvalidAttestationFile("trace_bundle section needs a path and a sha256")
+            if parse_bytes32(model.get("root"), "model.root") != attestation.model_root:
+                raise InvalidAttestationFile("model.root differs from attestation.modelRoot")
+            if data.get("typed_data") != attestation.typed_data(domain):
+                raise InvalidAttestationFile("typed_data differs from the attestation and domain it carries")
+            if parse_bytes32(data.get("digest"), "digest") != attestation.digest(domain):
+                raise InvalidAttestationFile("digest is not the EIP-712 hash of the attestation")
+        except InvalidAttestationFile:
+            raise
+        except InvalidInput as exc:
+            raise InvalidAttestationFile(f"attestation file: {exc}") from exc
+        return cls(attestation, domain, signature, name, params, path, sha)
+
+    def save(self, path: Path) -> None:
+        write_atomic(path, dump_json(self.to_json()))
+
+    @classmethod
+    def load(cls, path: Path) -> "AttestationFile":
+        return cls.from_json(read_json(path, "attestation file"))
+
+    def resolve_bundle(self, attestation_path: Path) -> Path:
+        return (Path(attestation_path).parent / self.bundle_path).resolve()
