@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -392,7 +393,12 @@ COMMANDS = {"demo": cmd_demo, "prove": cmd_prove, "verify": cmd_verify, "submit"
             "deploy": cmd_deploy, "keygen": cmd_keygen, "node": cmd_node}
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds `with` blocks, so started nodes are stopped
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)

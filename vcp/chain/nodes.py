@@ -3,6 +3,7 @@ install, or any node by RPC URL. All run the Shanghai schedule so gas is the sam
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -147,6 +148,7 @@ class LocalNode(RpcChain):
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )
         self.kind = kind
+        atexit.register(self.close)  # a node must never outlive the process that started it
         try:
             self._wait_until_up(url)
             super().__init__(url)
@@ -171,6 +173,7 @@ class LocalNode(RpcChain):
         raise NodeStartError(f"{self.kind} did not answer on {url} within {START_TIMEOUT_S:.0f}s")
 
     def close(self) -> None:
+        atexit.unregister(self.close)
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, 15)
