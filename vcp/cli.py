@@ -411,6 +411,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VcpError as exc:
         print(f"vcp: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:  # a node gone mid-command, a full disk: still one line
+        print(f"vcp: error: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("vcp: interrupted", file=sys.stderr)
         return 130

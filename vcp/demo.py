@@ -38,6 +38,7 @@ def run_demo(chain_kind: str = "embedded", rpc_url: str | None = None, out_dir: 
     commitment = ModelCommitment(model)
 
     with open_chain(chain_kind, rpc_url) as chain:
+        chain_id = chain.chain_id
         operator = Sender(chain)
         operator.ensure_funded()
         prover_key = SigningKey.generate()
@@ -94,7 +95,7 @@ def run_demo(chain_kind: str = "embedded", rpc_url: str | None = None, out_dir: 
     floor = submit_floor(submission.tx.calldata)
     return {
         "chain": chain.kind,
-        "chain_id": registry.domain.chain_id,
+        "chain_id": chain_id,
         "model": {
             "name": model.name,
             "params": model.param_count,

@@ -55,7 +55,10 @@ class Chain:
 
     @property
     def chain_id(self) -> int:
-        return int(self.w3.eth.chain_id)
+        from vcp.chain.boundary import chain_errors
+
+        with chain_errors("reading the chain id"):
+            return int(self.w3.eth.chain_id)
 
     @property
     def rpc_url(self) -> str | None:

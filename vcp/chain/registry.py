@@ -11,7 +11,8 @@ from web3.contract import Contract
 from contracts import load_artifact
 from vcp.attestation import Attestation, Domain, Signature
 from vcp.chain.nodes import Chain
-from vcp.chain.tx import Sender, TxOutcome, chain_errors
+from vcp.chain.boundary import chain_errors
+from vcp.chain.tx import Sender, TxOutcome
 
 ARTIFACT = "AttestationRegistry"
 RECORDED_TOPIC = keccak(text="AttestationRecorded(bytes32,address,bytes32,uint256)")

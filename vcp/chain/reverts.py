@@ -48,6 +48,34 @@ class RegistrySignerMismatch(ContractReverted):
     """The signature is valid but made by someone other than the attestation's prover."""
 
 
+class NeuronWidthMismatch(ContractReverted):
+    """The neuron's weight and input vectors have different lengths."""
+
+
+class NeuronWidthOutOfRange(ContractReverted):
+    """The neuron's width is 0 or above 4096 (vcp.fixedpoint.MAX_WIDTH)."""
+
+
+class NeuronBiasOutOfRange(ContractReverted):
+    """The neuron's bias is not an int32."""
+
+
+class NeuronMultiplierOutOfRange(ContractReverted):
+    """The neuron's multiplier is outside [1, 2**31)."""
+
+
+class NeuronShiftOutOfRange(ContractReverted):
+    """The neuron's shift is outside [1, 62]."""
+
+
+class NeuronActivationUnknown(ContractReverted):
+    """The activation is neither NONE (0) nor RELU (1)."""
+
+
+class NeuronIndexOutOfRange(ContractReverted):
+    """An int8 vector was read past its end."""
+
+
 class PanicError(ContractReverted):
     """A Solidity panic (assert, overflow, division by zero...)."""
 
@@ -61,6 +89,8 @@ ERROR_CLASSES: dict[str, type[ContractReverted]] = {
     for cls in (
         RegistryUnauthorizedAccount, RegistryZeroAddress, RegistryModelNotActive, RegistryModelAlreadyRegistered,
         RegistryProverNotAuthorized, RegistryNonceUsed, RegistryInvalidSignature, RegistrySignerMismatch,
+        NeuronWidthMismatch, NeuronWidthOutOfRange, NeuronBiasOutOfRange, NeuronMultiplierOutOfRange,
+        NeuronShiftOutOfRange, NeuronActivationUnknown, NeuronIndexOutOfRange,
     )
 }
 
