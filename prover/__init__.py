@@ -1,4 +1,5 @@
-"""The prover side of vcp: run a fixed-point model, commit to the trace, sign an EIP-712 attestation.
+"""The prover side of vcp: run a fixed-point model, commit to the trace, sign an EIP-712 attestation;
+in optimistic mode, answer jobs with a bond and make the trace available.
 
     from prover import Prover
     proven = Prover(model, key, domain).prove(x_int8)
@@ -6,5 +7,7 @@
 """
 
 from prover._prover import ProvenInference, Prover, ProverTimings
+from prover._service import Answer, ProverService, ServiceStep, Strategy, honest
 
-__all__ = ["Prover", "ProvenInference", "ProverTimings"]
+__all__ = ["Answer", "Prover", "ProvenInference", "ProverService", "ProverTimings", "ServiceStep", "Strategy",
+           "honest"]

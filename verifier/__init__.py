@@ -1,11 +1,15 @@
-"""The verifier side of vcp: check attestations off-chain (re-execution) and on-chain (registry).
+"""The verifier side of vcp: check attestations off-chain (re-execution) and on-chain (registry);
+in optimistic mode, watch results and prove the first wrong step in one transaction.
 
     from verifier import verify_files
     report = verify_files(Path("att.json"), model)
     assert report.valid, report.reason
 """
 
+from verifier._disputes import Claim, Fault, find_fault, fraud_call, neuron_evidence
 from verifier._offchain import CHECKS, VerificationReport, verify_attestation, verify_files
 from verifier._onchain import OnchainStatus, check_onchain
+from verifier._watcher import Watcher, WatchStep
 
-__all__ = ["CHECKS", "VerificationReport", "verify_attestation", "verify_files", "OnchainStatus", "check_onchain"]
+__all__ = ["CHECKS", "Claim", "Fault", "OnchainStatus", "VerificationReport", "WatchStep", "Watcher", "check_onchain",
+           "find_fault", "fraud_call", "neuron_evidence", "verify_attestation", "verify_files"]

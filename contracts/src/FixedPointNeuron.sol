@@ -34,8 +34,10 @@ library FixedPointNeuron {
     /// @dev The low 64 bits of each 128-bit half / the low 32 bits of each 64-bit quarter.
     uint256 private constant _LOW64 = 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff;
     uint256 private constant _LOW32 = 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff;
-    /// @dev 1 in each 32-bit lane: multiplying by it puts the sum of all lanes in the top lane.
-    uint256 private constant _LANE_ONES = 0x0000000100000001000000010000000100000001000000010000000100000001;
+    /// @dev 128 in each 32-bit lane.
+    uint256 private constant _LANE_128 = 0x0000008000000080000000800000008000000080000000800000008000000080;
+    /// @dev 2**223: half of the top lane's unit 2**224.
+    uint256 private constant _HALF_LANE7 = 0x0000000080000000000000000000000000000000000000000000000000000000;
 
     /// @notice The weight and input vectors have different lengths.
     error NeuronWidthMismatch(uint256 weights, uint256 inputs);
@@ -102,66 +104,76 @@ library FixedPointNeuron {
 
     /// @notice The exact dot product `sum_i int8(a[i]) * int8(b[i])`.
     /// @dev PRECONDITION (checked by `output`, not here): `a.length == b.length <= MAX_WIDTH`.
-    /// Beyond 4096 bytes the 32-bit lanes below could carry into each other and the result is
-    /// wrong. How it works, per 32-byte word of each vector:
-    /// 1. XOR with 0x80.. turns every int8 v into the unsigned byte v + 128 (in 0..255).
-    /// 2. The word is split into four words of eight 32-bit lanes, holding bytes 4l+g of lane l
-    ///    (g = 0..3); for `b` the lane order is reversed first. Multiplying the two lane words
-    ///    of the same g is a polynomial product in 2**32 whose top coefficient (bits 224..255) is
-    ///    sum_l a'[lane l] * b'[same byte]: eight byte products in one MUL. Every coefficient is
-    ///    at most 8 * 255**2 per product, so even summed over 4 groups and 128 words it stays
-    ///    below 2**32 (266,342,400): no lane ever carries into the next, and products are simply
-    ///    added up and read from the top lane once, at the end.
-    /// 3. The lane words are also summed, for sum a' and sum b' (the top lane of a final MUL by
-    ///    0x..00000001 per lane; at most 8 * 261,120 < 2**32).
-    /// Then sum a*b = sum (a'-128)(b'-128) = sum a'b' - 128 (sum a' + sum b') + 16384 n.
-    /// A trailing partial word is masked to its real bytes after the XOR, so the bytes
-    /// calldataload reads past the vector's end count as a' = b' = 0 and drop out.
+    /// Beyond 4096 bytes the lane bounds below no longer hold and the result is wrong.
+    ///
+    /// How it works (SIMD within a register), per 32-byte word of each vector:
+    /// 1. XOR with 0x80.. turns each int8 v into the byte v + 128, so that `(byte & 0xff) - 128`
+    ///    is v again: subtracting 128 from every 32-bit lane of a masked word at once gives the
+    ///    word sum_l v_l * 2**(32 l) (mod 2**256), i.e. eight signed lanes, borrows included.
+    /// 2. Byte j of the word (j = 0 is the most significant) sits in lane l = (31 - j) / 4 of
+    ///    group g = (31 - j) % 4, extracted with `(word >> 8g) & 0x000000ff..`. For `b` the order
+    ///    of the eight 32-bit lanes is reversed first, so that in the product of the two group
+    ///    words, read as polynomials in X = 2**32, the coefficient of X**7 is
+    ///    sum_l a_l * b_l: eight products per MUL (X**8 and up fall off the 256-bit word).
+    /// 3. Every coefficient of X**0..X**7 is a sum of at most eight products of magnitude at most
+    ///    2**14. The group products of all words are simply added up (mod 2**256): at most
+    ///    4 * 128 products, so the X**7 coefficient (the dot product, |.| <= 2**26) fits in 32
+    ///    signed bits, and the part below X**7 has magnitude below 2**218. Adding 2**223 makes
+    ///    that lower part non-negative and smaller than X**7 without touching bit 224 and up,
+    ///    so the top 32 bits, sign-extended, are exactly the dot product.
+    /// A trailing partial word is masked before the XOR, so the bytes that calldataload reads
+    /// past the vector's end become the value 0 in both vectors and add nothing.
     function dot(bytes calldata a, bytes calldata b) internal pure returns (int256 result) {
         assembly ("memory-safe") {
-            // Adds one word pair (already offset and masked) to the running lane sums.
-            function accumulate(wa, wb, products, sums) -> products2, sums2 {
+            // X**7 coefficient of the four group products of one word pair (both XORed with 0x80..).
+            function wordProducts(wa, wb) -> p {
                 // Reverse the order of wb's eight 32-bit lanes (the bytes inside a lane keep theirs).
                 wb := or(shr(128, wb), shl(128, wb))
                 wb := or(and(shr(64, wb), _LOW64), shl(64, and(wb, _LOW64)))
                 wb := or(and(shr(32, wb), _LOW32), shl(32, and(wb, _LOW32)))
-                let a0 := and(wa, _LANE_BYTE)
-                let a1 := and(shr(8, wa), _LANE_BYTE)
-                let a2 := and(shr(16, wa), _LANE_BYTE)
-                let a3 := and(shr(24, wa), _LANE_BYTE)
-                let b0 := and(wb, _LANE_BYTE)
-                let b1 := and(shr(8, wb), _LANE_BYTE)
-                let b2 := and(shr(16, wb), _LANE_BYTE)
-                let b3 := and(shr(24, wb), _LANE_BYTE)
-                products2 := add(products, add(add(mul(a0, b0), mul(a1, b1)), add(mul(a2, b2), mul(a3, b3))))
-                sums2 := add(sums, add(add(add(a0, a1), add(a2, a3)), add(add(b0, b1), add(b2, b3))))
+                p := add(
+                    add(
+                        mul(sub(and(wa, _LANE_BYTE), _LANE_128), sub(and(wb, _LANE_BYTE), _LANE_128)),
+                        mul(
+                            sub(and(shr(8, wa), _LANE_BYTE), _LANE_128),
+                            sub(and(shr(8, wb), _LANE_BYTE), _LANE_128)
+                        )
+                    ),
+                    add(
+                        mul(
+                            sub(and(shr(16, wa), _LANE_BYTE), _LANE_128),
+                            sub(and(shr(16, wb), _LANE_BYTE), _LANE_128)
+                        ),
+                        mul(
+                            sub(and(shr(24, wa), _LANE_BYTE), _LANE_128),
+                            sub(and(shr(24, wb), _LANE_BYTE), _LANE_128)
+                        )
+                    )
+                )
             }
 
+            let pa := a.offset
+            let pb := b.offset
             let n := a.length
-            let full := and(n, not(31))
             let products := 0
-            let sums := 0
-            for { let i := 0 } lt(i, full) { i := add(i, 32) } {
-                products, sums := accumulate(
-                    xor(calldataload(add(a.offset, i)), _OFFSET),
-                    xor(calldataload(add(b.offset, i)), _OFFSET),
-                    products,
-                    sums
+            for { let end := add(pa, and(n, not(31))) } lt(pa, end) {
+                pa := add(pa, 32)
+                pb := add(pb, 32)
+            } {
+                products := add(
+                    products, wordProducts(xor(calldataload(pa), _OFFSET), xor(calldataload(pb), _OFFSET))
                 )
             }
             let rest := and(n, 31)
             if rest {
-                // Keep the first `rest` bytes (the high ones) of the last word.
+                // Keep the first `rest` bytes (the high ones) of the last, partial word.
                 let mask := not(shr(shl(3, rest), not(0)))
-                products, sums := accumulate(
-                    and(xor(calldataload(add(a.offset, full)), _OFFSET), mask),
-                    and(xor(calldataload(add(b.offset, full)), _OFFSET), mask),
+                products := add(
                     products,
-                    sums
+                    wordProducts(xor(and(calldataload(pa), mask), _OFFSET), xor(and(calldataload(pb), mask), _OFFSET))
                 )
             }
-            let offsetSum := shr(224, mul(sums, _LANE_ONES))
-            result := add(sub(shr(224, products), shl(7, offsetSum)), shl(14, n))
+            result := signextend(3, shr(224, add(products, _HALF_LANE7)))
         }
     }
 

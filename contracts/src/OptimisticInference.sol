@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IOptimisticInference} from "./IOptimisticInference.sol";
+import {VcpEncoding} from "./VcpEncoding.sol";
+import {MerkleProofs} from "./MerkleProofs.sol";
+import {FixedPointNeuron} from "./FixedPointNeuron.sol";
+
+/// @title OptimisticInference
+/// @notice Optimistic verification of off-chain inference: results stand unless a one-transaction
+/// fraud proof re-executes the one neuron (or the input/output link) that is wrong.
+/// @dev Every final transition sets the status, credits, emits, and pays only through `withdraw`
+/// (checks-effects-interactions, pull payments). `totalOwed` always equals the ETH balance.
+contract OptimisticInference is IOptimisticInference {
+    uint256 private constant _BPS = 10_000;
+
+    /// @notice Bond a prover posts with each result.
+    uint256 public immutable proverBond;
+    /// @notice Bond a challenger posts with each fraud proof (lost to the prover if no fraud).
+    uint256 public immutable challengeBond;
+    /// @notice Bond for a reveal request (paid to the prover when it reveals).
+    uint256 public immutable revealBond;
+    /// @notice Blocks after a result (or a reveal) during which fraud can be proven.
+    uint64 public immutable challengeWindow;
+    /// @notice Blocks an Open job waits for an answer (afterwards it can still be cancelled or answered).
+    uint64 public immutable answerWindow;
+    /// @notice Blocks the prover has to answer a reveal request.
+    uint64 public immutable revealWindow;
+    /// @notice Share of a slashed bond that goes to whoever proved the fraud; the rest to the requester.
+    uint256 public immutable challengerRewardBps;
+
+    address private _owner;
+    uint256 private _nextJobId = 1;
+    uint256 private _totalOwed;
+    mapping(bytes32 modelRoot => uint16 layers) private _modelLayers;
+    mapping(uint256 jobId => Job) private _jobs;
+    mapping(address account => uint256) private _credits;
+
+    constructor(
+        address initialOwner,
+        uint256 proverBond_,
+        uint256 challengeBond_,
+        uint256 revealBond_,
+        uint64 challengeWindow_,
+        uint64 answerWindow_,
+        uint64 revealWindow_,
+        uint256 challengerRewardBps_
+    ) {
+        if (initialOwner == address(0)) revert OptimisticZeroAddress();
+        if (proverBond_ == 0) revert OptimisticInvalidParameter("proverBond");
+        if (challengeWindow_ == 0) revert OptimisticInvalidParameter("challengeWindow");
+        if (revealWindow_ == 0) revert OptimisticInvalidParameter("revealWindow");
+        if (answerWindow_ == 0) revert OptimisticInvalidParameter("answerWindow");
+        if (challengerRewardBps_ > _BPS) revert OptimisticInvalidParameter("challengerRewardBps");
+        _owner = initialOwner;
+        proverBond = proverBond_;
+        challengeBond = challengeBond_;
+        revealBond = revealBond_;
+        challengeWindow = challengeWindow_;
+        answerWindow = answerWindow_;
+        revealWindow = revealWindow_;
+        challengerRewardBps = challengerRewardBps_;
+        emit OwnershipTransferred(address(0), initialOwner);
+    }
+
+    // ------------------------------------------------------------------ models
+
+    /// @inheritdoc IOptimisticInference
+    function registerModel(
+        bytes32 modelRoot,
+        uint16 layers,
+        uint32 inWidth,
+        uint32 outWidth,
+        uint32 neurons,
+        bytes32 metadataDigest,
+        bytes32[] calldata headerProof
+    ) external {
+        if (msg.sender != _owner) revert OptimisticUnauthorizedAccount(msg.sender);
+        if (_modelLayers[modelRoot] != 0) revert OptimisticModelAlreadyRegistered(modelRoot);
+        bytes32 leaf = VcpEncoding.headerLeaf(layers, inWidth, outWidth, neurons, metadataDigest);
+        if (layers == 0 || !MerkleProofs.verify(modelRoot, leaf, 0, headerProof)) {
+            revert OptimisticInvalidHeader(modelRoot);
+        }
+        _modelLayers[modelRoot] = layers;
+        emit ModelRegistered(modelRoot, layers, inWidth, outWidth);
+    }
+
+    /// @notice Hands ownership (model registration) to `newOwner`. Owner only.
+    function transferOwnership(address newOwner) external {
+        if (msg.sender != _owner) revert OptimisticUnauthorizedAccount(msg.sender);
+        if (newOwner == address(0)) revert OptimisticZeroAddress();
+        emit OwnershipTransferred(_owner, newOwner);
+        _owner = newOwner;
+    }
+
+    // ------------------------------------------------------------------ job lifecycle
+
+    /// @inheritdoc IOptimisticInference
+    function openJob(bytes32 modelRoot, bytes32 inputCommitment) external payable returns (uint256 jobId) {
+        if (_modelLayers[modelRoot] == 0) revert OptimisticModelNotRegistered(modelRoot);
+        if (msg.value == 0 || msg.value > type(uint128).max) revert OptimisticWrongValue(msg.value, 1);
+        jobId = _nextJobId++;
+        Job storage job = _jobs[jobId];
+        job.requester = msg.sender;
+        job.status = JobStatus.Open;
+        job.deadline = uint64(block.number) + answerWindow;
+        job.modelRoot = modelRoot;
+        job.inputCommitment = inputCommitment;
+        job.fee = uint128(msg.value);
+        _totalOwed += msg.value;
+        emit JobOpened(jobId, msg.sender, modelRoot, inputCommitment, msg.value, job.deadline);
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function cancelJob(uint256 jobId) external {
+        Job storage job = _jobInStatus(jobId, JobStatus.Open);
+        if (msg.sender != job.requester) revert OptimisticUnauthorizedAccount(msg.sender);
+        job.status = JobStatus.Cancelled;
+        _credits[job.requester] += job.fee;
+        emit JobCancelled(jobId);
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function submitResult(uint256 jobId, bytes32 outputCommitment, bytes32 traceRoot) external payable {
+        Job storage job = _jobInStatus(jobId, JobStatus.Open);
+        if (block.number > job.deadline) revert OptimisticDeadlinePassed(jobId, job.deadline, block.number);
+        if (msg.value != proverBond) revert OptimisticWrongValue(msg.value, proverBond);
+        job.status = JobStatus.Answered;
+        job.prover = msg.sender;
+        job.outputCommitment = outputCommitment;
+        job.traceRoot = traceRoot;
+        job.deadline = uint64(block.number) + challengeWindow;
+        _totalOwed += msg.value;
+        emit ResultSubmitted(jobId, msg.sender, outputCommitment, traceRoot, job.deadline);
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function finalize(uint256 jobId) external {
+        Job storage job = _jobInStatus(jobId, JobStatus.Answered);
+        if (block.number <= job.deadline) revert OptimisticDeadlineNotReached(jobId, job.deadline, block.number);
+        if (job.revealDeadline != 0) revert OptimisticRevealPending(jobId, job.revealDeadline);
+        job.status = JobStatus.Finalized;
+        uint256 payout = uint256(job.fee) + proverBond;
+        _credits[job.prover] += payout;
+        emit JobFinalized(jobId, job.prover, payout);
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function withdraw() external {
+        uint256 amount = _credits[msg.sender];
+        if (amount == 0) revert OptimisticNothingToWithdraw(msg.sender);
+        _credits[msg.sender] = 0;
+        _totalOwed -= amount;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert OptimisticTransferFailed(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ data availability
+
+    /// @inheritdoc IOptimisticInference
+    function requestReveal(uint256 jobId) external payable {
+        Job storage job = _openWindow(jobId);
+        if (job.revealed) revert OptimisticAlreadyRevealed(jobId);
+        if (job.revealDeadline != 0) revert OptimisticRevealPending(jobId, job.revealDeadline);
+        if (msg.value != revealBond) revert OptimisticWrongValue(msg.value, revealBond);
+        job.revealDeadline = uint64(block.number) + revealWindow;
+        job.revealRequester = msg.sender;
+        _totalOwed += msg.value;
+        emit RevealRequested(jobId, msg.sender, job.revealDeadline);
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function revealTrace(uint256 jobId, bytes[] calldata trace, bytes32 inputSalt, bytes32 outputSalt) external {
+        Job storage job = _jobInStatus(jobId, JobStatus.Answered);
+        if (job.revealDeadline == 0) revert OptimisticNoRevealPending(jobId);
+        if (block.number > job.revealDeadline) revert OptimisticDeadlinePassed(jobId, job.revealDeadline, block.number);
+        if (msg.sender != job.prover) revert OptimisticNotProver(msg.sender, job.prover);
+        uint256 layers = _modelLayers[job.modelRoot];
+        if (trace.length != layers + 1) revert OptimisticInvalidReveal(jobId, "length");
+        if (_traceRoot(trace) != job.traceRoot) revert OptimisticInvalidReveal(jobId, "traceRoot");
+        if (VcpEncoding.inputCommitment(inputSalt, trace[0]) != job.inputCommitment) {
+            revert OptimisticInvalidReveal(jobId, "input");
+        }
+        if (VcpEncoding.outputCommitment(outputSalt, trace[layers]) != job.outputCommitment) {
+            revert OptimisticInvalidReveal(jobId, "output");
+        }
+        job.revealDeadline = 0;
+        job.revealed = true;
+        uint64 extended = uint64(block.number) + challengeWindow;
+        if (extended > job.deadline) job.deadline = extended; // challengers get a full window on the data
+        _credits[job.prover] += revealBond;
+        emit TraceRevealed(jobId, trace, inputSalt, outputSalt);
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function slashWithheld(uint256 jobId) external {
+        Job storage job = _jobInStatus(jobId, JobStatus.Answered);
+        if (job.revealDeadline == 0) revert OptimisticNoRevealPending(jobId);
+        if (block.number <= job.revealDeadline) {
+            revert OptimisticDeadlineNotReached(jobId, job.revealDeadline, block.number);
+        }
+        address beneficiary = job.revealRequester;
+        _credits[beneficiary] += revealBond;
+        _slash(jobId, job, beneficiary, FraudKind.Withheld, 0, 0);
+    }
+
+    // ------------------------------------------------------------------ fraud proofs
+
+    /// @inheritdoc IOptimisticInference
+    function proveNeuronFraud(uint256 jobId, NeuronEvidence calldata e) external payable returns (bool fraud) {
+        Job storage job = _challengeable(jobId);
+        VcpEncoding.NeuronData calldata n = e.neuron;
+        if (!MerkleProofs.verify(job.modelRoot, VcpEncoding.neuronLeaf(n), e.neuronIndex, e.neuronProof)) {
+            revert OptimisticInvalidProof(jobId, "neuron");
+        }
+        if (n.weights.length != n.inWidth) revert OptimisticInvalidProof(jobId, "weights");
+        if (!MerkleProofs.verify(job.traceRoot, VcpEncoding.activationLeaf(n.layer, e.inputs), n.layer, e.inputsProof))
+        {
+            revert OptimisticInvalidProof(jobId, "inputs");
+        }
+        uint16 next = n.layer + 1;
+        if (!MerkleProofs.verify(job.traceRoot, VcpEncoding.activationLeaf(next, e.outputs), next, e.outputsProof)) {
+            revert OptimisticInvalidProof(jobId, "outputs");
+        }
+        // A trace vector of the wrong width is itself wrong; otherwise recompute the neuron exactly.
+        if (e.inputs.length != n.inWidth || e.outputs.length != n.outWidth) {
+            fraud = true;
+        } else {
+            int8 expected = FixedPointNeuron.output(n.weights, e.inputs, n.bias, n.multiplier, n.shift, n.activation);
+            fraud = expected != FixedPointNeuron.readInt8(e.outputs, n.row);
+        }
+        _settle(jobId, job, fraud, FraudKind.Neuron, n.layer, n.row);
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function proveInputFraud(
+        uint256 jobId,
+        bytes calldata input,
+        bytes32 inputSalt,
+        bytes calldata traceInput,
+        bytes32[] calldata traceProof
+    ) external payable returns (bool fraud) {
+        Job storage job = _challengeable(jobId);
+        if (VcpEncoding.inputCommitment(inputSalt, input) != job.inputCommitment) {
+            revert OptimisticInvalidProof(jobId, "input");
+        }
+        if (!MerkleProofs.verify(job.traceRoot, VcpEncoding.activationLeaf(0, traceInput), 0, traceProof)) {
+            revert OptimisticInvalidProof(jobId, "trace");
+        }
+        fraud = keccak256(input) != keccak256(traceInput);
+        _settle(jobId, job, fraud, FraudKind.Input, 0, 0);
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function proveOutputFraud(
+        uint256 jobId,
+        bytes calldata output,
+        bytes32 outputSalt,
+        bytes calldata traceOutput,
+        bytes32[] calldata traceProof
+    ) external payable returns (bool fraud) {
+        Job storage job = _challengeable(jobId);
+        uint16 last = _modelLayers[job.modelRoot];
+        if (VcpEncoding.outputCommitment(outputSalt, output) != job.outputCommitment) {
+            revert OptimisticInvalidProof(jobId, "output");
+        }
+        if (!MerkleProofs.verify(job.traceRoot, VcpEncoding.activationLeaf(last, traceOutput), last, traceProof)) {
+            revert OptimisticInvalidProof(jobId, "trace");
+        }
+        fraud = keccak256(output) != keccak256(traceOutput);
+        _settle(jobId, job, fraud, FraudKind.Output, last, 0);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IOptimisticInference
+    function getJob(uint256 jobId) external view returns (Job memory) {
+        return _jobs[jobId];
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function credit(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function modelLayers(bytes32 modelRoot) external view returns (uint16) {
+        return _modelLayers[modelRoot];
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function totalOwed() external view returns (uint256) {
+        return _totalOwed;
+    }
+
+    /// @notice The owner (who registers models).
+    function owner() external view returns (address) {
+        return _owner;
+    }
+
+    /// @notice The id the next job will get.
+    function nextJobId() external view returns (uint256) {
+        return _nextJobId;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _jobInStatus(uint256 jobId, JobStatus expected) private view returns (Job storage job) {
+        job = _jobs[jobId];
+        if (job.status != expected) revert OptimisticJobNotInStatus(jobId, job.status, expected);
+    }
+
+    /// @dev An Answered job inside its challenge window.
+    function _openWindow(uint256 jobId) private view returns (Job storage job) {
+        job = _jobInStatus(jobId, JobStatus.Answered);
+        if (block.number > job.deadline) revert OptimisticDeadlinePassed(jobId, job.deadline, block.number);
+    }
+
+    /// @dev `_openWindow`, and the challenge bond paid.
+    function _challengeable(uint256 jobId) private returns (Job storage job) {
+        job = _openWindow(jobId);
+        if (msg.value != challengeBond) revert OptimisticWrongValue(msg.value, challengeBond);
+        _totalOwed += msg.value;
+    }
+
+    /// @dev Fraud: the challenger gets its bond back plus the reward. No fraud: the bond goes to the prover.
+    function _settle(uint256 jobId, Job storage job, bool fraud, FraudKind kind, uint256 layer, uint256 row) private {
+        if (fraud) {
+            _credits[msg.sender] += challengeBond;
+            _slash(jobId, job, msg.sender, kind, layer, row);
+        } else {
+            _credits[job.prover] += challengeBond;
+            emit ChallengeFailed(jobId, msg.sender, kind, layer, row);
+        }
+    }
+
+    /// @dev Splits the prover's bond between `beneficiary` and the requester, returns a pending
+    /// reveal bond, and re-opens the job with its fee still escrowed.
+    function _slash(uint256 jobId, Job storage job, address beneficiary, FraudKind kind, uint256 layer, uint256 row)
+        private
+    {
+        address prover = job.prover;
+        uint256 reward = proverBond * challengerRewardBps / _BPS;
+        if (job.revealDeadline != 0 && kind != FraudKind.Withheld) _credits[job.revealRequester] += revealBond;
+        job.status = JobStatus.Open;
+        job.deadline = uint64(block.number) + answerWindow;
+        job.prover = address(0);
+        job.outputCommitment = bytes32(0);
+        job.traceRoot = bytes32(0);
+        job.revealDeadline = 0;
+        job.revealed = false;
+        job.revealRequester = address(0);
+        _credits[beneficiary] += reward;
+        _credits[job.requester] += proverBond - reward;
+        emit FraudProven(jobId, beneficiary, prover, kind, layer, row);
+        emit JobReopened(jobId, job.deadline);
+    }
+
+    /// @dev Merkle root over the activation leaves of `trace`, padded with zero to a power of two
+    /// (mirrors vcp.commitments.trace_root).
+    function _traceRoot(bytes[] calldata trace) private pure returns (bytes32) {
+        uint256 n = trace.length;
+        uint256 size = 1;
+        while (size < n) size <<= 1;
+        bytes32[] memory level = new bytes32[](size);
+        for (uint256 i = 0; i < n; ++i) {
+            level[i] = VcpEncoding.activationLeaf(uint16(i), trace[i]);
+        }
+        while (size > 1) {
+            size >>= 1;
+            for (uint256 i = 0; i < size; ++i) {
+                level[i] = VcpEncoding.nodeHash(level[2 * i], level[2 * i + 1]);
+            }
+        }
+        return level[0];
+    }
+}

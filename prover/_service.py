@@ -1,0 +1,132 @@
+"""The prover side of optimistic mode: answer jobs, publish bundles, reveal on request, get paid."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from vcp.chain.optimistic import JobStatus, OptimisticInference
+from vcp.chain.tx import Sender, TxOutcome
+from vcp.commitments import ModelCommitment, output_commitment, trace_root
+from vcp.encoding import int8_bytes
+from vcp.exchange import Exchange
+from vcp.files import TraceBundle
+from vcp.quantize import QuantizedModel
+from vcp.state import StateFile
+
+
+@dataclass(frozen=True, eq=False)
+class Answer:
+    """What a prover commits to for one job, and whether it makes the data available."""
+
+    trace: list[np.ndarray]
+    input_salt: bytes
+    output_salt: bytes
+    publish_bundle: bool = True
+    answer_reveals: bool = True
+
+
+Strategy = Callable[[QuantizedModel, np.ndarray, bytes], Answer]
+
+
+def honest(model: QuantizedModel, x: np.ndarray, input_salt: bytes) -> Answer:
+    """Run the model as registered and make everything available."""
+    return Answer([v[0] for v in model.trace(x)], input_salt, secrets.token_bytes(32))
+
+
+@dataclass
+class ServiceStep:
+    """What one pass of the service did."""
+
+    answered: dict[int, TxOutcome] = field(default_factory=dict)
+    revealed: dict[int, TxOutcome] = field(default_factory=dict)
+    finalized: dict[int, TxOutcome] = field(default_factory=dict)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+class ProverService:
+    """Answers Open jobs for one model. Resumes from ``state_path`` after a restart; writes every
+    bundle to disk (the exchange) before its commitment is sent."""
+
+    def __init__(self, contract: OptimisticInference, sender: Sender, model: QuantizedModel, exchange: Exchange,
+                 state_path: Path, strategy: Strategy = honest) -> None:
+        self.contract = contract
+        self.sender = sender
+        self.model = model
+        self.model_root = ModelCommitment(model).root
+        self.exchange = exchange
+        self.strategy = strategy
+        self.state = StateFile(state_path, {"last_block": -1, "jobs": {}})
+        self.chain_id = contract.chain.chain_id
+
+    def _bundle_key(self, job_id: int) -> str:
+        return str(job_id)
+
+    def step(self) -> ServiceStep:
+        result = ServiceStep()
+        latest = int(self.contract.chain.w3.eth.block_number)
+        first = self.state.data["last_block"] + 1
+        if first <= latest:
+            for log in self.contract.events("JobOpened", first, latest):
+                if bytes(log["args"]["modelRoot"]) == self.model_root:
+                    self.state.data["jobs"].setdefault(str(log["args"]["jobId"]), {"answered": False})
+            for log in self.contract.events("JobReopened", first, latest):
+                entry = self.state.data["jobs"].get(str(log["args"]["jobId"]))
+                if entry is not None:
+                    entry["answered"] = False
+            for log in self.contract.events("RevealRequested", first, latest):
+                entry = self.state.data["jobs"].get(str(log["args"]["jobId"]))
+                if entry is not None and entry.get("answered"):
+                    entry["reveal_requested"] = True
+            self.state.data["last_block"] = latest
+            self.state.save()
+        for key, entry in list(self.state.data["jobs"].items()):
+            job_id = int(key)
+            job = self.contract.job(job_id)
+            if job.status == JobStatus.OPEN and not entry.get("answered"):
+                self._answer(job_id, job.input_commitment, job.deadline, latest, entry, result)
+            elif job.status == JobStatus.ANSWERED and job.prover == self.sender.address:
+                if entry.get("reveal_requested") and job.reveal_deadline and not job.revealed:
+                    self._reveal(job_id, entry, result)
+                elif latest + 1 > job.deadline and job.reveal_deadline == 0:
+                    result.finalized[job_id] = self.contract.finalize(self.sender, job_id)
+                    entry["finalized"] = True
+            elif job.status in (JobStatus.FINALIZED, JobStatus.CANCELLED):
+                del self.state.data["jobs"][key]
+            self.state.save()
+        return result
+
+    def _answer(self, job_id: int, commitment: bytes, deadline: int, latest: int, entry: dict,
+                result: ServiceStep) -> None:
+        opened = self.exchange.get_input(commitment)
+        if opened is None:
+            result.skipped[job_id] = "input not published"
+            return
+        if latest + 1 > deadline:
+            result.skipped[job_id] = "answer deadline passed"
+            return
+        values, salt = opened
+        answer = self.strategy(self.model, values, salt)
+        bundle = TraceBundle(self.model_root, answer.input_salt, answer.output_salt, tuple(answer.trace))
+        # Written before anything is sent: the bundle is what backs the bond.
+        entry.update(answered=True, trace=[int8_bytes(v).hex() for v in answer.trace],
+                     input_salt=answer.input_salt.hex(), output_salt=answer.output_salt.hex(),
+                     answers_reveals=answer.answer_reveals)
+        self.state.save()
+        if answer.publish_bundle:
+            self.exchange.put_bundle(self.chain_id, self.contract.address, job_id, bundle)
+        result.answered[job_id] = self.contract.submit_result(
+            self.sender, job_id, output_commitment(answer.output_salt, answer.trace[-1]), trace_root(answer.trace))
+
+    def _reveal(self, job_id: int, entry: dict, result: ServiceStep) -> None:
+        if not entry.get("answers_reveals", True):
+            result.skipped[job_id] = "withholding the trace"
+            return
+        trace = [bytes.fromhex(v) for v in entry["trace"]]
+        result.revealed[job_id] = self.contract.reveal_trace(
+            self.sender, job_id, trace, bytes.fromhex(entry["input_salt"]), bytes.fromhex(entry["output_salt"]))
+        entry["reveal_requested"] = False

@@ -1,0 +1,203 @@
+"""Client for contracts/src/OptimisticInference.sol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_utils import to_checksum_address
+from web3.contract import Contract
+
+from contracts import load_artifact
+from vcp.chain.boundary import chain_errors
+from vcp.chain.nodes import Chain
+from vcp.chain.tx import Sender, TxOutcome
+from vcp.commitments import ModelCommitment, model_metadata_digest
+
+ARTIFACT = "OptimisticInference"
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+class JobStatus(IntEnum):
+    NONE = 0
+    OPEN = 1
+    ANSWERED = 2
+    FINALIZED = 3
+    CANCELLED = 4
+
+
+class FraudKind(IntEnum):
+    NEURON = 0
+    INPUT = 1
+    OUTPUT = 2
+    WITHHELD = 3
+
+
+@dataclass(frozen=True)
+class OptimisticParams:
+    """Deploy-time parameters: bonds in wei, windows in blocks."""
+
+    prover_bond: int = 10**17
+    challenge_bond: int = 10**16
+    reveal_bond: int = 10**15
+    challenge_window: int = 20
+    answer_window: int = 50
+    reveal_window: int = 10
+    challenger_reward_bps: int = 5_000
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: int
+    requester: str
+    status: JobStatus
+    deadline: int
+    model_root: bytes
+    input_commitment: bytes
+    fee: int
+    prover: str
+    reveal_deadline: int
+    revealed: bool
+    reveal_requester: str
+    output_commitment: bytes
+    trace_root: bytes
+
+
+@dataclass(frozen=True)
+class ChallengeOutcome:
+    """What one fraud-proof transaction did."""
+
+    fraud: bool
+    tx: TxOutcome
+
+
+class OptimisticInference:
+    """A deployed OptimisticInference contract."""
+
+    def __init__(self, chain: Chain, address: str) -> None:
+        self.chain = chain
+        self.address = to_checksum_address(address)
+        self.contract: Contract = chain.w3.eth.contract(address=self.address, abi=load_artifact(ARTIFACT)["abi"])
+
+    @classmethod
+    def deploy(cls, sender: Sender, params: OptimisticParams = OptimisticParams(),
+               owner: str | None = None) -> tuple["OptimisticInference", TxOutcome]:
+        artifact = load_artifact(ARTIFACT)
+        factory = sender.chain.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        ctor = factory.constructor(
+            owner or sender.address, params.prover_bond, params.challenge_bond, params.reveal_bond,
+            params.challenge_window, params.answer_window, params.reveal_window, params.challenger_reward_bps)
+        outcome = sender.transact(to=None, data=bytes.fromhex(ctor.data_in_transaction[2:]),
+                                  action="deploying OptimisticInference")
+        return cls(sender.chain, outcome.contract_address), outcome
+
+    # ------------------------------------------------------------- parameters and reads
+
+    def _read(self, fn: Any, what: str = "reading the contract") -> Any:
+        with chain_errors(what):
+            return fn.call()
+
+    @property
+    def params(self) -> OptimisticParams:
+        f = self.contract.functions
+        return OptimisticParams(
+            prover_bond=self._read(f.proverBond()), challenge_bond=self._read(f.challengeBond()),
+            reveal_bond=self._read(f.revealBond()), challenge_window=self._read(f.challengeWindow()),
+            answer_window=self._read(f.answerWindow()), reveal_window=self._read(f.revealWindow()),
+            challenger_reward_bps=self._read(f.challengerRewardBps()))
+
+    def job(self, job_id: int) -> Job:
+        raw = self._read(self.contract.functions.getJob(job_id))
+        return Job(job_id, raw[0], JobStatus(raw[1]), raw[2], bytes(raw[3]), bytes(raw[4]), raw[5], raw[6], raw[7],
+                   raw[8], raw[9], bytes(raw[10]), bytes(raw[11]))
+
+    def credit(self, account: str) -> int:
+        return int(self._read(self.contract.functions.credit(account)))
+
+    def total_owed(self) -> int:
+        return int(self._read(self.contract.functions.totalOwed()))
+
+    def balance(self) -> int:
+        with chain_errors("reading the balance"):
+            return int(self.chain.w3.eth.get_balance(self.address))
+
+    def model_layers(self, model_root: bytes) -> int:
+        return int(self._read(self.contract.functions.modelLayers(model_root)))
+
+    def next_job_id(self) -> int:
+        return int(self._read(self.contract.functions.nextJobId()))
+
+    # ------------------------------------------------------------- transactions
+
+    def _send(self, sender: Sender, fn: Any, action: str, value: int = 0) -> TxOutcome:
+        data = bytes.fromhex(fn._encode_transaction_data()[2:])
+        return sender.transact(to=self.address, data=data, value=value, action=action)
+
+    def register_model(self, sender: Sender, commitment: ModelCommitment) -> TxOutcome:
+        m = commitment.model
+        _, proof = commitment.header_proof()
+        fn = self.contract.functions.registerModel(
+            commitment.root, len(m.layers), m.input_width, m.output_width, m.neuron_count,
+            model_metadata_digest(m), list(proof.siblings))
+        return self._send(sender, fn, "registering the model")
+
+    def open_job(self, sender: Sender, model_root: bytes, input_commitment: bytes, fee: int) -> tuple[int, TxOutcome]:
+        outcome = self._send(sender, self.contract.functions.openJob(model_root, input_commitment), "opening a job", fee)
+        event = self.contract.events.JobOpened().process_log(self._log(outcome, "JobOpened"))
+        return int(event["args"]["jobId"]), outcome
+
+    def cancel_job(self, sender: Sender, job_id: int) -> TxOutcome:
+        return self._send(sender, self.contract.functions.cancelJob(job_id), "cancelling the job")
+
+    def submit_result(self, sender: Sender, job_id: int, output_commitment: bytes, trace_root: bytes,
+                      bond: int | None = None) -> TxOutcome:
+        fn = self.contract.functions.submitResult(job_id, output_commitment, trace_root)
+        return self._send(sender, fn, "submitting the result", self.params.prover_bond if bond is None else bond)
+
+    def request_reveal(self, sender: Sender, job_id: int) -> TxOutcome:
+        return self._send(sender, self.contract.functions.requestReveal(job_id), "requesting a reveal",
+                          self.params.reveal_bond)
+
+    def reveal_trace(self, sender: Sender, job_id: int, trace: list[bytes], input_salt: bytes,
+                     output_salt: bytes) -> TxOutcome:
+        fn = self.contract.functions.revealTrace(job_id, trace, input_salt, output_salt)
+        return self._send(sender, fn, "revealing the trace")
+
+    def slash_withheld(self, sender: Sender, job_id: int) -> TxOutcome:
+        return self._send(sender, self.contract.functions.slashWithheld(job_id), "slashing a withheld trace")
+
+    def finalize(self, sender: Sender, job_id: int) -> TxOutcome:
+        return self._send(sender, self.contract.functions.finalize(job_id), "finalizing the job")
+
+    def withdraw(self, sender: Sender) -> TxOutcome:
+        return self._send(sender, self.contract.functions.withdraw(), "withdrawing")
+
+    def challenge(self, sender: Sender, fn_name: str, job_id: int, *args: Any) -> ChallengeOutcome:
+        fn = getattr(self.contract.functions, fn_name)(job_id, *args)
+        outcome = self._send(sender, fn, f"{fn_name} on job {job_id}", self.params.challenge_bond)
+        fraud = any(self._is_event(log, "FraudProven") for log in outcome.logs)
+        return ChallengeOutcome(fraud=fraud, tx=outcome)
+
+    def simulate_challenge(self, sender: Sender, fn_name: str, job_id: int, *args: Any) -> bool:
+        """What a challenge would return, without sending it (eth_call)."""
+        fn = getattr(self.contract.functions, fn_name)(job_id, *args)
+        with chain_errors(f"simulating {fn_name}"):
+            return bool(fn.call({"from": sender.address, "value": self.params.challenge_bond}))
+
+    # ------------------------------------------------------------- events
+
+    def _is_event(self, log: Any, name: str) -> bool:
+        event = getattr(self.contract.events, name)()
+        return log["address"] == self.address and bytes(log["topics"][0]) == bytes(
+            self.chain.w3.keccak(text=event.abi_element_identifier))
+
+    def _log(self, outcome: TxOutcome, name: str) -> Any:
+        for log in outcome.logs:
+            if self._is_event(log, name):
+                return log
+        raise AssertionError(f"{name} missing from a successful transaction")  # contract invariant
+
+    def events(self, name: str, from_block: int, to_block: int) -> list[Any]:
+        with chain_errors(f"reading {name} events"):
+            return list(getattr(self.contract.events, name)().get_logs(from_block=from_block, to_block=to_block))

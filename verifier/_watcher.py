@@ -1,0 +1,120 @@
+"""The watcher: re-executes every optimistic result and proves the first wrong one on-chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vcp.chain.optimistic import ChallengeOutcome, JobStatus, OptimisticInference
+from vcp.chain.tx import Sender, TxOutcome
+from vcp.commitments import ModelCommitment
+from vcp.exchange import Exchange
+from vcp.quantize import QuantizedModel
+from vcp.state import StateFile
+from verifier._disputes import Claim, Fault, find_fault, fraud_call
+
+
+@dataclass
+class WatchStep:
+    """What one pass of the watcher did, by job id."""
+
+    verified: list[int] = field(default_factory=list)
+    challenged: dict[int, tuple[Fault, ChallengeOutcome]] = field(default_factory=dict)
+    reveal_requested: dict[int, TxOutcome] = field(default_factory=dict)
+    slashed_withheld: dict[int, TxOutcome] = field(default_factory=dict)
+    waiting: dict[int, str] = field(default_factory=dict)
+
+
+class Watcher:
+    """Follows ResultSubmitted and TraceRevealed events from the last processed block (kept in
+    ``state_path``, so a restart misses nothing) and checks each result of a known model."""
+
+    def __init__(self, contract: OptimisticInference, sender: Sender, models: list[QuantizedModel],
+                 state_path: Path, exchange: Exchange | None = None) -> None:
+        self.contract = contract
+        self.sender = sender
+        self.commitments = {c.root: c for c in (ModelCommitment(m) for m in models)}
+        self.exchange = exchange
+        self.state = StateFile(state_path, {"last_block": -1, "pending": {}, "revealed": {}, "done": {}})
+        self.chain_id = contract.chain.chain_id
+
+    def step(self) -> WatchStep:
+        out = WatchStep()
+        latest = int(self.contract.chain.w3.eth.block_number)
+        first = self.state.data["last_block"] + 1
+        if first <= latest:
+            for log in self.contract.events("ResultSubmitted", first, latest):
+                key = f"{log['args']['jobId']}:{bytes(log['args']['traceRoot']).hex()}"
+                self.state.data["pending"][key] = True
+            for log in self.contract.events("TraceRevealed", first, latest):
+                args = log["args"]
+                self.state.data["revealed"][str(args["jobId"])] = {
+                    "trace": [bytes(v).hex() for v in args["trace"]],
+                    "input_salt": bytes(args["inputSalt"]).hex(), "output_salt": bytes(args["outputSalt"]).hex()}
+            self.state.data["last_block"] = latest
+            self.state.save()
+        for key in list(self.state.data["pending"]):
+            job_id_text, root_hex = key.split(":")
+            done = self._check(int(job_id_text), bytes.fromhex(root_hex), latest, out)
+            if done:
+                del self.state.data["pending"][key]
+                self.state.data["done"][key] = done
+            self.state.save()
+        return out
+
+    def _trace_for(self, job_id: int, root: bytes) -> tuple[list[np.ndarray], bytes, bytes] | None:
+        revealed = self.state.data["revealed"].get(str(job_id))
+        if revealed:
+            trace = [np.frombuffer(bytes.fromhex(v), dtype=np.int8) for v in revealed["trace"]]
+            return trace, bytes.fromhex(revealed["input_salt"]), bytes.fromhex(revealed["output_salt"])
+        if self.exchange is not None:
+            bundle = self.exchange.get_bundle(self.chain_id, self.contract.address, job_id)
+            if bundle is not None:
+                return list(bundle.trace), bundle.input_salt, bundle.output_salt
+        return None
+
+    def _check(self, job_id: int, root: bytes, latest: int, out: WatchStep) -> str | None:
+        """Returns a final verdict for this (job, result), or None to look again next step."""
+        job = self.contract.job(job_id)
+        if job.status != JobStatus.ANSWERED or job.trace_root != root:
+            return "superseded"  # finalized, slashed or answered again: a new event covers it
+        commitment = self.commitments.get(job.model_root)
+        if commitment is None:
+            return "unknown model"
+        if latest + 1 > job.deadline:
+            out.waiting[job_id] = "window closed"
+            return "window closed"
+        if job.reveal_deadline:
+            if latest + 1 > job.reveal_deadline:
+                out.slashed_withheld[job_id] = self.contract.slash_withheld(self.sender, job_id)
+                return "slashed: trace withheld"
+            out.waiting[job_id] = "waiting for the reveal"
+            return None
+        true_input = self.exchange.get_input(job.input_commitment) if self.exchange else None
+        data = self._trace_for(job_id, root)
+        fault = None
+        if data is not None:
+            trace, input_salt, output_salt = data
+            try:
+                fault = find_fault(commitment.model, Claim(job.input_commitment, job.output_commitment, job.trace_root),
+                                   trace, input_salt, output_salt, true_input)
+            except ValueError as exc:
+                if job.revealed:  # cannot happen: the contract checked the reveal
+                    out.waiting[job_id] = f"revealed trace unusable: {exc}"
+                    return None
+                data = None  # the bundle proves nothing: ask for the trace on-chain
+        if data is None:
+            if job.revealed:
+                out.waiting[job_id] = "reveal event not seen yet"
+                return None
+            out.reveal_requested[job_id] = self.contract.request_reveal(self.sender, job_id)
+            return None
+        if fault is None:
+            out.verified.append(job_id)
+            return "verified"
+        name, args = fraud_call(fault, commitment, trace, true_input)
+        outcome = self.contract.challenge(self.sender, name, job_id, *args)
+        out.challenged[job_id] = (fault, outcome)
+        return f"challenged: {fault.detail}" if outcome.fraud else "challenge failed"
