@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the whole pipeline on a chain and print what it costs")
     _add_chain_args(p)
+    p.add_argument("--mode", choices=("signed", "optimistic"), default="signed",
+                   help="signed: EIP-712 attestation checked by the registry (default); optimistic: bonded "
+                        "jobs, an honest one finalized and every cheat caught by a one-transaction fraud proof")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.add_argument("--out", type=Path, default=Path(".vcp/demo"), help="where the attestation files go")
     p.add_argument("--repeats", type=int, default=51, help="repeats per timing (median reported)")
@@ -93,8 +96,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
     _add_model_arg(p)
     p.add_argument("--prover", action="append", default=[], help="address to authorise (repeatable)")
+    p.add_argument("--prover-bond-wei", type=int, default=10**17, help="optimistic: bond per result")
+    p.add_argument("--challenge-bond-wei", type=int, default=10**16, help="optimistic: bond per fraud proof")
+    p.add_argument("--challenge-window", type=int, default=20, help="optimistic: blocks to challenge a result")
+    p.add_argument("--reveal-window", type=int, default=10, help="optimistic: blocks to answer a reveal request")
     _add_key_args(p)
     p.add_argument("--json", action="store_true")
+
+    for name, text in (("serve", "answer optimistic jobs for a model, publish bundles, reveal on request"),
+                       ("watch", "re-execute every optimistic result and prove the first wrong one on-chain")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--rpc-url", required=True)
+        p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
+        p.add_argument("--exchange", type=Path, required=True, help="shared directory for inputs and trace bundles")
+        p.add_argument("--state", type=Path, required=True, help="progress file: a restart resumes from it")
+        _add_model_arg(p)
+        p.add_argument("--once", action="store_true", help="one pass, then exit")
+        p.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
+        _add_key_args(p)
+
+    p = sub.add_parser("request", help="publish an input and open an optimistic job for it")
+    p.add_argument("--rpc-url", required=True)
+    p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
+    p.add_argument("--exchange", type=Path, required=True)
+    _add_model_arg(p)
+    p.add_argument("--input", required=True, help="digits:N, or a .npy / .json file of float inputs")
+    p.add_argument("--int8", action="store_true")
+    p.add_argument("--fee-wei", type=int, default=10**16)
+    _add_key_args(p)
+
+    p = sub.add_parser("withdraw", help="withdraw what the optimistic contract owes your key")
+    p.add_argument("--rpc-url", required=True)
+    p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
+    _add_key_args(p)
 
     p = sub.add_parser("keygen", help="create an encrypted keystore with a new key")
     p.add_argument("--out", type=Path, required=True)
@@ -192,6 +226,8 @@ def _us(seconds: float) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.mode == "optimistic":
+        return _demo_optimistic(args)
     from vcp.demo import run_demo
 
     if args.repeats < 1:
@@ -228,6 +264,123 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ok = result["verified_offchain"] and result["recorded_onchain"] and result["tamper_rejected_offchain"] \
         and result["tamper_rejected_onchain"]
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _demo_optimistic(args: argparse.Namespace) -> int:
+    from vcp.demo_optimistic import run_optimistic_demo
+
+    result = run_optimistic_demo(args.chain, args.rpc_url, args.out)
+    if args.json:
+        _print_json(result)
+    else:
+        g = result["gas"]
+        _table(f"vcp optimistic demo on {result['chain']} (chainId {result['chain_id']})", [
+            ("honest job: verified by the watcher / finalized",
+             f"{result['honest']['verified_by_watcher']} / {result['honest']['finalized']}"),
+            ("gas: open job / submit result / finalize", f"{g['open_job']:,} / {g['submit_result']:,} / {g['finalize']:,}"),
+            ("gas: deploy / register model", f"{g['deploy']:,} / {g['register_model']:,}"),
+            *[(f"cheat: {c['name']}", f"caught={c['caught']} slashed={c['slashed']} gas={c['gas_fraud_proof']:,}"
+               + (f" (+{c['gas_reveal_request']:,} reveal request)" if c["gas_reveal_request"] else ""))
+              for c in result["cheats"]],
+            ("contract balance == what it owes", str(result["balance_equals_owed"])),
+            ("dispute rounds / blocks to finality", f"{result['dispute']['rounds']} / {result['dispute']['blocks_to_finality']}"),
+        ])
+    ok = result["honest"]["finalized"] and all(c["caught"] and c["slashed"] for c in result["cheats"]) \
+        and result["balance_equals_owed"]
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _optimistic(args: argparse.Namespace, purpose: str):
+    """(chain, contract, funded sender) for commands that talk to the optimistic contract."""
+    from vcp.chain import deployments
+    from vcp.chain.nodes import RpcChain
+    from vcp.chain.optimistic import OptimisticInference
+    from vcp.chain.tx import Sender
+
+    chain = RpcChain(args.rpc_url)
+    dep = deployments.lookup(args.deployments, chain, "OptimisticInference")
+    sender = Sender(chain, _signing_key(args, chain, purpose).reveal())
+    if chain.dev_accounts():
+        sender.ensure_funded()
+    return chain, OptimisticInference(chain, dep.address), sender
+
+
+def _loop(step, once: bool, interval: float) -> int:
+    while True:
+        step()
+        if once:
+            return EXIT_OK
+        time.sleep(max(interval, 0.05))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from prover import ProverService
+    from vcp.exchange import Exchange
+
+    model = _load_model(args.model)
+    _, contract, sender = _optimistic(args, "answer jobs")
+    service = ProverService(contract, sender, model, Exchange(args.exchange), args.state)
+    print(f"serving {model.name} as {sender.address} on {contract.address}", flush=True)
+
+    def step() -> None:
+        done = service.step()
+        for job_id, tx in done.answered.items():
+            print(f"job {job_id}: answered (gas {tx.gas_used:,})", flush=True)
+        for job_id, tx in done.revealed.items():
+            print(f"job {job_id}: trace revealed on-chain (gas {tx.gas_used:,})", flush=True)
+        for job_id, tx in done.finalized.items():
+            print(f"job {job_id}: finalized (gas {tx.gas_used:,})", flush=True)
+
+    return _loop(step, args.once, args.interval)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from vcp.exchange import Exchange
+    from verifier import Watcher
+
+    model = _load_model(args.model)
+    _, contract, sender = _optimistic(args, "post challenge bonds")
+    watcher = Watcher(contract, sender, [model], args.state, Exchange(args.exchange))
+    print(f"watching {contract.address} from block {watcher.state.data['last_block'] + 1}", flush=True)
+
+    def step() -> None:
+        done = watcher.step()
+        for job_id in done.verified:
+            print(f"job {job_id}: result verified", flush=True)
+        for job_id, (fault, outcome) in done.challenged.items():
+            verdict = "fraud proven, prover slashed" if outcome.fraud else "challenge failed"
+            print(f"job {job_id}: {fault.detail or fault.kind.name}: {verdict} (gas {outcome.tx.gas_used:,})", flush=True)
+        for job_id in done.reveal_requested:
+            print(f"job {job_id}: no bundle published, reveal requested", flush=True)
+        for job_id in done.slashed_withheld:
+            print(f"job {job_id}: trace withheld, prover slashed", flush=True)
+
+    return _loop(step, args.once, args.interval)
+
+
+def cmd_request(args: argparse.Namespace) -> int:
+    import secrets
+
+    from vcp.commitments import ModelCommitment
+    from vcp.exchange import Exchange
+
+    model = _load_model(args.model)
+    x = _read_input(args.input, model, args.int8)
+    if args.fee_wei <= 0:
+        raise InvalidInput("--fee-wei must be positive")
+    _, contract, sender = _optimistic(args, "pay the fee")
+    commitment = Exchange(args.exchange).put_input(x, secrets.token_bytes(32))  # on disk before the job exists
+    job_id, tx = contract.open_job(sender, ModelCommitment(model).root, commitment, args.fee_wei)
+    print(f"job {job_id} opened (gas {tx.gas_used:,}); input published in {args.exchange}")
+    return EXIT_OK
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    _, contract, sender = _optimistic(args, "withdraw")
+    amount = contract.credit(sender.address)
+    tx = contract.withdraw(sender)
+    print(f"withdrew {amount} wei to {sender.address} (gas {tx.gas_used:,})")
+    return EXIT_OK
 
 
 def _domain_for_prove(args: argparse.Namespace):
@@ -330,6 +483,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from vcp.attestation import parse_address
     from vcp.chain import deployments
     from vcp.chain.nodes import RpcChain
+    from vcp.chain.optimistic import OptimisticInference, OptimisticParams
     from vcp.chain.registry import Registry
     from vcp.chain.tx import Sender
     from vcp.commitments import ModelCommitment
@@ -344,17 +498,27 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     deployments.record(args.deployments, chain.chain_id, "AttestationRegistry", deployments.Deployment(
         address=registry.address, tx=tx.tx_hash, block=tx.block_number, deployer=sender.address,
         code_keccak=deployments.code_keccak(chain, registry.address)))
-    root = ModelCommitment(model).root
+    commitment = ModelCommitment(model)
+    root = commitment.root
     reg_tx = registry.register_model(sender, root)
     prover_gas = [registry.set_prover(sender, p).gas_used for p in provers]
-    result = {"chain_id": chain.chain_id, "registry": registry.address, "owner": sender.address,
-              "deploy_gas": tx.gas_used, "model_root": "0x" + root.hex(), "register_gas": reg_tx.gas_used,
+    params = OptimisticParams(prover_bond=args.prover_bond_wei, challenge_bond=args.challenge_bond_wei,
+                              challenge_window=args.challenge_window, reveal_window=args.reveal_window)
+    optimistic, opt_tx = OptimisticInference.deploy(sender, params)
+    deployments.record(args.deployments, chain.chain_id, "OptimisticInference", deployments.Deployment(
+        address=optimistic.address, tx=opt_tx.tx_hash, block=opt_tx.block_number, deployer=sender.address,
+        code_keccak=deployments.code_keccak(chain, optimistic.address)))
+    optimistic.register_model(sender, commitment)
+    result = {"chain_id": chain.chain_id, "registry": registry.address, "optimistic": optimistic.address,
+              "owner": sender.address, "deploy_gas": tx.gas_used, "deploy_gas_optimistic": opt_tx.gas_used,
+              "model_root": "0x" + root.hex(), "register_gas": reg_tx.gas_used,
               "provers": provers, "authorize_gas": prover_gas, "deployments": str(args.deployments)}
     if args.json:
         _print_json(result)
     else:
         print(f"AttestationRegistry at {registry.address} on chain {chain.chain_id} (deploy gas {tx.gas_used:,}), "
               f"recorded in {args.deployments}")
+        print(f"OptimisticInference at {optimistic.address} (deploy gas {opt_tx.gas_used:,})")
         print(f"registered model {model.name} root {result['model_root']}; authorised {len(provers)} prover(s)")
     return EXIT_OK
 
@@ -390,7 +554,8 @@ def cmd_node(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "prove": cmd_prove, "verify": cmd_verify, "submit": cmd_submit,
-            "deploy": cmd_deploy, "keygen": cmd_keygen, "node": cmd_node}
+            "deploy": cmd_deploy, "keygen": cmd_keygen, "node": cmd_node, "serve": cmd_serve, "watch": cmd_watch,
+            "request": cmd_request, "withdraw": cmd_withdraw}
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

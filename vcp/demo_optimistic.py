@@ -33,7 +33,10 @@ def run_optimistic_demo(chain_kind: str = "embedded", rpc_url: str | None = None
     model = demo_model()
     commitment = ModelCommitment(model)
     inputs = model.quantize_input(load_digits_split().x_test[:16])
-    work = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="vcp-optimistic-"))
+    # A fresh directory per run: state files of another chain's run must never be resumed.
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="optimistic-", dir=out_dir))
     exchange = Exchange(work / "exchange")
     cheat_rows = []
     with open_chain(chain_kind, rpc_url) as chain:

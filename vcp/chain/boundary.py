@@ -36,6 +36,9 @@ def chain_errors(action: str) -> Iterator[None]:
 
 def _node_message(exc: BaseException) -> str:
     """The node's own sentence, without its JSON envelope or stack trace."""
+    response = getattr(exc, "rpc_response", None)
+    if isinstance(response, dict) and isinstance(response.get("error"), dict) and "message" in response["error"]:
+        return str(response["error"]["message"])
     first = exc.args[0] if exc.args else exc
     if isinstance(first, dict) and "message" in first:
         return str(first["message"])

@@ -20,7 +20,7 @@ from vcp.errors import ChainError, NodeStartError, ToolMissing
 HARDFORK = "shanghai"  # the newest fork Ganache 7.9 runs; must match contracts/compile.mjs
 CHAIN_KINDS = ("embedded", "anvil", "ganache")
 START_TIMEOUT_S = 60.0
-DEV_FUNDING_WEI = 100 * 10**18  # dev accounts hold 1,000 (Ganache) or 10,000 ETH
+DEV_FUNDING_WEI = 10 * 10**18  # dev accounts hold 1,000 (Ganache) or 10,000 ETH each
 
 
 def find_tool(tool: str) -> Path:
@@ -76,7 +76,8 @@ class Chain:
         accounts = self.dev_accounts()
         if not accounts:
             raise ChainError("this node has no unlocked account to fund from: fund the key yourself")
-        tx = self.w3.eth.send_transaction({"from": accounts[0], "to": address, "value": wei})
+        richest = max(accounts, key=lambda a: self.w3.eth.get_balance(a))  # spread the load over dev accounts
+        tx = self.w3.eth.send_transaction({"from": richest, "to": address, "value": wei})
         self.w3.eth.wait_for_transaction_receipt(tx, timeout=60)
 
     def mine(self, blocks: int = 1) -> None:
