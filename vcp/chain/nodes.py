@@ -52,13 +52,21 @@ class Chain:
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
+        self._chain_id: int | None = None
+        # The validation middleware asks the node for its chain id before every request; vcp
+        # signs locally and sets the chain id itself, so that round trip buys nothing.
+        if "validation" in self.w3.middleware_onion:
+            self.w3.middleware_onion.remove("validation")
 
     @property
     def chain_id(self) -> int:
-        from vcp.chain.boundary import chain_errors
+        """Read once per connection (a node does not change chains under a live connection)."""
+        if self._chain_id is None:
+            from vcp.chain.boundary import chain_errors
 
-        with chain_errors("reading the chain id"):
-            return int(self.w3.eth.chain_id)
+            with chain_errors("reading the chain id"):
+                self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
 
     @property
     def rpc_url(self) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from enum import IntEnum
 from typing import Any
 
@@ -98,8 +99,9 @@ class OptimisticInference:
         with chain_errors(what):
             return fn.call()
 
-    @property
+    @cached_property
     def params(self) -> OptimisticParams:
+        """Immutable in the contract: read once."""
         f = self.contract.functions
         return OptimisticParams(
             prover_bond=self._read(f.proverBond()), challenge_bond=self._read(f.challengeBond()),

@@ -76,6 +76,78 @@ class NeuronIndexOutOfRange(ContractReverted):
     """An int8 vector was read past its end."""
 
 
+class OptimisticUnauthorizedAccount(ContractReverted):
+    """Only the owner (or the job's requester) may do this."""
+
+
+class OptimisticZeroAddress(ContractReverted):
+    """The zero address is not allowed here."""
+
+
+class OptimisticInvalidParameter(ContractReverted):
+    """A deploy-time parameter is out of range."""
+
+
+class OptimisticModelNotRegistered(ContractReverted):
+    """The model root is not registered with the optimistic contract."""
+
+
+class OptimisticModelAlreadyRegistered(ContractReverted):
+    """The model root is already registered."""
+
+
+class OptimisticInvalidHeader(ContractReverted):
+    """The model header does not prove against the model root."""
+
+
+class OptimisticWrongValue(ContractReverted):
+    """The ETH sent is not the required fee or bond."""
+
+
+class OptimisticJobNotInStatus(ContractReverted):
+    """The job is not in the state this call needs."""
+
+
+class OptimisticDeadlinePassed(ContractReverted):
+    """Too late: the deadline for this step has passed."""
+
+
+class OptimisticDeadlineNotReached(ContractReverted):
+    """Too early: the window is still open."""
+
+
+class OptimisticRevealPending(ContractReverted):
+    """A reveal request is pending on this job."""
+
+
+class OptimisticNoRevealPending(ContractReverted):
+    """No reveal request is pending on this job."""
+
+
+class OptimisticAlreadyRevealed(ContractReverted):
+    """The trace of this result was already revealed."""
+
+
+class OptimisticNotProver(ContractReverted):
+    """Only the job's prover may do this."""
+
+
+class OptimisticInvalidProof(ContractReverted):
+    """The fraud-proof evidence does not prove against the commitments."""
+
+
+class OptimisticInvalidReveal(ContractReverted):
+    """The revealed trace does not match the committed roots."""
+
+
+class OptimisticNothingToWithdraw(ContractReverted):
+    """Nothing is credited to this account."""
+
+
+class OptimisticTransferFailed(ContractReverted):
+    """The payout transfer failed; the credit is kept."""
+
+
 class PanicError(ContractReverted):
     """A Solidity panic (assert, overflow, division by zero...)."""
 
@@ -91,6 +163,12 @@ ERROR_CLASSES: dict[str, type[ContractReverted]] = {
         RegistryProverNotAuthorized, RegistryNonceUsed, RegistryInvalidSignature, RegistrySignerMismatch,
         NeuronWidthMismatch, NeuronWidthOutOfRange, NeuronBiasOutOfRange, NeuronMultiplierOutOfRange,
         NeuronShiftOutOfRange, NeuronActivationUnknown, NeuronIndexOutOfRange,
+        OptimisticUnauthorizedAccount, OptimisticZeroAddress, OptimisticInvalidParameter,
+        OptimisticModelNotRegistered, OptimisticModelAlreadyRegistered, OptimisticInvalidHeader,
+        OptimisticWrongValue, OptimisticJobNotInStatus, OptimisticDeadlinePassed,
+        OptimisticDeadlineNotReached, OptimisticRevealPending, OptimisticNoRevealPending,
+        OptimisticAlreadyRevealed, OptimisticNotProver, OptimisticInvalidProof,
+        OptimisticInvalidReveal, OptimisticNothingToWithdraw, OptimisticTransferFailed,
     )
 }
 
@@ -147,23 +225,51 @@ def decode_revert(data: bytes) -> ContractReverted:
     return cls(message, error_name=name, args=args)
 
 
-def revert_data_from(exc: BaseException) -> bytes | None:
-    """Raw revert bytes carried by a web3 / eth-tester exception, or None if it is not a revert."""
-    data = getattr(exc, "data", None)
-    if isinstance(data, str) and data.startswith("0x"):
-        return bytes.fromhex(data[2:])
-    if isinstance(data, dict) and isinstance(data.get("data"), str):
-        return bytes.fromhex(data["data"][2:])
-    message = str(exc.args[0]) if exc.args else ""
-    # eth-tester reports a custom error as the repr of the bytes after this prefix.
-    prefix = "execution reverted: "
-    if message.startswith(prefix):
-        rest = message[len(prefix):]
-        if rest.startswith(("b'", 'b"')):
+def _chain_of(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _raw_bytes(exc: BaseException) -> bytes | None:
+    """Revert bytes an eth-tester / py-evm exception carries as such (not re-decoded)."""
+    first = exc.args[0] if exc.args else None
+    if isinstance(first, Exception) and first.args and isinstance(first.args[0], bytes):
+        return first.args[0]  # TransactionFailed(Revert(b"..."))
+    if isinstance(first, bytes):
+        return first
+    if isinstance(first, str):
+        text = first.removeprefix("execution reverted: ")
+        if text.startswith(("b'", 'b"')):  # eth-tester reports a custom error as the repr of its bytes
             try:
-                value = ast.literal_eval(rest)
-                return value if isinstance(value, bytes) else None
+                value = ast.literal_eval(text)
             except (ValueError, SyntaxError):
                 return None
+            return value if isinstance(value, bytes) else None
+    return None
+
+
+def revert_data_from(exc: BaseException) -> bytes | None:
+    """Raw revert bytes carried by a web3 / eth-tester exception, or None if it is not a revert.
+
+    web3's EthereumTesterProvider re-raises reverts with the payload decoded as if it were
+    Error(string), which turns a custom error such as ``E(string)`` into bare text; the original
+    exception, with the raw bytes, is still on the chain of causes, so that is read first.
+    """
+    for link in _chain_of(exc):
+        data = getattr(link, "data", None)
+        if isinstance(data, str) and data.startswith("0x"):
+            return bytes.fromhex(data[2:])
+        if isinstance(data, dict) and isinstance(data.get("data"), str):
+            return bytes.fromhex(data["data"][2:])
+    for link in reversed(_chain_of(exc)):  # innermost first: the least re-interpreted
+        raw = _raw_bytes(link)
+        if raw is not None:
+            return raw
+    message = str(exc.args[0]) if exc.args else ""
+    if message.startswith("execution reverted"):
         return b""
     return None
