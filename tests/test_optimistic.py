@@ -439,3 +439,127 @@ def test_dispute_gas_by_width(embedded_chain):
     # Deterministic gas, not time: the targets of the benchmark issue, and EZKL's verify gas.
     assert gas[64] <= 120_000 and gas[1024] <= 300_000
     assert gas[1024] < 1_383_003
+
+
+# ----------------------------------------------------------------------------- stateful invariant
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule  # noqa: E402
+
+from vcp.chain.nodes import EmbeddedChain  # noqa: E402
+from vcp.errors import ContractReverted  # noqa: E402
+
+LEGIT_ERRORS = {name for name in r.ERROR_CLASSES if name.startswith("Optimistic")}
+
+
+class PayoutMachine(RuleBasedStateMachine):
+    """Random sequences of every call; the contract's balance must always equal what it owes."""
+
+    @initialize()
+    def deploy(self) -> None:
+        from vcp.models import demo_model
+
+        self.chain = EmbeddedChain()
+        self.world = World(self.chain, _COMMITMENT or ModelCommitment(demo_model()))
+        self.answers: dict[int, object] = {}
+        self.inputs: dict[int, tuple] = {}
+        self.reverts = 0
+
+    def teardown(self) -> None:
+        self.chain.close()
+
+    def _try(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ContractReverted as exc:
+            assert exc.error_name in LEGIT_ERRORS, f"unexpected revert {exc}"
+            self.reverts += 1
+            return None
+
+    def _job(self, data) -> int:
+        top = self.world.contract.next_job_id()
+        return data.draw(st.integers(min_value=1, max_value=max(top, 1)))
+
+    @rule(index=st.integers(0, 7))
+    def open_job(self, index: int) -> None:
+        opened = self._try(self.world.open, index)
+        if opened:
+            job_id, x, salt = opened
+            self.inputs[job_id] = (x, salt)
+
+    @rule(data=st.data(), cheat=st.sampled_from(["honest", "wrong_output", "wrong_hidden_layer", "input_swapped"]))
+    def answer(self, data, cheat: str) -> None:
+        job_id = self._job(data)
+        if job_id not in self.inputs:
+            return
+        x, salt = self.inputs[job_id]
+        strategy = {"honest": honest, "wrong_output": cheats.wrong_output,
+                    "wrong_hidden_layer": cheats.wrong_hidden_layer,
+                    "input_swapped": cheats.input_swapped(self.world.inputs[9])}[cheat]
+        answer = strategy(self.world.model, x, salt)
+        done = self._try(self.world.contract.submit_result, self.world.prover, job_id,
+                         output_commitment(answer.output_salt, answer.trace[-1]), trace_root(answer.trace))
+        if done:
+            self.answers[job_id] = answer
+
+    @rule(data=st.data(), layer=st.integers(0, 1), row=st.integers(0, 9))
+    def challenge_neuron(self, data, layer: int, row: int) -> None:
+        job_id = self._job(data)
+        if job_id in self.answers:
+            self._try(self.world.contract.challenge, self.world.challenger, "proveNeuronFraud", job_id,
+                      self.world.evidence(self.answers[job_id], layer, row))
+
+    @rule(data=st.data())
+    def challenge_input(self, data) -> None:
+        job_id = self._job(data)
+        if job_id in self.answers and job_id in self.inputs:
+            answer, (x, salt) = self.answers[job_id], self.inputs[job_id]
+            tree = trace_tree(answer.trace)
+            self._try(self.world.contract.challenge, self.world.challenger, "proveInputFraud", job_id,
+                      int8_bytes(x), salt, int8_bytes(answer.trace[0]), list(tree.proof(0).siblings))
+
+    @rule(data=st.data())
+    def request_reveal(self, data) -> None:
+        self._try(self.world.contract.request_reveal, self.world.challenger, self._job(data))
+
+    @rule(data=st.data())
+    def reveal(self, data) -> None:
+        job_id = self._job(data)
+        if job_id in self.answers:
+            a = self.answers[job_id]
+            self._try(self.world.contract.reveal_trace, self.world.prover, job_id, [int8_bytes(v) for v in a.trace],
+                      a.input_salt, a.output_salt)
+
+    @rule(blocks=st.integers(1, 15))
+    def mine(self, blocks: int) -> None:
+        self.chain.mine(blocks)
+
+    @rule(data=st.data())
+    def finalize(self, data) -> None:
+        self._try(self.world.contract.finalize, self.world.owner, self._job(data))
+
+    @rule(data=st.data())
+    def slash_withheld(self, data) -> None:
+        self._try(self.world.contract.slash_withheld, self.world.owner, self._job(data))
+
+    @rule(data=st.data())
+    def cancel(self, data) -> None:
+        self._try(self.world.contract.cancel_job, self.world.requester, self._job(data))
+
+    @rule(who=st.sampled_from(["requester", "prover", "challenger"]))
+    def withdraw(self, who: str) -> None:
+        self._try(self.world.contract.withdraw, getattr(self.world, who))
+
+    @invariant()
+    def balance_equals_what_is_owed(self) -> None:
+        w = self.world
+        accounts = [w.owner.address, w.requester.address, w.prover.address, w.challenger.address]
+        assert w.contract.balance() == w.contract.total_owed() == owed_independently(w, accounts)
+
+
+_COMMITMENT: ModelCommitment | None = None
+
+TestPayoutInvariant = PayoutMachine.TestCase
+TestPayoutInvariant.settings = settings(max_examples=12, stateful_step_count=20, deadline=None,
+                                        suppress_health_check=list(HealthCheck))
