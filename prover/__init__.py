@@ -6,8 +6,9 @@ in optimistic mode, answer jobs with a bond and make the trace available.
     proven.save(Path("att.json"))     # writes att.trace.json, then att.json
 """
 
+from prover._batch import ProvenBatch, prove_batch
 from prover._prover import ProvenInference, Prover, ProverTimings
 from prover._service import Answer, ProverService, ServiceStep, Strategy, honest
 
-__all__ = ["Answer", "Prover", "ProvenInference", "ProverService", "ProverTimings", "ServiceStep", "Strategy",
-           "honest"]
+__all__ = ["Answer", "ProvenBatch", "ProvenInference", "Prover", "ProverService", "ProverTimings", "ServiceStep",
+           "Strategy", "honest", "prove_batch"]

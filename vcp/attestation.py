@@ -2,6 +2,7 @@
 
     Attestation(address prover,bytes32 modelRoot,bytes32 inputCommitment,
                 bytes32 outputCommitment,bytes32 traceRoot,bytes32 jobId,uint256 nonce)
+    AttestationBatch(address prover,bytes32 modelRoot,bytes32 recordsRoot,uint256 count,uint256 nonce)
 
 under the domain {name: "vcp", version: "1", chainId, verifyingContract}: a signature is valid on
 one chain for one registry only, and the registry accepts each (prover, nonce) once.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -41,8 +42,23 @@ ATTESTATION_FIELDS = [
     {"name": "jobId", "type": "bytes32"},
     {"name": "nonce", "type": "uint256"},
 ]
-ATTESTATION_TYPE = "Attestation(" + ",".join(f"{f['type']} {f['name']}" for f in ATTESTATION_FIELDS) + ")"
+BATCH_FIELDS = [
+    {"name": "prover", "type": "address"},
+    {"name": "modelRoot", "type": "bytes32"},
+    {"name": "recordsRoot", "type": "bytes32"},
+    {"name": "count", "type": "uint256"},
+    {"name": "nonce", "type": "uint256"},
+]
+
+
+def _type_string(name: str, fields: list[dict[str, str]]) -> str:
+    return name + "(" + ",".join(f"{f['type']} {f['name']}" for f in fields) + ")"
+
+
+ATTESTATION_TYPE = _type_string("Attestation", ATTESTATION_FIELDS)
 ATTESTATION_TYPEHASH = keccak(text=ATTESTATION_TYPE)
+BATCH_TYPE = _type_string("AttestationBatch", BATCH_FIELDS)
+BATCH_TYPEHASH = keccak(text=BATCH_TYPE)
 
 
 def hex32(value: bytes) -> str:
@@ -159,6 +175,57 @@ class Attestation:
         return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
+@dataclass(frozen=True)
+class BatchAttestation:
+    """One signature over ``count`` inference records: ``records_root`` is the Merkle root of
+    their record leaves (vcp.encoding.record_payload), in order."""
+
+    prover: str
+    model_root: bytes
+    records_root: bytes
+    count: int
+    nonce: int = 0
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "prover": self.prover,
+            "modelRoot": hex32(self.model_root),
+            "recordsRoot": hex32(self.records_root),
+            "count": str(self.count),
+            "nonce": str(self.nonce),
+        }
+
+    @classmethod
+    def from_message(cls, data: Any) -> "BatchAttestation":
+        if not isinstance(data, dict):
+            raise InvalidInput("batch attestation must be an object")
+        return cls(
+            prover=parse_address(data.get("prover"), "prover"),
+            model_root=parse_bytes32(data.get("modelRoot"), "modelRoot"),
+            records_root=parse_bytes32(data.get("recordsRoot"), "recordsRoot"),
+            count=parse_uint(data.get("count"), "count"),
+            nonce=parse_uint(data.get("nonce"), "nonce"),
+        )
+
+    def as_tuple(self) -> tuple:
+        return (self.prover, self.model_root, self.records_root, self.count, self.nonce)
+
+    def typed_data(self, domain: Domain) -> dict[str, Any]:
+        return {
+            "types": {"EIP712Domain": DOMAIN_FIELDS, "AttestationBatch": BATCH_FIELDS},
+            "primaryType": "AttestationBatch",
+            "domain": domain.as_json(),
+            "message": self.message(),
+        }
+
+    def digest(self, domain: Domain) -> bytes:
+        signable = encode_typed_data(full_message=self.typed_data(domain))
+        return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+Signable = Union[Attestation, BatchAttestation]
+
+
 def random_nonce() -> int:
     """A fresh 128-bit nonce: unique per prover without any local counter to lose."""
     return secrets.randbits(128)
@@ -200,12 +267,12 @@ class Signature:
         return self.v in (27, 28) and 0 < int.from_bytes(self.s, "big") <= SECP256K1_HALF_N
 
 
-def sign_attestation(attestation: Attestation, domain: Domain, private_key: bytes) -> Signature:
+def sign_attestation(attestation: Signable, domain: Domain, private_key: bytes) -> Signature:
     signed = Account.sign_typed_data(private_key, full_message=attestation.typed_data(domain))
     return Signature(v=signed.v, r=signed.r.to_bytes(32, "big"), s=signed.s.to_bytes(32, "big"))
 
 
-def recover_signer(attestation: Attestation, domain: Domain, signature: Signature) -> str:
+def recover_signer(attestation: Signable, domain: Domain, signature: Signature) -> str:
     """The address that signed; raises InvalidInput for a malformed or non-canonical signature."""
     if not signature.is_canonical:
         raise InvalidInput("signature is not canonical (high s or bad v)")

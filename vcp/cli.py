@@ -130,6 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
     _add_key_args(p)
 
+    p = sub.add_parser("bench", help="measure every trust model on the same models and chains; write JSON and CSV")
+    p.add_argument("--quick", action="store_true", help="the small preset (about a minute here)")
+    p.add_argument("--chains", help="comma-separated subset of embedded,anvil,ganache")
+    p.add_argument("--repeats", type=int, help="timing repeats (median reported)")
+    p.add_argument("--gas-price-gwei", type=float, default=1.0, help="for the cost columns (default 1 gwei)")
+    p.add_argument("--eth-usd", type=float, default=3000.0, help="for the cost columns (default $3,000)")
+    p.add_argument("--out", type=Path, default=Path(".vcp/bench"), help="directory for bench.json and bench.csv")
+    p.add_argument("--json", action="store_true", help="also print the result (with `targets`) as JSON")
+
+    p = sub.add_parser("report", help="render a bench result as a self-contained HTML report with plots")
+    p.add_argument("--bench", type=Path, default=Path(".vcp/bench/bench.json"))
+    p.add_argument("--out", type=Path, default=Path(".vcp/bench/report.html"))
+
     p = sub.add_parser("keygen", help="create an encrypted keystore with a new key")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--kdf", choices=("scrypt", "pbkdf2"), default="scrypt")
@@ -523,6 +536,55 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from rich.progress import Progress
+
+    from vcp.bench import FULL, QUICK, Prices, run_bench
+    from vcp.bench.output import write_results
+
+    config = QUICK if args.quick else FULL
+    if args.chains:
+        chains = tuple(c.strip() for c in args.chains.split(",") if c.strip())
+        unknown = [c for c in chains if c not in ("embedded", "anvil", "ganache")]
+        if unknown or not chains:
+            raise InvalidInput(f"--chains: unknown chain(s) {', '.join(unknown) or '(none given)'}")
+        config = dataclasses.replace(config, chains=chains)
+    if args.repeats is not None:
+        if args.repeats < 1:
+            raise InvalidInput("--repeats must be at least 1")
+        config = dataclasses.replace(config, repeats=args.repeats)
+    if args.gas_price_gwei < 0 or args.eth_usd < 0:
+        raise InvalidInput("prices must not be negative")
+    config = dataclasses.replace(config, prices=Prices(args.gas_price_gwei, args.eth_usd))
+    steps = len(config.chains) * (len(config.models) + 2)
+    with Progress(transient=True, console=__import__("rich.console").console.Console(stderr=True)) as progress:
+        task = progress.add_task("vcp bench", total=steps)
+
+        def note(message: str) -> None:
+            progress.update(task, advance=1, description=message)
+
+        result = run_bench(config, note)
+    json_path, csv_path = write_results(result, args.out)
+    if args.json:
+        _print_json(result)
+    else:
+        _table("vcp bench targets", [(t["name"], f"{t['value']:,.4g} ({'met' if t['met'] else 'MISSED'}, limit "
+                                      f"{t['limit']:,})" if t["value"] is not None else "not measured")
+                                     for t in result["targets"]])
+        print(f"wrote {json_path} and {csv_path} in {result['wall_time_s']:.0f} s; `vcp report` renders them")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from vcp.bench.report import write_report
+
+    path = write_report(args.bench, args.out)
+    print(f"wrote {path} (plots embedded; PNGs beside it)")
+    return EXIT_OK
+
+
 def cmd_keygen(args: argparse.Namespace) -> int:
     from vcp.keys import PASSWORD_ENV, create_keystore
 
@@ -555,7 +617,7 @@ def cmd_node(args: argparse.Namespace) -> int:
 
 COMMANDS = {"demo": cmd_demo, "prove": cmd_prove, "verify": cmd_verify, "submit": cmd_submit,
             "deploy": cmd_deploy, "keygen": cmd_keygen, "node": cmd_node, "serve": cmd_serve, "watch": cmd_watch,
-            "request": cmd_request, "withdraw": cmd_withdraw}
+            "request": cmd_request, "withdraw": cmd_withdraw, "bench": cmd_bench, "report": cmd_report}
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from vcp.attestation import Attestation, Domain, Signature, hex32, parse_bytes32
+from vcp.attestation import Attestation, BatchAttestation, Domain, Signature, hex32, parse_bytes32
 from vcp.errors import InvalidAttestationFile, InvalidInput
 
 ATTESTATION_FORMAT = "vcp.attestation"
@@ -219,3 +219,110 @@ class AttestationFile:
 
     def resolve_bundle(self, attestation_path: Path) -> Path:
         return (Path(attestation_path).parent / self.bundle_path).resolve()
+
+
+BATCH_FORMAT = "vcp.attestation-batch"
+
+
+@dataclass(frozen=True, eq=False)
+class BatchBundle:
+    """Everything behind a batch: every record's trace (one int8 array per layer, N rows) and
+    salts, and the record commitments (recomputable; kept so one record can be proven alone)."""
+
+    model_root: bytes
+    traces: tuple[np.ndarray, ...]  # traces[i]: (N, width_i) int8
+    input_salts: bytes  # N * 32
+    output_salts: bytes  # N * 32
+
+    @property
+    def count(self) -> int:
+        return int(self.traces[0].shape[0])
+
+    def save(self, path: Path) -> str:
+        import io
+
+        buffer = io.BytesIO()
+        arrays = {f"trace{i}": t for i, t in enumerate(self.traces)}
+        np.savez(buffer, model_root=np.frombuffer(self.model_root, dtype=np.uint8),
+                 input_salts=np.frombuffer(self.input_salts, dtype=np.uint8),
+                 output_salts=np.frombuffer(self.output_salts, dtype=np.uint8), **arrays)
+        raw = buffer.getvalue()
+        write_atomic(path, raw)
+        return hashlib.sha256(raw).hexdigest()
+
+    @classmethod
+    def load(cls, path: Path) -> "BatchBundle":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                traces = []
+                while f"trace{len(traces)}" in data.files:
+                    traces.append(data[f"trace{len(traces)}"])
+                bundle = cls(bytes(data["model_root"]), tuple(traces), bytes(data["input_salts"]),
+                             bytes(data["output_salts"]))
+        except (OSError, ValueError, KeyError) as exc:
+            raise InvalidAttestationFile(f"batch bundle {path} is not readable ({exc})") from exc
+        if len(bundle.traces) < 2 or len(bundle.model_root) != 32:
+            raise InvalidAttestationFile(f"batch bundle {path} lacks traces or its model root")
+        n = bundle.count
+        if any(t.dtype != np.int8 or t.ndim != 2 or t.shape[0] != n for t in bundle.traces):
+            raise InvalidAttestationFile(f"batch bundle {path}: every trace array must be int8 with {n} rows")
+        if len(bundle.input_salts) != 32 * n or len(bundle.output_salts) != 32 * n:
+            raise InvalidAttestationFile(f"batch bundle {path}: one 32-byte salt per record expected")
+        return bundle
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    """A signed batch attestation and where its bundle lives."""
+
+    batch: BatchAttestation
+    domain: Domain
+    signature: Signature
+    model_name: str
+    bundle_path: str
+    bundle_sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": BATCH_FORMAT,
+            "version": VERSION,
+            "batch": self.batch.message(),
+            "domain": self.domain.as_json(),
+            "typed_data": self.batch.typed_data(self.domain),
+            "digest": hex32(self.batch.digest(self.domain)),
+            "signature": self.signature.to_hex(),
+            "model": {"name": self.model_name, "root": hex32(self.batch.model_root)},
+            "bundle": {"path": self.bundle_path, "sha256": self.bundle_sha256},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> "BatchFile":
+        data = _check_header(data, BATCH_FORMAT, "batch file")
+        try:
+            batch = BatchAttestation.from_message(data.get("batch"))
+            domain = Domain.from_json(data.get("domain"))
+            signature = Signature.from_hex(data.get("signature"))
+            model, bundle = data.get("model"), data.get("bundle")
+            if not isinstance(model, dict) or not isinstance(bundle, dict):
+                raise InvalidAttestationFile("batch file lacks its model or bundle section")
+            if not isinstance(bundle.get("path"), str) or not isinstance(bundle.get("sha256"), str):
+                raise InvalidAttestationFile("bundle section needs a path and a sha256")
+            if data.get("typed_data") != batch.typed_data(domain):
+                raise InvalidAttestationFile("typed_data differs from the batch and domain it carries")
+            if parse_bytes32(data.get("digest"), "digest") != batch.digest(domain):
+                raise InvalidAttestationFile("digest is not the EIP-712 hash of the batch")
+        except InvalidAttestationFile:
+            raise
+        except InvalidInput as exc:
+            raise InvalidAttestationFile(f"batch file: {exc}") from exc
+        return cls(batch, domain, signature, str(model.get("name", "")), bundle["path"], bundle["sha256"])
+
+    def save(self, path: Path) -> None:
+        write_atomic(path, dump_json(self.to_json()))
+
+    @classmethod
+    def load(cls, path: Path) -> "BatchFile":
+        return cls.from_json(read_json(path, "batch file"))
+
+    def resolve_bundle(self, batch_path: Path) -> Path:
+        return (Path(batch_path).parent / self.bundle_path).resolve()

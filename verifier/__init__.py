@@ -6,10 +6,12 @@ in optimistic mode, watch results and prove the first wrong step in one transact
     assert report.valid, report.reason
 """
 
+from verifier._batch import verify_batch, verify_batch_files
 from verifier._disputes import Claim, Fault, find_fault, fraud_call, neuron_evidence
 from verifier._offchain import CHECKS, VerificationReport, verify_attestation, verify_files
 from verifier._onchain import OnchainStatus, check_onchain
 from verifier._watcher import Watcher, WatchStep
 
 __all__ = ["CHECKS", "Claim", "Fault", "OnchainStatus", "VerificationReport", "WatchStep", "Watcher", "check_onchain",
-           "find_fault", "fraud_call", "neuron_evidence", "verify_attestation", "verify_files"]
+           "find_fault", "fraud_call", "neuron_evidence", "verify_attestation", "verify_batch", "verify_batch_files",
+           "verify_files"]

@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {IAttestationRegistry} from "./IAttestationRegistry.sol";
 import {Signatures} from "./Signatures.sol";
+import {MerkleProofs} from "./MerkleProofs.sol";
 
 /// @title AttestationRegistry
 /// @notice Records EIP-712 inference attestations from authorised provers for registered models.
@@ -16,6 +17,10 @@ contract AttestationRegistry is IAttestationRegistry {
     bytes32 private constant _ATTESTATION_TYPEHASH = keccak256(
         "Attestation(address prover,bytes32 modelRoot,bytes32 inputCommitment,bytes32 outputCommitment,bytes32 traceRoot,bytes32 jobId,uint256 nonce)"
     );
+
+    /// @dev Must equal vcp.attestation.BATCH_TYPE.
+    bytes32 private constant _BATCH_TYPEHASH =
+        keccak256("AttestationBatch(address prover,bytes32 modelRoot,bytes32 recordsRoot,uint256 count,uint256 nonce)");
 
     bytes32 private immutable _cachedDomainSeparator;
     uint256 private immutable _cachedChainId;
@@ -73,18 +78,41 @@ contract AttestationRegistry is IAttestationRegistry {
         external
         returns (bytes32 digest)
     {
-        ModelStatus status = _models[attestation.modelRoot];
-        if (status != ModelStatus.Active) revert RegistryModelNotActive(attestation.modelRoot, status);
-        if (!_provers[attestation.prover]) revert RegistryProverNotAuthorized(attestation.prover);
-        if (_records[attestation.prover][attestation.nonce] != bytes32(0)) {
-            revert RegistryNonceUsed(attestation.prover, attestation.nonce);
-        }
+        _checkSubmission(attestation.modelRoot, attestation.prover, attestation.nonce);
         digest = _hashAttestation(attestation);
-        address signer = Signatures.recover(digest, v, r, s);
-        if (signer == address(0)) revert RegistryInvalidSignature();
-        if (signer != attestation.prover) revert RegistrySignerMismatch(signer, attestation.prover);
+        _checkSigner(digest, v, r, s, attestation.prover);
         _records[attestation.prover][attestation.nonce] = digest;
         emit AttestationRecorded(digest, attestation.prover, attestation.modelRoot, attestation.nonce);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function submitBatch(AttestationBatch calldata batch, uint8 v, bytes32 r, bytes32 s)
+        external
+        returns (bytes32 digest)
+    {
+        if (batch.count == 0) revert RegistryEmptyBatch();
+        _checkSubmission(batch.modelRoot, batch.prover, batch.nonce);
+        digest = _hashBatch(batch);
+        _checkSigner(digest, v, r, s, batch.prover);
+        _records[batch.prover][batch.nonce] = digest;
+        emit BatchRecorded(digest, batch.prover, batch.modelRoot, batch.nonce, batch.count);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function verifyRecord(AttestationBatch calldata batch, Record calldata record, uint256 index,
+        bytes32[] calldata proof) external view returns (bool)
+    {
+        if (index >= batch.count) return false;
+        if (_records[batch.prover][batch.nonce] != _hashBatch(batch)) return false;
+        bytes32 leaf = keccak256(
+            abi.encodePacked(bytes1(0x00), bytes1("R"), record.inputCommitment, record.outputCommitment, record.traceRoot)
+        );
+        return MerkleProofs.verify(batch.recordsRoot, leaf, index, proof);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function hashBatch(AttestationBatch calldata batch) external view returns (bytes32) {
+        return _hashBatch(batch);
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -126,6 +154,26 @@ contract AttestationRegistry is IAttestationRegistry {
     function domainSeparator() public view returns (bytes32) {
         // Recomputed after a chain split so signatures never carry over to the fork.
         return block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildDomainSeparator();
+    }
+
+    /// @dev Active model, authorised prover, unused nonce: the checks every submission shares.
+    function _checkSubmission(bytes32 modelRoot, address prover, uint256 nonce) private view {
+        ModelStatus status = _models[modelRoot];
+        if (status != ModelStatus.Active) revert RegistryModelNotActive(modelRoot, status);
+        if (!_provers[prover]) revert RegistryProverNotAuthorized(prover);
+        if (_records[prover][nonce] != bytes32(0)) revert RegistryNonceUsed(prover, nonce);
+    }
+
+    function _checkSigner(bytes32 digest, uint8 v, bytes32 r, bytes32 s, address expected) private pure {
+        address signer = Signatures.recover(digest, v, r, s);
+        if (signer == address(0)) revert RegistryInvalidSignature();
+        if (signer != expected) revert RegistrySignerMismatch(signer, expected);
+    }
+
+    function _hashBatch(AttestationBatch calldata b) private view returns (bytes32) {
+        bytes32 structHash =
+            keccak256(abi.encode(_BATCH_TYPEHASH, b.prover, b.modelRoot, b.recordsRoot, b.count, b.nonce));
+        return keccak256(abi.encodePacked(hex"1901", domainSeparator(), structHash));
     }
 
     function _buildDomainSeparator() private view returns (bytes32) {

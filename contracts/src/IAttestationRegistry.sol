@@ -23,6 +23,24 @@ interface IAttestationRegistry {
         uint256 nonce;
     }
 
+    /// @notice One signature over `count` inference records (batched attestation).
+    /// @param recordsRoot Merkle root over the records' leaves, in order:
+    /// keccak256(0x00 || "R" || inputCommitment || outputCommitment || traceRoot), padded with zero.
+    struct AttestationBatch {
+        address prover;
+        bytes32 modelRoot;
+        bytes32 recordsRoot;
+        uint256 count;
+        uint256 nonce;
+    }
+
+    /// @notice One inference of a batch.
+    struct Record {
+        bytes32 inputCommitment;
+        bytes32 outputCommitment;
+        bytes32 traceRoot;
+    }
+
     /// @notice Lifecycle of a model root. Only `Active` models accept attestations.
     enum ModelStatus {
         Unregistered,
@@ -38,6 +56,9 @@ interface IAttestationRegistry {
     event ProverAuthorizationChanged(address indexed prover, bool authorized);
     /// @notice Emitted when ownership moves.
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    /// @notice Emitted when a batch of `count` attestations is recorded under one signature.
+    event BatchRecorded(bytes32 indexed digest, address indexed prover, bytes32 indexed modelRoot, uint256 nonce,
+        uint256 count);
     /// @notice Emitted when an attestation is recorded.
     event AttestationRecorded(bytes32 indexed digest, address indexed prover, bytes32 indexed modelRoot, uint256 nonce);
 
@@ -57,6 +78,8 @@ interface IAttestationRegistry {
     error RegistryInvalidSignature();
     /// @notice The signature recovers to someone other than the attestation's prover.
     error RegistrySignerMismatch(address recovered, address expected);
+    /// @notice A batch must hold at least one record.
+    error RegistryEmptyBatch();
 
     /// @notice Registers `modelRoot` as Active. Owner only.
     function registerModel(bytes32 modelRoot) external;
@@ -77,6 +100,22 @@ interface IAttestationRegistry {
     function submitAttestation(Attestation calldata attestation, uint8 v, bytes32 r, bytes32 s)
         external
         returns (bytes32 digest);
+
+    /// @notice Checks and records a signed batch: one storage slot for all `count` records.
+    /// @dev Same checks and errors as `submitAttestation`, plus RegistryEmptyBatch. The nonce space
+    /// is shared with single attestations.
+    /// @return digest The EIP-712 digest that was recorded.
+    function submitBatch(AttestationBatch calldata batch, uint8 v, bytes32 r, bytes32 s)
+        external
+        returns (bytes32 digest);
+
+    /// @notice True iff `batch` is recorded here and `record` is its record number `index`.
+    /// @param proof Sibling hashes from the record's leaf up to `batch.recordsRoot`.
+    function verifyRecord(AttestationBatch calldata batch, Record calldata record, uint256 index,
+        bytes32[] calldata proof) external view returns (bool);
+
+    /// @notice The EIP-712 digest of `batch` under this registry's domain.
+    function hashBatch(AttestationBatch calldata batch) external view returns (bytes32);
 
     /// @notice The EIP-712 digest of `attestation` under this registry's domain.
     function hashAttestation(Attestation calldata attestation) external view returns (bytes32);

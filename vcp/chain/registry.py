@@ -9,13 +9,14 @@ from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 
 from contracts import load_artifact
-from vcp.attestation import Attestation, Domain, Signature
+from vcp.attestation import Attestation, BatchAttestation, Domain, Signature
 from vcp.chain.nodes import Chain
 from vcp.chain.boundary import chain_errors
 from vcp.chain.tx import Sender, TxOutcome
 
 ARTIFACT = "AttestationRegistry"
 RECORDED_TOPIC = keccak(text="AttestationRecorded(bytes32,address,bytes32,uint256)")
+BATCH_TOPIC = keccak(text="BatchRecorded(bytes32,address,bytes32,uint256,uint256)")
 
 
 class ModelStatus(IntEnum):
@@ -79,6 +80,35 @@ class Registry:
             if log["address"] == self.address and bytes(log["topics"][0]) == RECORDED_TOPIC:
                 return Submission(digest=bytes(log["topics"][1]), tx=outcome)
         raise AssertionError("AttestationRecorded missing from a successful submit")  # contract invariant
+
+    def submit_batch_calldata(self, batch: BatchAttestation, signature: Signature) -> bytes:
+        fn = self.contract.functions.submitBatch(batch.as_tuple(), signature.v, signature.r, signature.s)
+        return bytes.fromhex(fn._encode_transaction_data()[2:])
+
+    def submit_batch(self, sender: Sender, batch: BatchAttestation, signature: Signature) -> Submission:
+        outcome = sender.transact(to=self.address, data=self.submit_batch_calldata(batch, signature),
+                                  action="submitting the batch")
+        for log in outcome.logs:
+            if log["address"] == self.address and bytes(log["topics"][0]) == BATCH_TOPIC:
+                return Submission(digest=bytes(log["topics"][1]), tx=outcome)
+        raise AssertionError("BatchRecorded missing from a successful submit")  # contract invariant
+
+    def verify_record(self, batch: BatchAttestation, record: tuple[bytes, bytes, bytes], index: int,
+                      proof: list[bytes]) -> bool:
+        with chain_errors("checking a record on-chain"):
+            return bool(self.contract.functions.verifyRecord(batch.as_tuple(), record, index, proof).call())
+
+    def verify_record_tx(self, sender: Sender, batch: BatchAttestation, record: tuple[bytes, bytes, bytes],
+                         index: int, proof: list[bytes]) -> TxOutcome:
+        """Check one record in a real transaction, to measure what an on-chain consumer pays
+        (py-evm's eth_estimateGas over-estimates this call by ~8k)."""
+        fn = self.contract.functions.verifyRecord(batch.as_tuple(), record, index, proof)
+        return sender.transact(to=self.address, data=bytes.fromhex(fn._encode_transaction_data()[2:]),
+                               action="checking a record on-chain")
+
+    def hash_batch(self, batch: BatchAttestation) -> bytes:
+        with chain_errors("hashing on-chain"):
+            return bytes(self.contract.functions.hashBatch(batch.as_tuple()).call())
 
     def recorded_digest(self, prover: str, nonce: int) -> bytes:
         with chain_errors("reading the registry"):

@@ -48,6 +48,10 @@ class RegistrySignerMismatch(ContractReverted):
     """The signature is valid but made by someone other than the attestation's prover."""
 
 
+class RegistryEmptyBatch(ContractReverted):
+    """A batch must hold at least one record."""
+
+
 class NeuronWidthMismatch(ContractReverted):
     """The neuron's weight and input vectors have different lengths."""
 
@@ -161,6 +165,7 @@ ERROR_CLASSES: dict[str, type[ContractReverted]] = {
     for cls in (
         RegistryUnauthorizedAccount, RegistryZeroAddress, RegistryModelNotActive, RegistryModelAlreadyRegistered,
         RegistryProverNotAuthorized, RegistryNonceUsed, RegistryInvalidSignature, RegistrySignerMismatch,
+        RegistryEmptyBatch,
         NeuronWidthMismatch, NeuronWidthOutOfRange, NeuronBiasOutOfRange, NeuronMultiplierOutOfRange,
         NeuronShiftOutOfRange, NeuronActivationUnknown, NeuronIndexOutOfRange,
         OptimisticUnauthorizedAccount, OptimisticZeroAddress, OptimisticInvalidParameter,

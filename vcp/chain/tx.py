@@ -36,6 +36,18 @@ class TxOutcome:
         return self.gas_used - intrinsic_gas(self.calldata)
 
 
+def _decode_receipt(raw: dict) -> dict:
+    """The fields vcp reads from a raw JSON-RPC receipt (as web3 would format them)."""
+    from eth_utils import to_checksum_address
+
+    return {
+        "status": int(raw["status"], 16), "gasUsed": int(raw["gasUsed"], 16), "blockNumber": int(raw["blockNumber"], 16),
+        "contractAddress": to_checksum_address(raw["contractAddress"]) if raw.get("contractAddress") else None,
+        "logs": [{"address": to_checksum_address(log["address"]), "topics": [bytes.fromhex(t[2:]) for t in log["topics"]],
+                  "data": bytes.fromhex(log["data"][2:])} for log in raw.get("logs", [])],
+    }
+
+
 class Sender:
     """A funded local key that signs its own transactions (works with any node, no unlocking)."""
 
@@ -92,6 +104,71 @@ class Sender:
             latency_s=latency, block_number=int(receipt["blockNumber"]),
             contract_address=receipt.get("contractAddress"), logs=tuple(receipt["logs"]),
         )
+
+    def transact_many(self, calls: list[tuple[str, bytes]], action: str = "transactions") -> list[TxOutcome]:
+        """Send many calls without waiting for each receipt: sign with consecutive nonces (the gas
+        limit from one estimate per distinct call shape), broadcast them all, then confirm. Over
+        HTTP the broadcast and the receipt polls go as JSON-RPC batches (one round trip each)."""
+        w3 = self.chain.w3
+        with chain_errors(action):
+            fees = self._fees()
+            limits: dict[tuple[str, int], int] = {}
+            signed = []
+            for to, data in calls:
+                key = (to, len(data))
+                if key not in limits:
+                    gas = int(w3.eth.estimate_gas({"from": self.address, "to": to, "data": data}))
+                    limits[key] = gas + gas // 5
+                tx = {"to": to, "data": data, "value": 0, "gas": limits[key], "nonce": self._next_nonce(),
+                      "chainId": self.chain.chain_id, "type": 2, **fees}
+                signed.append((self.account.sign_transaction(tx).raw_transaction, data))
+            started = time.perf_counter()
+            try:
+                if self.chain.rpc_url is None:
+                    return self._send_one_by_one(signed, started, action)
+                return self._send_batched(signed, started, action)
+            except BaseException:
+                self._nonce = None
+                raise
+
+    def _send_one_by_one(self, signed: list[tuple[bytes, bytes]], started: float, action: str) -> list[TxOutcome]:
+        w3 = self.chain.w3
+        hashes = [w3.eth.send_raw_transaction(raw) for raw, _ in signed]
+        outcomes = []
+        for tx_hash, (_, data) in zip(hashes, signed):
+            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_S, poll_latency=0.005)
+            outcomes.append(self._outcome("0x" + bytes(tx_hash).hex(), dict(receipt), data, started, action))
+        return outcomes
+
+    def _send_batched(self, signed: list[tuple[bytes, bytes]], started: float, action: str) -> list[TxOutcome]:
+        provider = self.chain.w3.provider
+        replies = provider.make_batch_request([("eth_sendRawTransaction", ["0x" + raw.hex()]) for raw, _ in signed])
+        hashes = []
+        for reply in replies:
+            if "error" in reply:
+                raise ChainError(f"{action}: the node refused a transaction: {reply['error'].get('message')}")
+            hashes.append(reply["result"])
+        receipts: dict[str, dict] = {}
+        deadline = time.monotonic() + RECEIPT_TIMEOUT_S
+        while len(receipts) < len(hashes):
+            missing = [h for h in hashes if h not in receipts]
+            for h, reply in zip(missing, provider.make_batch_request([("eth_getTransactionReceipt", [h])
+                                                                      for h in missing])):
+                if reply.get("result"):
+                    receipts[h] = _decode_receipt(reply["result"])
+            if len(receipts) < len(hashes):
+                if time.monotonic() > deadline:
+                    raise ChainError(f"{action}: {len(hashes) - len(receipts)} transactions not mined in time")
+                time.sleep(0.005)
+        return [self._outcome(h, receipts[h], data, started, action) for h, (_, data) in zip(hashes, signed)]
+
+    @staticmethod
+    def _outcome(tx_hash: str, receipt: dict, data: bytes, started: float, action: str) -> TxOutcome:
+        if receipt["status"] != 1:
+            raise ChainError(f"{action}: transaction {tx_hash} reverted")
+        return TxOutcome(tx_hash=tx_hash, gas_used=int(receipt["gasUsed"]), calldata=data,
+                         latency_s=time.perf_counter() - started, block_number=int(receipt["blockNumber"]),
+                         contract_address=receipt.get("contractAddress"), logs=tuple(receipt["logs"]))
 
     def call(self, fn: Any, action: str) -> Any:
         """A read-only contract call with errors converted."""
