@@ -1,0 +1,100 @@
+"""Batched attestations: one signature and one root for N records; every record's inclusion proof
+verifies on-chain, forged ones do not; the off-chain verifier checks a batch or one record."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from prover import Prover, prove_batch
+from vcp.chain import reverts as r
+from vcp.commitments import commit_batch, input_commitment, output_commitment, record_leaf, trace_root
+from vcp.files import BatchBundle, BatchFile
+from vcp.synthetic import random_inputs
+from verifier import verify_batch, verify_batch_files
+
+pytestmark = pytest.mark.chain
+
+
+@pytest.fixture
+def batch_setup(registry_setup, model):
+    registry, operator, key = registry_setup
+    prover = Prover(model, key, registry.domain)
+    return registry, operator, prover
+
+
+def test_batch_commitments_equal_one_by_one(model):
+    x = random_inputs(model, 37, seed=5)
+    traces = model.trace(x)
+    salts_in, salts_out = bytes(range(32)) * 37, bytes(range(32, 64)) * 37
+    batch = commit_batch(traces, salts_in, salts_out)
+    for k in range(37):
+        one = [t[k] for t in traces]
+        ic = input_commitment(salts_in[32 * k:32 * k + 32], one[0])
+        oc = output_commitment(salts_out[32 * k:32 * k + 32], one[-1])
+        assert (batch.input_commitments[k], batch.output_commitments[k], batch.trace_roots[k]) == (ic, oc, trace_root(one))
+        assert batch.leaves[k] == record_leaf(ic, oc, trace_root(one))
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 64])
+def test_every_record_proves_on_chain_and_forgeries_fail(batch_setup, model, count):
+    registry, operator, prover = batch_setup
+    proven = prove_batch(prover, random_inputs(model, count, seed=count))
+    sub = registry.submit_batch(operator, proven.batch, proven.signature)
+    assert sub.digest == proven.digest == registry.hash_batch(proven.batch)
+    for index in range(count):
+        record, proof = proven.record_proof(index)
+        assert registry.verify_record(proven.batch, record, index, proof)
+        forged = (record[0], record[1], bytes(32))
+        assert not registry.verify_record(proven.batch, forged, index, proof)
+        assert not registry.verify_record(proven.batch, record, index + count, proof)  # index outside the batch
+        if count > 1:
+            assert not registry.verify_record(proven.batch, record, (index + 1) % count, proof)
+    other = dataclasses.replace(proven.batch, count=count + 1)  # not the recorded batch
+    record, proof = proven.record_proof(0)
+    assert not registry.verify_record(other, record, 0, proof)
+
+
+def test_batch_errors(batch_setup, model):
+    registry, operator, prover = batch_setup
+    proven = prove_batch(prover, random_inputs(model, 4))
+    registry.submit_batch(operator, proven.batch, proven.signature)
+    with pytest.raises(r.RegistryNonceUsed):
+        registry.submit_batch(operator, proven.batch, proven.signature)
+    empty = dataclasses.replace(proven.batch, count=0, nonce=proven.batch.nonce + 1)
+    from vcp.attestation import sign_attestation
+
+    with pytest.raises(r.RegistryEmptyBatch):
+        registry.submit_batch(operator, empty, sign_attestation(empty, registry.domain, prover.key.reveal()))
+    changed = dataclasses.replace(proven.batch, count=5, nonce=proven.batch.nonce + 2)
+    with pytest.raises(r.RegistrySignerMismatch):
+        registry.submit_batch(operator, changed, proven.signature)
+
+
+def test_offchain_batch_and_single_record(batch_setup, model, tmp_path):
+    registry, operator, prover = batch_setup
+    proven = prove_batch(prover, random_inputs(model, 50, seed=2))
+    path, bundle_path = proven.save(tmp_path / "batch.json")
+    assert verify_batch_files(path, model).valid
+    report = verify_batch_files(path, model, index=17)
+    assert report.valid and report.label == int(np.argmax(proven.bundle.traces[-1][17]))
+
+    # One wrong activation in one record: the batch and that record fail; another record still verifies.
+    bundle = BatchBundle.load(bundle_path)
+    traces = [t.copy() for t in bundle.traces]
+    traces[1][17, 0] ^= 1
+    bad = dataclasses.replace(bundle, traces=tuple(traces))
+    signed = BatchFile.load(path)
+    whole = verify_batch(signed, bad, model)
+    assert not whole.valid and "record 17" in whole.reason
+    assert not verify_batch(signed, bad, model, index=17).valid
+    # Record 3 re-executes fine but the proof is built from the (tampered) bundle, whose root differs.
+    assert verify_batch(signed, bundle, model, index=3).valid
+
+    # A changed count or a resigned root by another key: rejected.
+    lie = dataclasses.replace(signed, batch=dataclasses.replace(signed.batch, count=49))
+    assert not verify_batch(lie, bundle, model).valid
+    (tmp_path / "batch.bundle.npz").write_bytes(b"garbage")
+    assert not verify_batch_files(path, model).valid  # sha256 differs
