@@ -1,4 +1,4 @@
-"""Byte encodings of everything vcp hashes: the one spec, mirrored by contracts/src/Encoding.sol.
+"""Byte encodings of everything vcp hashes: the one spec, mirrored by contracts/src/VcpEncoding.sol.
 
 All integers are big-endian, fixed width (Solidity ``abi.encodePacked`` of the same types);
 int8 vectors are one two's-complement byte per value. Hashes are keccak256.
@@ -67,6 +67,13 @@ def int8_bytes(values: np.ndarray) -> bytes:
     return np.ascontiguousarray(values, dtype=np.int8).tobytes()
 
 
+def _vector(values: np.ndarray) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"expected one int8 vector, got shape {arr.shape}")
+    return arr
+
+
 def leaf_hash(payload: bytes) -> bytes:
     return keccak256(DOMAIN_LEAF + payload)
 
@@ -83,6 +90,9 @@ def neuron_payload(
     layer: int, row: int, in_width: int, out_width: int, bias: int, multiplier: int, shift: int,
     activation: int, weights: np.ndarray,
 ) -> bytes:
+    # The byte layout only: like VcpEncoding.sol it does not tie len(weights) to in_width
+    # (OptimisticInference checks that before recomputing a neuron).
+    _vector(weights)
     return (
         KIND_NEURON + u(layer, 2) + u(row, 4) + u(in_width, 4) + u(out_width, 4) + s(bias, 4)
         + u(multiplier, 4) + u(shift, 1) + u(activation, 1) + int8_bytes(weights)
@@ -90,6 +100,7 @@ def neuron_payload(
 
 
 def activation_payload(index: int, values: np.ndarray) -> bytes:
+    values = _vector(values)
     return KIND_ACTIVATION + u(index, 2) + u(len(values), 4) + int8_bytes(values)
 
 
@@ -101,6 +112,7 @@ def record_payload(input_commitment: bytes, output_commitment: bytes, trace_root
 def salted_commitment(domain: bytes, salt: bytes, values: np.ndarray) -> bytes:
     if len(salt) != 32:
         raise ValueError("salt must be 32 bytes")
+    values = _vector(values)
     return keccak256(domain + salt + u(len(values), 4) + int8_bytes(values))
 
 
