@@ -44,7 +44,11 @@ def _add_key_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_model_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", type=Path, help="quantized model file (.q.npz); default: the built-in digits model")
+    p.add_argument("--model", type=Path,
+                   help="an ONNX file (.onnx) or a vcp quantized model (.q.npz); default: the built-in digits model")
+    p.add_argument("--calibration", type=Path,
+                   help="for .onnx models: sample inputs (.npy/.npz) that set the quantization scales "
+                        "(default: 512 standard-normal samples, seed 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,6 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bench", type=Path, default=Path(".vcp/bench/bench.json"))
     p.add_argument("--out", type=Path, default=Path(".vcp/bench/report.html"))
 
+    p = sub.add_parser("inspect", help="import an ONNX model: layers, quantization, agreement with onnxruntime")
+    p.add_argument("model", type=Path, help="the .onnx file")
+    p.add_argument("--calibration", type=Path, help="sample inputs (.npy/.npz) for the scales and the agreement")
+    p.add_argument("--validation", type=Path, help="other inputs (.npy/.npz) to measure agreement on")
+    p.add_argument("--output", help="which graph output is the model's (when there are several)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("export", help="write the quantized model as ONNX (float semantics of the integer model)")
+    _add_model_arg(p)
+    p.add_argument("--out", type=Path, required=True)
+
     p = sub.add_parser("keygen", help="create an encrypted keystore with a new key")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--kdf", choices=("scrypt", "pbkdf2"), default="scrypt")
@@ -156,11 +171,21 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------- helpers
 
 
-def _load_model(path: Path | None):
+def _load_model(path: Path | None, calibration: Path | None = None):
     from vcp.models import demo_model
     from vcp.quantize import QuantizedModel
 
-    return demo_model() if path is None else QuantizedModel.load(path)
+    if path is None:
+        if calibration is not None:
+            raise InvalidInput("--calibration applies to .onnx models only")
+        return demo_model()
+    if Path(path).suffix.lower() == ".onnx":
+        from vcp.onnx_model import load_onnx_model
+
+        return load_onnx_model(path, calibration)
+    if calibration is not None:
+        raise InvalidInput("--calibration applies to .onnx models only (a .q.npz is already quantized)")
+    return QuantizedModel.load(path)
 
 
 def _read_input(spec: str, model, as_int8: bool) -> np.ndarray:
@@ -330,7 +355,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from prover import ProverService
     from vcp.exchange import Exchange
 
-    model = _load_model(args.model)
+    model = _load_model(args.model, args.calibration)
     _, contract, sender = _optimistic(args, "answer jobs")
     service = ProverService(contract, sender, model, Exchange(args.exchange), args.state)
     print(f"serving {model.name} as {sender.address} on {contract.address}", flush=True)
@@ -351,7 +376,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from vcp.exchange import Exchange
     from verifier import Watcher
 
-    model = _load_model(args.model)
+    model = _load_model(args.model, args.calibration)
     _, contract, sender = _optimistic(args, "post challenge bonds")
     watcher = Watcher(contract, sender, [model], args.state, Exchange(args.exchange))
     print(f"watching {contract.address} from block {watcher.state.data['last_block'] + 1}", flush=True)
@@ -377,7 +402,7 @@ def cmd_request(args: argparse.Namespace) -> int:
     from vcp.commitments import ModelCommitment
     from vcp.exchange import Exchange
 
-    model = _load_model(args.model)
+    model = _load_model(args.model, args.calibration)
     x = _read_input(args.input, model, args.int8)
     if args.fee_wei <= 0:
         raise InvalidInput("--fee-wei must be positive")
@@ -417,7 +442,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     from prover import Prover
     from vcp.attestation import parse_bytes32
 
-    model = _load_model(args.model)
+    model = _load_model(args.model, args.calibration)
     x = _read_input(args.input, model, args.int8)
     job_id = parse_bytes32(args.job_id, "--job-id")
     domain = _domain_for_prove(args)
@@ -434,7 +459,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from verifier import verify_files
 
-    model = _load_model(args.model)
+    model = _load_model(args.model, args.calibration)
     report = verify_files(args.attestation, model, args.bundle, args.prover)
     result: dict[str, Any] = {"valid": report.valid, "reason": report.reason, "digest": report.digest,
                               "signer": report.signer, "label": report.label, "checks_passed": report.checks_passed}
@@ -501,7 +526,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from vcp.chain.tx import Sender
     from vcp.commitments import ModelCommitment
 
-    model = _load_model(args.model)
+    model = _load_model(args.model, args.calibration)
     provers = [parse_address(p, "--prover") for p in args.prover]
     chain = RpcChain(args.rpc_url)
     sender = Sender(chain, _signing_key(args, chain, "deploy").reveal())
@@ -585,6 +610,56 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from vcp.commitments import ModelCommitment
+    from vcp.onnx_import import import_onnx
+    from vcp.onnx_model import agreement, describe, load_calibration, quantize_imported
+
+    started = time.perf_counter()
+    imported = import_onnx(args.model, args.output)
+    x, how = load_calibration(args.calibration, imported.model.input_width)
+    qmodel = quantize_imported(imported, x, how)
+    import_s = time.perf_counter() - started
+    check = load_calibration(args.validation, imported.model.input_width)[0] if args.validation else x
+    agree = agreement(args.model, imported, qmodel, check)
+    result = {
+        "model": str(args.model), "head": imported.head, "output": imported.output_name,
+        "input_shape": list(imported.input_shape), "params": qmodel.param_count, "widths": qmodel.widths,
+        "layers": describe(qmodel), "quantization": how, "identity": imported.identity,
+        "model_root": "0x" + ModelCommitment(qmodel).root.hex(), "import_and_quantize_s": import_s,
+        "agreement": {"inputs": "validation" if args.validation else "calibration", "samples": agree.samples,
+                      "top1": agree.top1_agreement, "max_abs_diff": agree.max_abs_diff,
+                      "float_import_vs_onnxruntime_top1": agree.float_vs_reference_top1},
+    }
+    if args.json:
+        _print_json(result)
+        return EXIT_OK
+    rows = [("file", f"{args.model} ({imported.identity['producer'] or 'unknown producer'})"),
+            ("widths / params", f"{qmodel.widths} / {qmodel.param_count:,}"),
+            ("head (applied after dequantization)", imported.head),
+            ("calibration", how["calibration"])]
+    for layer in result["layers"]:
+        rows.append((f"layer {layer['layer']}: {layer['in']} -> {layer['out']} {layer['activation']}",
+                     f"scale in {layer['input_scale']:.3g}, out {layer['output_scale']:.3g}, "
+                     f"shift {layer['shift_min']}..{layer['shift_max']}"))
+    rows += [("top-1 agreement with onnxruntime", f"{agree.top1_agreement:.2%} on {agree.samples} "
+                                                  f"{result['agreement']['inputs']} inputs"),
+             ("largest |difference| of dequantized outputs",
+              "n/a (ArgMax head)" if agree.max_abs_diff is None else f"{agree.max_abs_diff:.4g}"),
+             ("model root", result["model_root"]), ("import + quantize", _us(import_s))]
+    _table("vcp inspect", rows)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from vcp.onnx_model import export_onnx
+
+    model = _load_model(args.model, args.calibration)
+    path = export_onnx(model, args.out)
+    print(f"wrote {path}: {model.name} {model.widths} as float ONNX (Gemm + Relu)")
+    return EXIT_OK
+
+
 def cmd_keygen(args: argparse.Namespace) -> int:
     from vcp.keys import PASSWORD_ENV, create_keystore
 
@@ -617,7 +692,8 @@ def cmd_node(args: argparse.Namespace) -> int:
 
 COMMANDS = {"demo": cmd_demo, "prove": cmd_prove, "verify": cmd_verify, "submit": cmd_submit,
             "deploy": cmd_deploy, "keygen": cmd_keygen, "node": cmd_node, "serve": cmd_serve, "watch": cmd_watch,
-            "request": cmd_request, "withdraw": cmd_withdraw, "bench": cmd_bench, "report": cmd_report}
+            "request": cmd_request, "withdraw": cmd_withdraw, "bench": cmd_bench, "report": cmd_report,
+            "inspect": cmd_inspect, "export": cmd_export}
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

@@ -193,6 +193,7 @@ def quantize(model: Model, calibration: np.ndarray, input_scale: float, metadata
         raise InvalidInput("calibration data holds NaN or infinite values")
     layers = []
     scale_in = float(input_scale)
+    scales = [scale_in]
     activations = calib
     for dense, act in _fuse(model):
         activations = dense(activations)
@@ -215,7 +216,9 @@ def quantize(model: Model, calibration: np.ndarray, input_scale: float, metadata
             )
         )
         scale_in = scale_out
+        scales.append(scale_out)
+    # The activation scales let the model be exported back to float (vcp.onnx_model.export_onnx).
     return QuantizedModel(
         name=model.name, layers=tuple(layers), input_scale=float(input_scale), output_scale=scale_in,
-        metadata=dict(metadata or {}),
+        metadata={**(metadata or {}), "activation_scales": scales},
     )
