@@ -10,6 +10,7 @@ one chain for one registry only, and the registry accepts each (prover, nonce) o
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, Union
@@ -65,13 +66,13 @@ def hex32(value: bytes) -> str:
     return "0x" + value.hex()
 
 
+_HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
 def parse_bytes32(value: Any, what: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 66:
+    if not isinstance(value, str) or not _HEX32.fullmatch(value):
         raise InvalidInput(f"{what} must be a 0x-prefixed 32-byte hex string")
-    try:
-        return bytes.fromhex(value[2:])
-    except ValueError as exc:
-        raise InvalidInput(f"{what} is not valid hex") from exc
+    return bytes.fromhex(value[2:])
 
 
 def parse_address(value: Any, what: str) -> str:
@@ -83,10 +84,9 @@ def parse_address(value: Any, what: str) -> str:
 def parse_uint(value: Any, what: str, bits: int = 256) -> int:
     if isinstance(value, bool):
         raise InvalidInput(f"{what} must be an unsigned integer")
-    try:
-        number = int(value, 10) if isinstance(value, str) else value
-    except ValueError as exc:
-        raise InvalidInput(f"{what} must be a decimal unsigned integer") from exc
+    if isinstance(value, str) and not value.isdigit():
+        raise InvalidInput(f"{what} must be a decimal unsigned integer")
+    number = int(value, 10) if isinstance(value, str) else value
     if not isinstance(number, int) or not 0 <= number < 2**bits:
         raise InvalidInput(f"{what} must be an integer in [0, 2**{bits})")
     return number
@@ -100,6 +100,10 @@ class Domain:
     verifying_contract: str
     name: str = DOMAIN_NAME
     version: str = DOMAIN_VERSION
+
+    def __post_init__(self) -> None:
+        # One spelling of the address, so the typed data a file carries compares equal.
+        object.__setattr__(self, "verifying_contract", parse_address(self.verifying_contract, "verifyingContract"))
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "chainId": self.chain_id,

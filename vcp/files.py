@@ -18,10 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -59,6 +61,18 @@ def dump_json(value: Any) -> bytes:
     return (json.dumps(value, indent=2, sort_keys=False) + "\n").encode()
 
 
+@contextmanager
+def _shallow_recursion(limit: int = 2_000) -> Iterator[None]:
+    """py-evm raises the interpreter's recursion limit to 100,000 on import; a deeply nested
+    JSON file would then overflow the C stack inside json.loads instead of raising RecursionError."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 def read_json(path: Path, what: str) -> Any:
     path = Path(path)
     try:
@@ -68,7 +82,8 @@ def read_json(path: Path, what: str) -> Any:
     if size > MAX_FILE_BYTES:
         raise InvalidAttestationFile(f"{what} {path} is {size} bytes, over the {MAX_FILE_BYTES} byte limit")
     try:
-        return json.loads(path.read_bytes())
+        with _shallow_recursion():
+            return json.loads(path.read_bytes())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidAttestationFile(f"{what} {path} is not valid JSON ({exc})") from exc
     except RecursionError as exc:
@@ -80,7 +95,7 @@ def _check_header(data: Any, fmt: str, what: str) -> dict:
         raise InvalidAttestationFile(f"{what} must be a JSON object")
     if data.get("format") != fmt:
         raise InvalidAttestationFile(f"{what} has format {data.get('format')!r}, expected {fmt!r}")
-    if data.get("version") != VERSION:
+    if type(data.get("version")) is not int or data.get("version") != VERSION:
         raise InvalidAttestationFile(f"{what} has version {data.get('version')!r}; this vcp reads version {VERSION}")
     return data
 

@@ -142,11 +142,12 @@ def describe(qmodel: QuantizedModel) -> list[dict[str, Any]]:
     return rows
 
 
-def export_onnx(qmodel: QuantizedModel, path: Path) -> Path:
+def export_onnx(qmodel: QuantizedModel, path: Path, batch: int | None = None) -> Path:
     """Write the fixed-point model as a float ONNX graph: per layer a Gemm with the dequantized
     weights and bias, and Relu where the layer has it. It leaves out the integer rounding and the
     int8 saturation, so it tracks the integer model to within about one output step per layer
-    (measured in tests/test_onnx.py), and vcp can import it again."""
+    (measured in tests/test_onnx.py), and vcp can import it again. ``batch`` fixes the batch
+    axis (tools such as EZKL need a static shape); by default it is symbolic."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -169,8 +170,8 @@ def export_onnx(qmodel: QuantizedModel, path: Path) -> Path:
             current = f"a{i}"
     nodes.append(helper.make_node("Identity", [current], ["y"], name="output"))
     graph = helper.make_graph(
-        nodes, qmodel.name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", qmodel.input_width])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", qmodel.output_width])], inits)
+        nodes, qmodel.name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch or "N", qmodel.input_width])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch or "N", qmodel.output_width])], inits)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="vcp")
     proto.ir_version = 8
     onnx.checker.check_model(proto)

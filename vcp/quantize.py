@@ -160,8 +160,11 @@ def multiplier_and_shift(real: float) -> tuple[int, int]:
     multiplier = round(frac * 2**31)
     shift = 31 - exp
     if multiplier > MULTIPLIER_MAX:  # frac rounded up to 1.0
-        multiplier //= 2
-        shift -= 1
+        if shift - 1 >= SHIFT_MIN:
+            multiplier //= 2
+            shift -= 1
+        else:
+            multiplier = MULTIPLIER_MAX  # the closest representable value at the smallest shift
     if shift > SHIFT_MAX:
         multiplier >>= shift - SHIFT_MAX
         shift = SHIFT_MAX

@@ -33,7 +33,10 @@ def find_tool(tool: str) -> Path:
     for root in roots:
         candidate = root / ".bin" / tool
         if candidate.exists():
-            return candidate
+            # Prefer the native binary an npm wrapper would start: one process to stop, and its
+            # own exit code (the @foundry-rs wrapper exits 0 whatever anvil did).
+            native = sorted((root / "@foundry-rs").glob(f"{tool}-*/bin/{tool}"))
+            return native[0] if native and os.access(native[0], os.X_OK) else candidate
     if shutil.which("node") is None:
         raise ToolMissing(f"{tool} needs Node.js 20 and `npm ci` in the project (run `make test`)")
     raise ToolMissing(f"{tool} not found in node_modules: run `npm ci` in the project, or set VCP_NODE_MODULES")
@@ -147,7 +150,7 @@ class LocalNode(RpcChain):
 
     def __init__(self, kind: str, port: int | None = None, extra_args: tuple[str, ...] = ()) -> None:
         if kind not in ("anvil", "ganache"):
-            raise ValueError(f"unknown node kind {kind}")
+            raise NodeStartError(f"unknown node kind {kind!r}: vcp starts anvil or ganache")
         self.port = port or free_port()
         url = f"http://127.0.0.1:{self.port}"
         if kind == "anvil":

@@ -221,7 +221,8 @@ def decode_revert(data: bytes) -> ContractReverted:
         return ContractReverted(f"reverted with unknown error 0x{data[:4].hex()}")
     name, types, names = entry
     try:
-        args = tuple(abi_decode(types, data[4:]))
+        args = tuple(to_checksum_address(a) if t == "address" else a
+                     for a, t in zip(abi_decode(types, data[4:]), types))
     except Exception:  # malformed payload from a node: keep the name, drop the args
         args = ()
     cls = ERROR_CLASSES.get(name) or {"ErrorString": ErrorString, "PanicError": PanicError}.get(name, ContractReverted)
@@ -268,8 +269,10 @@ def revert_data_from(exc: BaseException) -> bytes | None:
         data = getattr(link, "data", None)
         if isinstance(data, str) and data.startswith("0x"):
             return bytes.fromhex(data[2:])
-        if isinstance(data, dict) and isinstance(data.get("data"), str):
-            return bytes.fromhex(data["data"][2:])
+        if isinstance(data, dict):  # Ganache: {"result": "0x..."}; others: {"data": "0x..."}
+            for key in ("data", "result"):
+                if isinstance(data.get(key), str) and data[key].startswith("0x"):
+                    return bytes.fromhex(data[key][2:])
     for link in reversed(_chain_of(exc)):  # innermost first: the least re-interpreted
         raw = _raw_bytes(link)
         if raw is not None:
