@@ -22,9 +22,10 @@ $(PY_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-# npm ci installs exactly the lockfile: solc (solcjs), @foundry-rs/anvil, ganache.
+# Installs the lockfile's versions: solc (solcjs), @foundry-rs/anvil, ganache. Not `npm ci`:
+# npm 11 records only this platform's anvil binary in the lockfile and `npm ci` then refuses it.
 $(NPM_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	touch $@
 
 # Rebuild the committed artifacts after changing a .sol file.
