@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
+ZK_STAMP := $(VENV)/.installed-zk
 
 .PHONY: demo test contracts check-contracts venv npm clean
 
 demo: $(PY_STAMP)
 	$(BIN)/vcp demo
 
-test: $(PY_STAMP) $(NPM_STAMP)
+test: $(PY_STAMP) $(ZK_STAMP) $(NPM_STAMP)
 	$(BIN)/python -m pytest
 
 venv: $(PY_STAMP)
@@ -20,6 +21,11 @@ $(PY_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+# The zk baseline (EZKL) is an optional extra for users; the tests run it, so `make test` adds it.
+$(ZK_STAMP): $(PY_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,zk]"
 	touch $@
 
 # Installs the lockfile's versions: solc (solcjs), @foundry-rs/anvil, ganache. Not `npm ci`:

@@ -59,9 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the whole pipeline on a chain and print what it costs")
     _add_chain_args(p)
-    p.add_argument("--mode", choices=("signed", "optimistic"), default="signed",
+    p.add_argument("--mode", choices=("signed", "optimistic", "zk"), default="signed",
                    help="signed: EIP-712 attestation checked by the registry (default); optimistic: bonded "
-                        "jobs, an honest one finalized and every cheat caught by a one-transaction fraud proof")
+                        "jobs, an honest one finalized and every cheat caught by a one-transaction fraud proof; "
+                        "zk: the same model proven with EZKL and verified on-chain, next to the other two "
+                        "(needs pip install 'vcp[zk]')")
+    p.add_argument("--srs", type=Path, help="zk: a real structured reference string (default: generated locally, "
+                                            "UNSAFE for production)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.add_argument("--out", type=Path, default=Path(".vcp/demo"), help="where the attestation files go")
     p.add_argument("--repeats", type=int, default=51, help="repeats per timing (median reported)")
@@ -77,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chain-id", type=int, help="EIP-712 chainId (with --registry, to prove offline)")
     p.add_argument("--registry", help="AttestationRegistry address (with --chain-id)")
     p.add_argument("--job-id", default="0x" + "00" * 32, help="bytes32 job id (default zero)")
+    p.add_argument("--backend", choices=("signed", "zk"), default="signed",
+                   help="signed: EIP-712 signature (default); zk: an EZKL proof (pip install 'vcp[zk]')")
+    p.add_argument("--zk-verifier", help="zk, offline: the verifier contract's address (else read from --rpc-url)")
+    p.add_argument("--srs", type=Path, help="zk: a real SRS (default: generated locally, UNSAFE)")
     _add_key_args(p)
 
     p = sub.add_parser("verify", help="re-execute and check an attestation; exit 0 valid, 1 invalid, 2 usage")
@@ -84,12 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bundle", type=Path, help="trace bundle (default: the one the attestation names)")
     _add_model_arg(p)
     p.add_argument("--prover", help="also require this signer address")
+    p.add_argument("--backend", choices=("signed", "zk"), default="signed")
     p.add_argument("--rpc-url", help="also check that the registry recorded it")
     p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("submit", help="send an attestation to the registry of a running node")
     p.add_argument("attestation", type=Path)
+    p.add_argument("--backend", choices=("signed", "zk"), default="signed")
     p.add_argument("--rpc-url", required=True)
     p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
     _add_key_args(p)
@@ -104,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--challenge-bond-wei", type=int, default=10**16, help="optimistic: bond per fraud proof")
     p.add_argument("--challenge-window", type=int, default=20, help="optimistic: blocks to challenge a result")
     p.add_argument("--reveal-window", type=int, default=10, help="optimistic: blocks to answer a reveal request")
+    p.add_argument("--zk", action="store_true", help="also set up the EZKL circuit of the model and deploy its "
+                                                     "verifier (pip install 'vcp[zk]')")
+    p.add_argument("--srs", type=Path, help="zk: a real SRS (default: generated locally, UNSAFE)")
     _add_key_args(p)
     p.add_argument("--json", action="store_true")
 
@@ -266,6 +279,8 @@ def _us(seconds: float) -> str:
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.mode == "optimistic":
         return _demo_optimistic(args)
+    if args.mode == "zk":
+        return _demo_zk(args)
     from vcp.demo import run_demo
 
     if args.repeats < 1:
@@ -325,6 +340,32 @@ def _demo_optimistic(args: argparse.Namespace) -> int:
         ])
     ok = result["honest"]["finalized"] and all(c["caught"] and c["slashed"] for c in result["cheats"]) \
         and result["balance_equals_owed"]
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _demo_zk(args: argparse.Namespace) -> int:
+    from vcp.demo_zk import run_zk_demo
+
+    result = run_zk_demo(args.chain, args.rpc_url, args.out, srs=args.srs)
+    if args.json:
+        _print_json(result)
+    else:
+        rows = [
+            ("model", f"{result['model']['name']} {result['model']['widths']}"),
+            ("EZKL / logrows / SRS", f"{result['ezkl']} / {result['logrows']} / {result['srs']}"),
+            ("setup (s)", "cached" if result["setup_cached"] else f"{result['setup_s']:.1f}"),
+            ("zk verified off-chain / recorded on-chain", f"{result['verified_offchain']} / {result['recorded_onchain']}"),
+            *[(f"rejected on-chain: {k.replace('_', ' ')}", str(v)) for k, v in result["rejected"].items()],
+        ]
+        for c in result["comparison"]:
+            rows.append((f"{c['mode']}: prover / proof bytes",
+                         f"{c['prover_s'] * 1e3:,.3f} ms / {c['proof_bytes']:,}"))
+            rows.append((f"{c['mode']}: verify gas / deploy gas / final after",
+                         f"{c['verify_gas']:,} / {c['deploy_gas']:,} / {c['finality']}"))
+        _table(f"vcp zk demo on {result['chain']} (same model, same chain)", rows)
+        for c in result["comparison"]:
+            print(f"{c['mode']}: guarantees {c['guarantees']}; you trust {c['trust']}.")
+    ok = result["verified_offchain"] and result["recorded_onchain"] and all(result["rejected"].values())
     return EXIT_OK if ok else EXIT_FAILED
 
 
@@ -446,6 +487,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
     x = _read_input(args.input, model, args.int8)
     job_id = parse_bytes32(args.job_id, "--job-id")
     domain = _domain_for_prove(args)
+    if args.backend == "zk":
+        return _prove_zk(args, model, x, job_id, domain)
     key = _signing_key(args, purpose="sign the attestation")
     proven = Prover(model, key, domain).prove(x, job_id=job_id)
     att_path, bundle_path = proven.save(args.out)
@@ -456,10 +499,54 @@ def cmd_prove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _prove_zk(args: argparse.Namespace, model, x, job_id: bytes, domain) -> int:
+    import secrets
+
+    from vcp import zk
+    from vcp.attestation import parse_address, random_nonce
+    from vcp.commitments import ModelCommitment
+    from vcp.files import ZkAttestationFile
+
+    root = ModelCommitment(model).root
+    if args.zk_verifier:
+        verifier = parse_address(args.zk_verifier, "--zk-verifier")
+    elif args.rpc_url:
+        from vcp.chain.nodes import RpcChain
+        from vcp.chain.registry import Registry
+
+        info = Registry(RpcChain(args.rpc_url), domain.verifying_contract).contract.functions.zkVerifier(root).call()
+        verifier = info[0]
+        if int(verifier, 16) == 0:
+            raise InvalidInput("no zk verifier is registered for this model: run `vcp deploy --zk` first")
+    else:
+        raise InvalidInput("--backend zk needs --rpc-url or --zk-verifier ADDRESS")
+    circuit = zk.prepare_circuit(model, srs=args.srs)
+    proof = zk.prove(circuit, x)
+    in_salt, out_salt = secrets.token_bytes(32), secrets.token_bytes(32)
+    att = zk.attestation_for(proof, verifier, root, in_salt, out_salt, random_nonce(), job_id)
+    circuit_info = {"ezkl": zk.ezkl_version(), "logrows": circuit.logrows, "input_scale": circuit.input_scale,
+                    "srs": "local, UNSAFE for production" if circuit.srs_unsafe else str(circuit.srs_path)}
+    ZkAttestationFile(att, domain, model.name, proof.proof, proof.instances, proof.input, in_salt, out_salt,
+                      circuit_info).save(args.out)
+    print(f"wrote {args.out}: zk proof of {len(proof.proof):,} bytes in {proof.prove_s:.1f} s "
+          f"(setup {'cached' if circuit.setup_s == 0 else f'{circuit.setup_s:.1f} s'})")
+    return EXIT_OK
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from verifier import verify_files
 
     model = _load_model(args.model, args.calibration)
+    if args.backend == "zk":
+        from vcp import zk
+        from vcp.files import ZkAttestationFile
+
+        valid, reason = zk.check_zk_attestation(ZkAttestationFile.load(args.attestation), model)
+        if valid:
+            print("valid: the zk proof verifies and binds the committed input and output")
+        else:
+            print(f"invalid: {reason}", file=sys.stderr)
+        return EXIT_OK if valid else EXIT_FAILED
     report = verify_files(args.attestation, model, args.bundle, args.prover)
     result: dict[str, Any] = {"valid": report.valid, "reason": report.reason, "digest": report.digest,
                               "signer": report.signer, "label": report.label, "checks_passed": report.checks_passed}
@@ -494,7 +581,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from vcp.chain.tx import Sender
     from vcp.files import AttestationFile
 
-    signed = AttestationFile.load(args.attestation)
+    from vcp.files import ZkAttestationFile
+
+    signed = (ZkAttestationFile if args.backend == "zk" else AttestationFile).load(args.attestation)
     chain = RpcChain(args.rpc_url)
     dep = deployments.lookup(args.deployments, chain, "AttestationRegistry")
     registry = Registry(chain, dep.address)
@@ -505,7 +594,13 @@ def cmd_submit(args: argparse.Namespace) -> int:
     sender = Sender(chain, _signing_key(args, chain, "pay for the transaction").reveal())
     if chain.dev_accounts():
         sender.ensure_funded()
-    sub = registry.submit(sender, signed.attestation, signed.signature)
+    if args.backend == "zk":
+        from vcp.encoding import int8_bytes
+
+        sub = registry.submit_zk(sender, signed.attestation, signed.proof, list(signed.instances),
+                                 int8_bytes(signed.input), signed.input_salt, signed.output_salt)
+    else:
+        sub = registry.submit(sender, signed.attestation, signed.signature)
     floor = submit_floor(sub.tx.calldata)
     result = {"tx": sub.tx.tx_hash, "block": sub.tx.block_number, "digest": "0x" + sub.digest.hex(),
               "gas_used": sub.tx.gas_used, "gas_floor": floor, "ratio": round(sub.tx.gas_used / floor, 4)}
@@ -547,16 +642,28 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         address=optimistic.address, tx=opt_tx.tx_hash, block=opt_tx.block_number, deployer=sender.address,
         code_keccak=deployments.code_keccak(chain, optimistic.address)))
     optimistic.register_model(sender, commitment)
+    zk_info = None
+    if args.zk:
+        from vcp import zk
+
+        circuit = zk.prepare_circuit(model, srs=args.srs)
+        zk_tx = registry.deploy_zk_verifier(sender, circuit.verifier_bytecode)
+        registry.set_zk_verifier(sender, root, zk_tx.contract_address, circuit.input_scale, circuit.in_width,
+                                 circuit.out_width)
+        zk_info = {"verifier": zk_tx.contract_address, "deploy_gas": zk_tx.gas_used,
+                   "srs": "local, UNSAFE for production" if circuit.srs_unsafe else str(circuit.srs_path)}
     result = {"chain_id": chain.chain_id, "registry": registry.address, "optimistic": optimistic.address,
               "owner": sender.address, "deploy_gas": tx.gas_used, "deploy_gas_optimistic": opt_tx.gas_used,
               "model_root": "0x" + root.hex(), "register_gas": reg_tx.gas_used,
-              "provers": provers, "authorize_gas": prover_gas, "deployments": str(args.deployments)}
+              "provers": provers, "authorize_gas": prover_gas, "deployments": str(args.deployments), "zk": zk_info}
     if args.json:
         _print_json(result)
     else:
         print(f"AttestationRegistry at {registry.address} on chain {chain.chain_id} (deploy gas {tx.gas_used:,}), "
               f"recorded in {args.deployments}")
         print(f"OptimisticInference at {optimistic.address} (deploy gas {opt_tx.gas_used:,})")
+        if zk_info:
+            print(f"zk verifier at {zk_info['verifier']} (deploy gas {zk_info['deploy_gas']:,}; SRS {zk_info['srs']})")
         print(f"registered model {model.name} root {result['model_root']}; authorised {len(provers)} prover(s)")
     return EXIT_OK
 

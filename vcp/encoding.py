@@ -7,6 +7,7 @@ int8 vectors are one two's-complement byte per value. Hashes are keccak256.
     node hash      = keccak256(0x01 || left || right)
     input commit   = keccak256(0x02 || salt32 || uint32 n || int8[n] values)
     output commit  = keccak256(0x03 || salt32 || uint32 n || int8[n] values)
+    zk output      = keccak256(0x04 || salt32 || uint32 n || uint256[n] public outputs of the proof)
 
     header payload     = "H" || uint16 layers || uint32 inWidth || uint32 outWidth
                              || uint32 neurons || bytes32 metadataDigest
@@ -44,6 +45,7 @@ DOMAIN_LEAF = b"\x00"
 DOMAIN_NODE = b"\x01"
 DOMAIN_INPUT = b"\x02"
 DOMAIN_OUTPUT = b"\x03"
+DOMAIN_ZK_OUTPUT = b"\x04"
 
 KIND_HEADER = b"H"
 KIND_NEURON = b"N"
@@ -114,6 +116,21 @@ def salted_commitment(domain: bytes, salt: bytes, values: np.ndarray) -> bytes:
         raise ValueError("salt must be 32 bytes")
     values = _vector(values)
     return keccak256(domain + salt + u(len(values), 4) + int8_bytes(values))
+
+
+BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617  # zk field
+
+
+def field_element(value: int) -> int:
+    """A signed integer as the BN254 scalar-field element a zk proof carries (negatives wrap)."""
+    return value % BN254_R
+
+
+def zk_output_commitment(salt: bytes, outputs: list[int]) -> bytes:
+    """Commitment to a zk proof's public outputs (field elements), as the registry recomputes it."""
+    if len(salt) != 32:
+        raise ValueError("salt must be 32 bytes")
+    return keccak256(DOMAIN_ZK_OUTPUT + salt + u(len(outputs), 4) + b"".join(u(v, 32) for v in outputs))
 
 
 def canonical_json(value: Any) -> bytes:

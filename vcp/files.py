@@ -27,7 +27,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from vcp.attestation import Attestation, BatchAttestation, Domain, Signature, hex32, parse_bytes32
+from vcp.attestation import Attestation, BatchAttestation, Domain, Signature, hex32, parse_bytes32, parse_uint
 from vcp.errors import InvalidAttestationFile, InvalidInput
 
 ATTESTATION_FORMAT = "vcp.attestation"
@@ -341,3 +341,72 @@ class BatchFile:
 
     def resolve_bundle(self, batch_path: Path) -> Path:
         return (Path(batch_path).parent / self.bundle_path).resolve()
+
+
+ZK_FORMAT = "vcp.zk-attestation"
+
+
+@dataclass(frozen=True)
+class ZkAttestationFile:
+    """A zk attestation: the vcp Attestation it stands for, and the proof with its public values
+    (no signature: the proof is the authority, checked by the verifier named as the prover)."""
+
+    attestation: Attestation
+    domain: Domain
+    model_name: str
+    proof: bytes
+    instances: tuple[int, ...]
+    input: np.ndarray
+    input_salt: bytes
+    output_salt: bytes
+    circuit: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": ZK_FORMAT,
+            "version": VERSION,
+            "attestation": self.attestation.message(),
+            "domain": self.domain.as_json(),
+            "typed_data": self.attestation.typed_data(self.domain),
+            "digest": hex32(self.attestation.digest(self.domain)),
+            "model": {"name": self.model_name, "root": hex32(self.attestation.model_root)},
+            "zk": {"proof": "0x" + self.proof.hex(), "instances": [str(v) for v in self.instances],
+                   "input": self.input.astype(int).tolist(), "input_salt": hex32(self.input_salt),
+                   "output_salt": hex32(self.output_salt), "circuit": self.circuit},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> "ZkAttestationFile":
+        data = _check_header(data, ZK_FORMAT, "zk attestation file")
+        try:
+            attestation = Attestation.from_message(data.get("attestation"))
+            domain = Domain.from_json(data.get("domain"))
+            zk = data.get("zk")
+            if not isinstance(zk, dict) or not isinstance(zk.get("instances"), list):
+                raise InvalidAttestationFile("zk attestation file lacks its zk section")
+            proof_hex = zk.get("proof")
+            if not isinstance(proof_hex, str) or not proof_hex.startswith("0x"):
+                raise InvalidAttestationFile("zk.proof must be 0x-prefixed hex")
+            try:
+                proof = bytes.fromhex(proof_hex[2:])
+            except ValueError as exc:
+                raise InvalidAttestationFile("zk.proof is not valid hex") from exc
+            instances = tuple(parse_uint(v, "zk.instances[]") for v in zk["instances"])
+            circuit = zk.get("circuit") if isinstance(zk.get("circuit"), dict) else {}
+            model = data.get("model") if isinstance(data.get("model"), dict) else {}
+            if data.get("typed_data") != attestation.typed_data(domain):
+                raise InvalidAttestationFile("typed_data differs from the attestation and domain it carries")
+            return cls(attestation, domain, str(model.get("name", "")), proof, instances,
+                       _int8_vector(zk.get("input"), "zk.input"), parse_bytes32(zk.get("input_salt"), "zk.input_salt"),
+                       parse_bytes32(zk.get("output_salt"), "zk.output_salt"), circuit)
+        except InvalidAttestationFile:
+            raise
+        except InvalidInput as exc:
+            raise InvalidAttestationFile(f"zk attestation file: {exc}") from exc
+
+    def save(self, path: Path) -> None:
+        write_atomic(path, dump_json(self.to_json()))
+
+    @classmethod
+    def load(cls, path: Path) -> "ZkAttestationFile":
+        return cls.from_json(read_json(path, "zk attestation file"))

@@ -142,12 +142,14 @@ def describe(qmodel: QuantizedModel) -> list[dict[str, Any]]:
     return rows
 
 
-def export_onnx(qmodel: QuantizedModel, path: Path, batch: int | None = None) -> Path:
+def export_onnx(qmodel: QuantizedModel, path: Path, batch: int | None = None, int8_input: bool = False) -> Path:
     """Write the fixed-point model as a float ONNX graph: per layer a Gemm with the dequantized
     weights and bias, and Relu where the layer has it. It leaves out the integer rounding and the
     int8 saturation, so it tracks the integer model to within about one output step per layer
     (measured in tests/test_onnx.py), and vcp can import it again. ``batch`` fixes the batch
-    axis (tools such as EZKL need a static shape); by default it is symbolic."""
+    axis (tools such as EZKL need a static shape); by default it is symbolic. With ``int8_input``
+    the graph takes the int8 input codes themselves (as floats), so a zk proof's public inputs are
+    exactly vcp's committed input times a power of two."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -160,6 +162,8 @@ def export_onnx(qmodel: QuantizedModel, path: Path, batch: int | None = None) ->
         s_in, s_out = scales[i], scales[i + 1]
         real = layer.multiplier.astype(np.float64) / np.power(2.0, layer.shift.astype(np.float64))
         weight = (s_out * real / s_in)[:, None] * layer.weight.astype(np.float64)
+        if i == 0 and int8_input:
+            weight = weight * s_in  # x = code * input_scale, folded into the first layer
         bias = s_out * real * layer.bias.astype(np.float64)
         for name, value in ((f"w{i}", weight), (f"b{i}", bias)):
             inits.append(numpy_helper.from_array(np.asarray(value, dtype=np.float32), name))

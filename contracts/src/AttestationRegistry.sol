@@ -4,6 +4,12 @@ pragma solidity 0.8.37;
 import {IAttestationRegistry} from "./IAttestationRegistry.sol";
 import {Signatures} from "./Signatures.sol";
 import {MerkleProofs} from "./MerkleProofs.sol";
+import {VcpEncoding} from "./VcpEncoding.sol";
+
+/// @notice The one function of an EZKL-generated Halo2 verifier that the registry calls.
+interface IHalo2Verifier {
+    function verifyProof(bytes calldata proof, uint256[] calldata instances) external returns (bool);
+}
 
 /// @title AttestationRegistry
 /// @notice Records EIP-712 inference attestations from authorised provers for registered models.
@@ -29,6 +35,10 @@ contract AttestationRegistry is IAttestationRegistry {
     mapping(bytes32 modelRoot => ModelStatus) private _models;
     mapping(address prover => bool) private _provers;
     mapping(address prover => mapping(uint256 nonce => bytes32 digest)) private _records;
+    mapping(bytes32 modelRoot => ZkVerifier) private _zkVerifiers;
+
+    /// @dev BN254 scalar field: a zk proof's public values are elements of it.
+    uint256 private constant _FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
     constructor(address initialOwner) {
         if (initialOwner == address(0)) revert RegistryZeroAddress();
@@ -96,6 +106,49 @@ contract AttestationRegistry is IAttestationRegistry {
         _checkSigner(digest, v, r, s, batch.prover);
         _records[batch.prover][batch.nonce] = digest;
         emit BatchRecorded(digest, batch.prover, batch.modelRoot, batch.nonce, batch.count);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function setZkVerifier(bytes32 modelRoot, ZkVerifier calldata zk) external onlyOwner {
+        ModelStatus status = _models[modelRoot];
+        if (status != ModelStatus.Active) revert RegistryModelNotActive(modelRoot, status);
+        if (zk.verifier == address(0)) revert RegistryZeroAddress();
+        _zkVerifiers[modelRoot] = zk;
+        emit ZkVerifierSet(modelRoot, zk.verifier, zk.inputScale, zk.inWidth, zk.outWidth);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function submitZkAttestation(
+        Attestation calldata attestation,
+        bytes calldata proof,
+        uint256[] calldata instances,
+        bytes calldata input,
+        bytes32 inputSalt,
+        bytes32 outputSalt
+    ) external returns (bytes32 digest) {
+        ZkVerifier memory zk = _zkVerifiers[attestation.modelRoot];
+        ModelStatus status = _models[attestation.modelRoot];
+        if (status != ModelStatus.Active) revert RegistryModelNotActive(attestation.modelRoot, status);
+        if (zk.verifier == address(0)) revert RegistryZkVerifierNotSet(attestation.modelRoot);
+        if (attestation.prover != zk.verifier) revert RegistryZkWrongVerifier(attestation.prover, zk.verifier);
+        if (_records[zk.verifier][attestation.nonce] != bytes32(0)) {
+            revert RegistryNonceUsed(zk.verifier, attestation.nonce);
+        }
+        _checkZkBinding(attestation, zk, proof, instances, input, inputSalt, outputSalt);
+        // The verifier is registered by the owner; a failing call and a false answer both reject.
+        try IHalo2Verifier(zk.verifier).verifyProof(proof, instances) returns (bool ok) {
+            if (!ok) revert RegistryZkProofRejected();
+        } catch {
+            revert RegistryZkProofRejected();
+        }
+        digest = _hashAttestation(attestation);
+        _records[zk.verifier][attestation.nonce] = digest;
+        emit AttestationRecorded(digest, zk.verifier, attestation.modelRoot, attestation.nonce);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function zkVerifier(bytes32 modelRoot) external view returns (ZkVerifier memory) {
+        return _zkVerifiers[modelRoot];
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -168,6 +221,35 @@ contract AttestationRegistry is IAttestationRegistry {
         address signer = Signatures.recover(digest, v, r, s);
         if (signer == address(0)) revert RegistryInvalidSignature();
         if (signer != expected) revert RegistrySignerMismatch(signer, expected);
+    }
+
+    /// @dev The proof's public values are the committed input and the committed output.
+    function _checkZkBinding(
+        Attestation calldata a,
+        ZkVerifier memory zk,
+        bytes calldata proof,
+        uint256[] calldata instances,
+        bytes calldata input,
+        bytes32 inputSalt,
+        bytes32 outputSalt
+    ) private pure {
+        uint256 inWidth = zk.inWidth;
+        if (instances.length != inWidth + zk.outWidth) {
+            revert RegistryZkInstanceCount(instances.length, inWidth + zk.outWidth);
+        }
+        if (input.length != inWidth || VcpEncoding.inputCommitment(inputSalt, input) != a.inputCommitment) {
+            revert RegistryZkInputCommitment();
+        }
+        for (uint256 i = 0; i < inWidth; ++i) {
+            int256 scaled = int256(int8(uint8(input[i]))) << zk.inputScale;
+            uint256 expected = scaled >= 0 ? uint256(scaled) : _FIELD - uint256(-scaled);
+            if (instances[i] != expected) revert RegistryZkInputMismatch(i);
+        }
+        bytes32 outputs = keccak256(
+            abi.encodePacked(bytes1(0x04), outputSalt, uint32(zk.outWidth), instances[inWidth:])
+        );
+        if (outputs != a.outputCommitment) revert RegistryZkOutputCommitment();
+        if (keccak256(proof) != a.traceRoot) revert RegistryZkProofHash();
     }
 
     function _hashBatch(AttestationBatch calldata b) private view returns (bytes32) {

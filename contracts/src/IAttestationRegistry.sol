@@ -41,6 +41,15 @@ interface IAttestationRegistry {
         bytes32 traceRoot;
     }
 
+    /// @notice The zk verifier registered for a model: an EZKL-generated Halo2 verifier whose
+    /// public inputs are the model's int8 input codes times 2**inputScale, then its outputs.
+    struct ZkVerifier {
+        address verifier;
+        uint8 inputScale;
+        uint32 inWidth;
+        uint32 outWidth;
+    }
+
     /// @notice Lifecycle of a model root. Only `Active` models accept attestations.
     enum ModelStatus {
         Unregistered,
@@ -59,6 +68,9 @@ interface IAttestationRegistry {
     /// @notice Emitted when a batch of `count` attestations is recorded under one signature.
     event BatchRecorded(bytes32 indexed digest, address indexed prover, bytes32 indexed modelRoot, uint256 nonce,
         uint256 count);
+    /// @notice Emitted when the owner registers the zk verifier of a model.
+    event ZkVerifierSet(bytes32 indexed modelRoot, address indexed verifier, uint8 inputScale, uint32 inWidth,
+        uint32 outWidth);
     /// @notice Emitted when an attestation is recorded.
     event AttestationRecorded(bytes32 indexed digest, address indexed prover, bytes32 indexed modelRoot, uint256 nonce);
 
@@ -80,6 +92,22 @@ interface IAttestationRegistry {
     error RegistrySignerMismatch(address recovered, address expected);
     /// @notice A batch must hold at least one record.
     error RegistryEmptyBatch();
+    /// @notice No zk verifier is registered for this model.
+    error RegistryZkVerifierNotSet(bytes32 modelRoot);
+    /// @notice The attestation's prover must be the model's zk verifier contract.
+    error RegistryZkWrongVerifier(address given, address expected);
+    /// @notice The proof has the wrong number of public values.
+    error RegistryZkInstanceCount(uint256 actual, uint256 expected);
+    /// @notice The input does not open the input commitment, or has the wrong length.
+    error RegistryZkInputCommitment();
+    /// @notice Public input `index` of the proof is not the committed input value.
+    error RegistryZkInputMismatch(uint256 index);
+    /// @notice The output commitment is not the commitment to the proof's public outputs.
+    error RegistryZkOutputCommitment();
+    /// @notice The trace root of a zk attestation must be keccak256(proof).
+    error RegistryZkProofHash();
+    /// @notice The zk verifier rejected the proof.
+    error RegistryZkProofRejected();
 
     /// @notice Registers `modelRoot` as Active. Owner only.
     function registerModel(bytes32 modelRoot) external;
@@ -108,6 +136,26 @@ interface IAttestationRegistry {
     function submitBatch(AttestationBatch calldata batch, uint8 v, bytes32 r, bytes32 s)
         external
         returns (bytes32 digest);
+
+    /// @notice Registers the zk verifier of an Active model. Owner only.
+    function setZkVerifier(bytes32 modelRoot, ZkVerifier calldata zk) external;
+
+    /// @notice Records a zk attestation: no signature, the proof is the authority.
+    /// @dev `attestation.prover` must be the model's verifier (records are keyed by it and the
+    /// nonce, like signed ones); `traceRoot` = keccak256(proof); the proof's public inputs must be
+    /// the int8 `input` (opening `inputCommitment` with `inputSalt`) times 2**inputScale, as
+    /// field elements; `outputCommitment` = keccak256(0x04 || outputSalt || uint32 n || outputs).
+    function submitZkAttestation(
+        Attestation calldata attestation,
+        bytes calldata proof,
+        uint256[] calldata instances,
+        bytes calldata input,
+        bytes32 inputSalt,
+        bytes32 outputSalt
+    ) external returns (bytes32 digest);
+
+    /// @notice The zk verifier registered for `modelRoot` (zero verifier if none).
+    function zkVerifier(bytes32 modelRoot) external view returns (ZkVerifier memory);
 
     /// @notice True iff `batch` is recorded here and `record` is its record number `index`.
     /// @param proof Sibling hashes from the record's leaf up to `batch.recordsRoot`.

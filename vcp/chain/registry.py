@@ -110,6 +110,33 @@ class Registry:
         with chain_errors("hashing on-chain"):
             return bytes(self.contract.functions.hashBatch(batch.as_tuple()).call())
 
+    # ------------------------------------------------------------------ zk attestations
+
+    def deploy_zk_verifier(self, sender: Sender, bytecode: str) -> TxOutcome:
+        """Deploy an EZKL-generated verifier (compiled with the project's solcjs)."""
+        return sender.transact(to=None, data=bytes.fromhex(bytecode.removeprefix("0x")),
+                               action="deploying the zk verifier")
+
+    def set_zk_verifier(self, sender: Sender, model_root: bytes, verifier: str, input_scale: int, in_width: int,
+                        out_width: int) -> TxOutcome:
+        fn = self.contract.functions.setZkVerifier(model_root, (verifier, input_scale, in_width, out_width))
+        return self._send(sender, fn, "registering the zk verifier")
+
+    def submit_zk_calldata(self, attestation: Attestation, proof: bytes, instances: list[int], input_values: bytes,
+                           input_salt: bytes, output_salt: bytes) -> bytes:
+        fn = self.contract.functions.submitZkAttestation(attestation.as_tuple(), proof, list(instances), input_values,
+                                                         input_salt, output_salt)
+        return bytes.fromhex(fn._encode_transaction_data()[2:])
+
+    def submit_zk(self, sender: Sender, attestation: Attestation, proof: bytes, instances: list[int],
+                  input_values: bytes, input_salt: bytes, output_salt: bytes) -> Submission:
+        data = self.submit_zk_calldata(attestation, proof, instances, input_values, input_salt, output_salt)
+        outcome = sender.transact(to=self.address, data=data, action="submitting the zk attestation")
+        for log in outcome.logs:
+            if log["address"] == self.address and bytes(log["topics"][0]) == RECORDED_TOPIC:
+                return Submission(digest=bytes(log["topics"][1]), tx=outcome)
+        raise AssertionError("AttestationRecorded missing from a successful zk submit")  # contract invariant
+
     def recorded_digest(self, prover: str, nonce: int) -> bytes:
         with chain_errors("reading the registry"):
             return bytes(self.contract.functions.recordedDigest(prover, nonce).call())

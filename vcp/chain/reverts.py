@@ -52,6 +52,38 @@ class RegistryEmptyBatch(ContractReverted):
     """A batch must hold at least one record."""
 
 
+class RegistryZkVerifierNotSet(ContractReverted):
+    """No zk verifier is registered for this model."""
+
+
+class RegistryZkWrongVerifier(ContractReverted):
+    """A zk attestation's prover must be the model's zk verifier."""
+
+
+class RegistryZkInstanceCount(ContractReverted):
+    """The proof has the wrong number of public values."""
+
+
+class RegistryZkInputCommitment(ContractReverted):
+    """The input does not open the input commitment."""
+
+
+class RegistryZkInputMismatch(ContractReverted):
+    """The proof was made for another input than the committed one."""
+
+
+class RegistryZkOutputCommitment(ContractReverted):
+    """The output commitment is not the proof's public outputs."""
+
+
+class RegistryZkProofHash(ContractReverted):
+    """A zk attestation's trace root must be keccak256 of its proof."""
+
+
+class RegistryZkProofRejected(ContractReverted):
+    """The zk verifier rejected the proof."""
+
+
 class NeuronWidthMismatch(ContractReverted):
     """The neuron's weight and input vectors have different lengths."""
 
@@ -165,7 +197,8 @@ ERROR_CLASSES: dict[str, type[ContractReverted]] = {
     for cls in (
         RegistryUnauthorizedAccount, RegistryZeroAddress, RegistryModelNotActive, RegistryModelAlreadyRegistered,
         RegistryProverNotAuthorized, RegistryNonceUsed, RegistryInvalidSignature, RegistrySignerMismatch,
-        RegistryEmptyBatch,
+        RegistryEmptyBatch, RegistryZkVerifierNotSet, RegistryZkWrongVerifier, RegistryZkInstanceCount, RegistryZkInputCommitment,
+        RegistryZkInputMismatch, RegistryZkOutputCommitment, RegistryZkProofHash, RegistryZkProofRejected,
         NeuronWidthMismatch, NeuronWidthOutOfRange, NeuronBiasOutOfRange, NeuronMultiplierOutOfRange,
         NeuronShiftOutOfRange, NeuronActivationUnknown, NeuronIndexOutOfRange,
         OptimisticUnauthorizedAccount, OptimisticZeroAddress, OptimisticInvalidParameter,

@@ -1,0 +1,28 @@
+// Compiles one generated Solidity file (e.g. EZKL's Verifier.sol) with the project's pinned solcjs
+// and the project's EVM version; prints {contractName, abi, bytecode} of its first contract as JSON.
+//   node contracts/compile_file.mjs Verifier.sol
+import fs from 'node:fs';
+import path from 'node:path';
+import solc from 'solc';
+
+const file = process.argv[2];
+if (!file) {
+  console.error('usage: compile_file.mjs FILE.sol');
+  process.exit(2);
+}
+const input = {
+  language: 'Solidity',
+  sources: { [path.basename(file)]: { content: fs.readFileSync(file, 'utf8') } },
+  // runs: 1 keeps generated verifiers (large, called rarely) under the 24 KiB code limit.
+  settings: { evmVersion: 'shanghai', optimizer: { enabled: true, runs: 1 },
+    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+};
+const output = JSON.parse(solc.compile(JSON.stringify(input)));
+const errors = (output.errors || []).filter((e) => e.severity === 'error');
+if (errors.length) {
+  for (const e of errors) console.error(e.formattedMessage);
+  process.exit(1);
+}
+const [name, c] = Object.entries(output.contracts[path.basename(file)])[0];
+process.stdout.write(JSON.stringify({ contractName: name, compiler: solc.version(), abi: c.abi,
+  bytecode: '0x' + c.evm.bytecode.object }));
