@@ -3,7 +3,15 @@ funded sender, a deployed registry with the demo model registered, and a prover 
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
+
+# One EZKL cache (keys, SRS, verifiers; keyed by model root) for every test and every `vcp` the
+# tests start, so each circuit is set up once per machine rather than once per test.
+os.environ.setdefault("VCP_ZK_CACHE", str(Path(tempfile.gettempdir()) / "vcp-test-zk-cache"))
 
 from vcp.chain.nodes import Chain, open_chain
 from vcp.chain.registry import Registry

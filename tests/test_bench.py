@@ -101,7 +101,10 @@ def test_quick_bench_and_report_from_the_cli(tmp_path):
     for chain in ("embedded", "anvil"):
         for mode in ("signed_single", "signed_batched", "optimistic_happy", "optimistic_dispute", "throughput"):
             assert (chain, mode) in modes
-    assert result["environment"]["hardfork"] == "shanghai" and result["zk"]["available"] is False
+    assert result["environment"]["hardfork"] == "shanghai" and result["zk"]["available"] is True
+    zk_rows = [r for r in result["rows"] if r["mode"] == "zk"]
+    assert [r["model"] for r in zk_rows] == ["64->16->10"] and zk_rows[0]["chain"] == "anvil"
+    assert zk_rows[0]["proof_bytes"] == 3072 and zk_rows[0]["verifier_only_gas"] < zk_rows[0]["gas_per_tx"]
     assert (out / "bench.json").exists() and (out / "bench.csv").read_text().startswith("chain,mode")
 
     report = tmp_path / "report.html"
@@ -109,7 +112,7 @@ def test_quick_bench_and_report_from_the_cli(tmp_path):
                            "--out", str(report)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     text = report.read_text()
-    assert text.count("data:image/png;base64,") == 4 and "Targets" in text
+    assert text.count("data:image/png;base64,") == 4 and "Targets" in text and "EZKL reproduced" in text
     import matplotlib.image as mpimg
 
     for name in ("gas_per_inference", "prover_overhead", "time_split", "dispute_gas"):

@@ -30,15 +30,8 @@ pytestmark = [pytest.mark.chain, pytest.mark.node]
 
 
 @pytest.fixture(scope="session")
-def zk_cache(tmp_path_factory):
-    path = tmp_path_factory.mktemp("zk-cache")
-    previous = os.environ.get("VCP_ZK_CACHE")
-    os.environ["VCP_ZK_CACHE"] = str(path)
-    yield path
-    if previous is None:
-        os.environ.pop("VCP_ZK_CACHE", None)
-    else:
-        os.environ["VCP_ZK_CACHE"] = previous
+def zk_cache():
+    return zk.cache_root()  # set for the whole test session by conftest.py
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +52,7 @@ def test_circuit_is_cached_and_labelled(small, zk_cache):
     model, circuit = small
     again = zk.prepare_circuit(model)
     assert again.setup_s == 0.0 and again.verifier_bytecode == circuit.verifier_bytecode
+    assert again.directory.parent == zk_cache
     assert circuit.srs_unsafe and (zk_cache / "srs" / "UNSAFE-LOCAL-SRS.txt").read_text().startswith("UNSAFE")
     assert circuit.pk_bytes > 10**6  # proving keys live in the cache, never in git
 

@@ -690,7 +690,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.gas_price_gwei < 0 or args.eth_usd < 0:
         raise InvalidInput("prices must not be negative")
     config = dataclasses.replace(config, prices=Prices(args.gas_price_gwei, args.eth_usd))
-    steps = len(config.chains) * (len(config.models) + 2)
+    steps = len(config.chains) * (len(config.models) + 2) + len(config.zk_models)
     with Progress(transient=True, console=__import__("rich.console").console.Console(stderr=True)) as progress:
         task = progress.add_task("vcp bench", total=steps)
 

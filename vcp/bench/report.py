@@ -14,7 +14,8 @@ from vcp.errors import InvalidInput
 from vcp.files import write_atomic
 
 MODE_LABELS = {"signed_single": "signed, one per tx", "signed_batched": "signed, batched",
-               "optimistic_happy": "optimistic (no dispute)", "optimistic_dispute": "optimistic fraud proof"}
+               "optimistic_happy": "optimistic (no dispute)", "optimistic_dispute": "optimistic fraud proof",
+               "zk": "zk-SNARK (EZKL, this run)"}
 
 
 def _figure():
@@ -53,6 +54,10 @@ def plot_gas_per_inference(result: dict[str, Any]) -> bytes:
     if batched:
         ax.plot([r["batch"] for r in batched], [r["gas_per_inference"] for r in batched], "o-",
                 label="signed, batched (vcp)")
+    zk_rows = [r for r in result["rows"] if r["mode"] == "zk"]
+    if zk_rows:
+        ax.plot([1] * len(zk_rows), [r["gas_per_inference"] for r in zk_rows], "D", color="black", markersize=7,
+                label="zk verify in the registry (this run, " + ", ".join(r["model"] for r in zk_rows) + ")")
     for mode, marker in (("signed_single", "s"), ("optimistic_happy", "^"), ("optimistic_dispute", "v")):
         for r in demo:
             if r["mode"] == mode:
@@ -78,6 +83,9 @@ def plot_overhead(result: dict[str, Any]) -> bytes:
         if rows:
             ax.plot([r["params"] for r in rows], [r["overhead_vs_plain"] for r in rows], "o-",
                     label=f"{MODE_LABELS[mode]}" + (f", N={batch}" if batch > 1 else ""))
+    measured = sorted((r["params"], r["overhead_vs_plain"]) for r in result["rows"] if r["mode"] == "zk")
+    if measured:
+        ax.plot(*zip(*measured), "D-", color="black", label="zk-SNARK (EZKL, this run) / plain inference")
     zk = sorted((row["params"], row["prove_s"]) for row in EZKL_MEASURED.values())
     plain = {r["params"]: r["plain_inference_s"] for r in result["rows"]
              if r["chain"] == chain and r["mode"] == "signed_single"}
@@ -173,6 +181,28 @@ def render(result: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
                        f"{a['prove_s']} s prove, {a['setup_s']} s setup", "measured (ANCHORS.md)"]
                       for w, a in EZKL_MEASURED.items()]
                      + [[name, _fmt(gas), "", "cited"] for name, gas in CITED_VERIFY_GAS.items()])
+    zk_rows = [r for r in result["rows"] if r["mode"] == "zk"]
+    side_by_side = []
+    for z in zk_rows:
+        same = [r for r in result["rows"] if r["model"] == z["model"] and r["chain"] == z["chain"]
+                and r["mode"] in ("signed_single", "optimistic_happy", "optimistic_dispute")]
+        for r in same + [z]:
+            side_by_side.append([z["model"], MODE_LABELS[r["mode"]], _fmt((r.get("prove_s") or {}).get("median")),
+                                 _fmt(r.get("proof_bytes", 65 if r["mode"] == "signed_single" else None)),
+                                 _fmt((r.get("verify_offchain_s") or {}).get("median")), _fmt(r.get("gas_per_tx")),
+                                 _fmt(r.get("verifier_deploy_gas")),
+                                 {"signed_single": "receipt", "optimistic_happy": f"{r.get('finality_blocks')} blocks",
+                                  "optimistic_dispute": "1 tx in the window", "zk": "receipt"}[r["mode"]]])
+    compare = _table(["model", "mode", "prover s", "proof bytes", "verify off-chain s", "gas", "verifier deploy gas",
+                      "final after"], side_by_side) if side_by_side else "<p>No zk rows in this run.</p>"
+    reproduced = _table(["model", "prove s (this run)", "prove s (ANCHORS)", "verifier gas (this run, Shanghai)",
+                         "verify gas (ANCHORS, Prague)", "proof bytes", "proving key bytes", "peak RSS MB"],
+                        [[z["model"], _fmt(z["prove_s"]["median"]),
+                          _fmt((EZKL_MEASURED.get(tuple(int(w) for w in z["model"].split("->"))) or {}).get("prove_s")),
+                          _fmt(z.get("verifier_only_gas")),
+                          _fmt((EZKL_MEASURED.get(tuple(int(w) for w in z["model"].split("->"))) or {}).get("verify_gas")),
+                          _fmt(z["proof_bytes"]), _fmt(z["proving_key_bytes"]), _fmt(z["prove_peak_rss_mb"])]
+                         for z in zk_rows]) if zk_rows else ""
     trust = _table(["mode", "what it guarantees", "whom you trust", "final after"], [
         ["signed (EIP-712)", "an authorised key claimed this output for this input and model", "the prover",
          "the receipt"],
@@ -200,6 +230,10 @@ Run time {result['wall_time_s']:.0f} s.</p>
 <h2>Every row</h2>{rows}
 <h2>Throughput (landed end to end, submissions pipelined)</h2>{throughput}
 <h2>Dispute gas by width</h2>{disputes}
+<h2>Signed, optimistic and zk on the same model and chain</h2>{compare}
+<p>The zk verify gas includes the registry's binding of the proof to vcp's input and output commitments
+(about 60,000 gas on top of EZKL's verifier).</p>
+<h2>EZKL reproduced</h2>{reproduced}
 <h2>Anchors</h2><p>zk backend: {html.escape(result['zk']['why'])}.</p>{anchors}
 <h2>What each mode guarantees</h2>{trust}
 </body></html>

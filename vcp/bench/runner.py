@@ -40,16 +40,18 @@ class BenchConfig:
     warmup: int
     throughput_singles: int
     throughput_batches: int
+    zk_models: tuple[tuple[int, ...], ...] = ()
+    zk_repeats: int = 1
     prices: Prices = field(default_factory=Prices)
 
 
 QUICK = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (784, 128, 10)), batch_sizes=(1, 16, 256, 1024),
                     chains=("embedded", "anvil"), dispute_widths=(16, 64, 256, 1024), repeats=5, warmup=1,
-                    throughput_singles=200, throughput_batches=5)
+                    throughput_singles=200, throughput_batches=5, zk_models=((64, 16, 10),), zk_repeats=1)
 FULL = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (64, 64, 64, 10), (784, 128, 10), (784, 1024, 256, 10)),
                    batch_sizes=(1, 4, 16, 64, 256, 1024, 4096), chains=("embedded", "anvil", "ganache"),
                    dispute_widths=(16, 64, 256, 1024, 4096), repeats=11, warmup=2, throughput_singles=500,
-                   throughput_batches=10)
+                   throughput_batches=10, zk_models=((64, 16, 10), (64, 64, 64, 10), (784, 128, 10)), zk_repeats=3)
 
 
 def model_for(widths: tuple[int, ...]) -> QuantizedModel:
@@ -207,6 +209,41 @@ class _ChainBench:
             fraud_proven=outcome.fraud, disputed_width=model.layers[fault.layer].in_width, rounds=1))
         return rows
 
+    def zk_row(self, widths: tuple[int, ...], repeats: int) -> dict[str, Any]:
+        """The same model proven with EZKL and verified by this chain's registry (one circuit per
+        model, cached; setup time is reported when it ran in this process)."""
+        from vcp import zk
+        from vcp.encoding import int8_bytes
+
+        model = model_for(widths)
+        commitment = ModelCommitment(model)
+        circuit = zk.prepare_circuit(model)
+        x = random_inputs(model, 1, seed=11)[0]
+        proofs = [zk.prove(circuit, x) for _ in range(repeats)]
+        verify_t, _ = _times(lambda: zk.verify_offchain(circuit, proofs[0]), max(repeats, 3), 0)
+        self.registry.register_model(self.operator, commitment.root)
+        deployed = self.registry.deploy_zk_verifier(self.operator, circuit.verifier_bytecode)
+        self.registry.set_zk_verifier(self.operator, commitment.root, deployed.contract_address, circuit.input_scale,
+                                      circuit.in_width, circuit.out_width)
+        salts = secrets.token_bytes(32), secrets.token_bytes(32)
+        att = zk.attestation_for(proofs[0], deployed.contract_address, commitment.root, *salts, nonce=1)
+        sub = self.registry.submit_zk(self.operator, att, proofs[0].proof, list(proofs[0].instances), int8_bytes(x),
+                                      *salts)
+        # EZKL's verifier alone, as ANCHORS.md measured it (without the registry's binding checks).
+        verifier = self.chain.w3.eth.contract(abi=circuit.verifier_abi)
+        call = verifier.functions.verifyProof(proofs[0].proof, list(proofs[0].instances))
+        alone = self.operator.transact(to=deployed.contract_address,
+                                       data=bytes.fromhex(call._encode_transaction_data()[2:]),
+                                       action="calling the zk verifier")
+        plain, _ = _times(lambda: model.infer(x[None, :]), 25, 2)
+        prove = spread([p.prove_s for p in proofs])
+        return self.row(
+            "zk", model, 1, plain_inference_s=plain["median"], prove_s=prove, verify_offchain_s=verify_t,
+            gas_per_tx=sub.tx.gas_used, calldata_bytes=len(sub.tx.calldata), proof_bytes=len(proofs[0].proof),
+            verifier_deploy_gas=deployed.gas_used, verifier_only_gas=alone.gas_used, setup_s=circuit.setup_s or None, logrows=circuit.logrows,
+            prove_peak_rss_mb=max(p.peak_rss_mb for p in proofs), proving_key_bytes=circuit.pk_bytes,
+            srs="local (unsafe)" if circuit.srs_unsafe else "given", overhead_vs_plain=prove["median"] / plain["median"])
+
     def throughput(self, singles: int, batches: int, batch_size: int = 1024) -> list[dict[str, Any]]:
         """Landed end to end (prove, commit, sign, submit, receipt), submissions pipelined."""
         model = demo_model()
@@ -248,8 +285,22 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
             rows.extend(bench.throughput(config.throughput_singles, config.throughput_batches))
             note(f"{kind}: dispute gas by width")
             disputes.extend({"chain": kind, **row} for row in dispute_gas(chain, list(config.dispute_widths)))
-    zk = {"available": False, "why": "the zk backend (EZKL) is not part of this build; its measured figures "
-                                     "from ANCHORS.md are shown as anchors"}
+    from vcp.zk import ezkl_version
+
+    zk_chain = next((c for c in config.chains if c != "embedded"), config.chains[0] if config.chains else None)
+    if ezkl_version() is None:
+        zk = {"available": False, "why": "EZKL is not installed (pip install 'vcp[zk]'); its figures from "
+                                         "ANCHORS.md are shown as anchors"}
+    elif not config.zk_models or zk_chain is None:
+        zk = {"available": True, "why": "no zk models in this configuration"}
+    else:
+        zk = {"available": True, "ezkl": ezkl_version(), "chain": zk_chain,
+              "why": f"EZKL {ezkl_version()} measured in this run on {zk_chain}"}
+        with open_chain(zk_chain) as chain:
+            bench = _ChainBench(chain, config)
+            for widths in config.zk_models:
+                note(f"{zk_chain}: zk proof of {'->'.join(map(str, widths))}")
+                rows.append(bench.zk_row(widths, config.zk_repeats))
     result = {
         "environment": environment(),
         "config": {**asdict(config), "prices": asdict(config.prices)},

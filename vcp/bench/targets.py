@@ -28,10 +28,12 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     anvil = _rows(result, mode="throughput", chain="anvil")
     disputes = result.get("disputes", [])
     dispute_rows = _rows(result, mode="optimistic_dispute")
+    measured_zk = {r["model"]: r["gas_per_tx"] for r in result["rows"] if r.get("mode") == "zk"}
     ratios = []
     for row in dispute_rows:
         ezkl = ezkl_for([int(w) for w in row["model"].split("->")])
-        ratios.append(row["gas_per_tx"] / (ezkl["verify_gas"] if ezkl else ezkl_verify_gas_at_most(row["params"])))
+        zk_gas = measured_zk.get(row["model"]) or (ezkl["verify_gas"] if ezkl else ezkl_verify_gas_at_most(row["params"]))
+        ratios.append(row["gas_per_tx"] / zk_gas)
     ratios += [d["gas"] / ezkl_verify_gas_at_most(d["params"]) for d in disputes]
     by_width = {d["width"]: d["gas"] for d in disputes}
     return [
