@@ -43,6 +43,14 @@ def _add_key_args(p: argparse.ArgumentParser) -> None:
                         "without it the key comes from $VCP_PRIVATE_KEY")
 
 
+DEFAULT_JOURNAL = Path(".vcp/journal.sqlite")
+
+
+def _add_journal_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--journal", type=Path, default=DEFAULT_JOURNAL,
+                   help="SQLite journal of everything produced and sent (default .vcp/journal.sqlite)")
+
+
 def _add_model_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path,
                    help="an ONNX file (.onnx) or a vcp quantized model (.q.npz); default: the built-in digits model")
@@ -86,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--zk-verifier", help="zk, offline: the verifier contract's address (else read from --rpc-url)")
     p.add_argument("--srs", type=Path, help="zk: a real SRS (default: generated locally, UNSAFE)")
     _add_key_args(p)
+    _add_journal_arg(p)
 
     p = sub.add_parser("verify", help="re-execute and check an attestation; exit 0 valid, 1 invalid, 2 usage")
     p.add_argument("attestation", type=Path)
@@ -99,11 +108,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("submit", help="send an attestation to the registry of a running node")
     p.add_argument("attestation", type=Path)
-    p.add_argument("--backend", choices=("signed", "zk"), default="signed")
+    p.add_argument("--backend", choices=("signed", "zk"), default="signed",
+                   help="accepted for symmetry: the file's own format decides")
     p.add_argument("--rpc-url", required=True)
     p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
     _add_key_args(p)
+    _add_journal_arg(p)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("status", help="what the journal holds: pending, sent, landed, failed (with reasons)")
+    _add_journal_arg(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("resume", help="land every journaled attestation of this chain that has not landed")
+    p.add_argument("--rpc-url", required=True)
+    p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
+    _add_key_args(p)
+    _add_journal_arg(p)
+
+    p = sub.add_parser("run", help="prove a range of inputs and land every attestation; safe to kill and rerun")
+    p.add_argument("--inputs", required=True, help="digits:A-B (test-split samples A..B-1)")
+    p.add_argument("--rpc-url", required=True)
+    p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
+    p.add_argument("--out", type=Path, required=True, help="directory for the attestation files")
+    _add_model_arg(p)
+    _add_key_args(p)
+    _add_journal_arg(p)
 
     p = sub.add_parser("deploy", help="deploy the registry to a running node, register the model, authorise provers")
     p.add_argument("--rpc-url", required=True, help="the node (start one with `vcp node anvil`)")
@@ -159,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="render a bench result as a self-contained HTML report with plots")
     p.add_argument("--bench", type=Path, default=Path(".vcp/bench/bench.json"))
     p.add_argument("--out", type=Path, default=Path(".vcp/bench/report.html"))
+    p.add_argument("--markdown", action="store_true", help="print the headline tables as Markdown instead")
 
     p = sub.add_parser("inspect", help="import an ONNX model: layers, quantization, agreement with onnxruntime")
     p.add_argument("model", type=Path, help="the .onnx file")
@@ -492,6 +523,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     key = _signing_key(args, purpose="sign the attestation")
     proven = Prover(model, key, domain).prove(x, job_id=job_id)
     att_path, bundle_path = proven.save(args.out)
+    _journal_file(args.journal, att_path)
     t = proven.timings
     print(f"wrote {att_path} and {bundle_path}")
     print(f"label {proven.label}, prover {key.address}, digest 0x{proven.digest.hex()}")
@@ -528,6 +560,7 @@ def _prove_zk(args: argparse.Namespace, model, x, job_id: bytes, domain) -> int:
                     "srs": "local, UNSAFE for production" if circuit.srs_unsafe else str(circuit.srs_path)}
     ZkAttestationFile(att, domain, model.name, proof.proof, proof.instances, proof.input, in_salt, out_salt,
                       circuit_info).save(args.out)
+    _journal_file(args.journal, args.out)
     print(f"wrote {args.out}: zk proof of {len(proof.proof):,} bytes in {proof.prove_s:.1f} s "
           f"(setup {'cached' if circuit.setup_s == 0 else f'{circuit.setup_s:.1f} s'})")
     return EXIT_OK
@@ -573,42 +606,121 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if result["valid"] else EXIT_FAILED
 
 
-def cmd_submit(args: argparse.Namespace) -> int:
+def _journal_file(journal_path: Path, attestation_path: Path) -> None:
+    from vcp.chain.submitter import load_any
+    from vcp.journal import Journal
+
+    loaded = load_any(attestation_path)
+    with Journal(journal_path) as journal:
+        journal.add(loaded.digest, loaded.kind, attestation_path, loaded.chain_id, loaded.registry, loaded.prover,
+                    loaded.nonce)
+
+
+def _submitter(args: argparse.Namespace):
+    """(submitter, journal): the key and the node are checked before the journal is opened."""
     from vcp.chain import deployments
-    from vcp.chain.gas import submit_floor
     from vcp.chain.nodes import RpcChain
     from vcp.chain.registry import Registry
+    from vcp.chain.submitter import Submitter
     from vcp.chain.tx import Sender
-    from vcp.files import AttestationFile
+    from vcp.journal import Journal
 
-    from vcp.files import ZkAttestationFile
-
-    signed = (ZkAttestationFile if args.backend == "zk" else AttestationFile).load(args.attestation)
     chain = RpcChain(args.rpc_url)
     dep = deployments.lookup(args.deployments, chain, "AttestationRegistry")
-    registry = Registry(chain, dep.address)
-    if signed.domain != registry.domain:
-        raise InvalidInput(f"{args.attestation} was signed for chain {signed.domain.chain_id} registry "
-                           f"{signed.domain.verifying_contract}, but this node's registry is "
-                           f"{registry.domain.verifying_contract} on chain {registry.domain.chain_id}")
     sender = Sender(chain, _signing_key(args, chain, "pay for the transaction").reveal())
     if chain.dev_accounts():
         sender.ensure_funded()
-    if args.backend == "zk":
-        from vcp.encoding import int8_bytes
+    journal = Journal(args.journal)
+    return Submitter(Registry(chain, dep.address), sender, journal), journal
 
-        sub = registry.submit_zk(sender, signed.attestation, signed.proof, list(signed.instances),
-                                 int8_bytes(signed.input), signed.input_salt, signed.output_salt)
-    else:
-        sub = registry.submit(sender, signed.attestation, signed.signature)
-    floor = submit_floor(sub.tx.calldata)
-    result = {"tx": sub.tx.tx_hash, "block": sub.tx.block_number, "digest": "0x" + sub.digest.hex(),
-              "gas_used": sub.tx.gas_used, "gas_floor": floor, "ratio": round(sub.tx.gas_used / floor, 4)}
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from vcp.chain.gas import submit_floor
+    from vcp.chain.submitter import load_any
+
+    loaded = load_any(args.attestation)  # a bad file fails before anything is opened
+    submitter, journal = _submitter(args)
+    with journal:
+        entry = submitter.submit(args.attestation)
+        calldata = loaded.calldata(submitter.registry)
+    result = {"digest": entry.id, "status": entry.status, "tx": entry.tx_hash, "block": entry.block,
+              "gas_used": entry.gas_used, "note": entry.reason}
+    if entry.gas_used:
+        result["gas_floor"] = submit_floor(calldata)
+        result["ratio"] = round(entry.gas_used / result["gas_floor"], 4)
     if args.json:
         _print_json(result)
+    elif entry.gas_used:
+        print(f"recorded in block {entry.block} (tx {entry.tx_hash}): gas {entry.gas_used:,}"
+              + (f", floor {result['gas_floor']:,}, ratio {result['ratio']:.3f}x" if "gas_floor" in result else ""))
     else:
-        print(f"recorded in block {result['block']} (tx {result['tx']}): gas {sub.tx.gas_used:,}, "
-              f"floor {floor:,}, ratio {result['ratio']:.3f}x")
+        print(f"already recorded on-chain ({entry.reason or 'landed earlier'}); nothing sent")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from vcp.journal import Journal
+
+    if not Path(args.journal).exists():
+        raise InvalidInput(f"no journal at {args.journal}")
+    with Journal(args.journal) as journal:
+        entries = journal.entries()
+        counts = journal.counts()
+    if args.json:
+        _print_json({"counts": counts, "entries": [e.__dict__ for e in entries]})
+        return EXIT_OK
+    print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the journal is empty")
+    for e in entries:
+        if e.status != "landed":
+            print(f"{e.status:8} {e.kind:6} {e.id[:18]}… chain {e.chain_id} {Path(e.path).name}"
+                  + (f": {e.reason}" if e.reason else ""))
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    submitter, journal = _submitter(args)
+    with journal:
+        entries = submitter.resume()
+        counts = journal.counts()
+    landed = sum(e.status == "landed" for e in entries)
+    print(f"{landed} of {len(entries)} resumed attestation(s) landed; journal: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return EXIT_OK if landed == len(entries) else EXIT_FAILED
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Prove inputs A..B-1 (each written and journaled before anything is sent), then land them.
+    Killed at any point and started again, it redoes nothing that was done."""
+    from prover import Prover
+    from vcp.attestation import parse_address
+    from vcp.chain.submitter import load_any
+    from vcp.datasets import load_digits_split
+
+    spec = args.inputs.removeprefix("digits:")
+    try:
+        first, last = (int(v) for v in spec.split("-"))
+    except ValueError:
+        raise InvalidInput("--inputs must look like digits:A-B") from None
+    split = load_digits_split()
+    if not 0 <= first < last <= len(split.x_test):
+        raise InvalidInput(f"--inputs: need 0 <= A < B <= {len(split.x_test)}")
+    model = _load_model(args.model, args.calibration)
+    submitter, journal = _submitter(args)
+    with journal:
+        key = _signing_key(args, None, "sign attestations")
+        prover = Prover(model, key, submitter.registry.domain)
+        args.out.mkdir(parents=True, exist_ok=True)
+        for index in range(first, last):
+            path = args.out / f"input-{index}.json"
+            if not path.exists():  # proven before a crash: keep that file (its nonce may be on-chain)
+                prover.prove(model.quantize_input(split.x_test[index])).save(path)
+            loaded = load_any(path)
+            journal.add(loaded.digest, loaded.kind, path, loaded.chain_id, loaded.registry, loaded.prover, loaded.nonce)
+        for index in range(first, last):
+            submitter.submit(args.out / f"input-{index}.json")
+        counts = journal.counts()
+    parse_address(key.address, "key")
+    print(f"inputs {first}..{last - 1}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return EXIT_OK
 
 
@@ -710,8 +822,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from vcp.bench.report import write_report
+    from vcp.bench.report import headline_markdown, write_report
 
+    if args.markdown:
+        try:
+            result = json.loads(Path(args.bench).read_text())
+            print(headline_markdown(result), end="")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput(f"{args.bench} is not a vcp bench result ({exc}); run `vcp bench` first") from exc
+        return EXIT_OK
     path = write_report(args.bench, args.out)
     print(f"wrote {path} (plots embedded; PNGs beside it)")
     return EXIT_OK
@@ -800,7 +919,7 @@ def cmd_node(args: argparse.Namespace) -> int:
 COMMANDS = {"demo": cmd_demo, "prove": cmd_prove, "verify": cmd_verify, "submit": cmd_submit,
             "deploy": cmd_deploy, "keygen": cmd_keygen, "node": cmd_node, "serve": cmd_serve, "watch": cmd_watch,
             "request": cmd_request, "withdraw": cmd_withdraw, "bench": cmd_bench, "report": cmd_report,
-            "inspect": cmd_inspect, "export": cmd_export}
+            "inspect": cmd_inspect, "export": cmd_export, "status": cmd_status, "resume": cmd_resume, "run": cmd_run}
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

@@ -253,3 +253,41 @@ def write_report(bench_path: Path, out_path: Path) -> Path:
     for name, png in pngs.items():
         write_atomic(out_path.parent / name, png)
     return out_path
+
+
+def headline_markdown(result: dict[str, Any]) -> str:
+    """The README's headline tables, from a bench result (``vcp report --markdown``)."""
+    env = result["environment"]
+    lines = [f"vcp {env['vcp']}, {env['cpus']} CPUs, Python {env['python']}, {env['solc']}, hardfork "
+             f"{env['hardfork']}; medians of {result['config']['repeats']} repeats; "
+             f"{result['config']['prices']['gas_price_gwei']} gwei, ${result['config']['prices']['eth_usd']:,.0f}/ETH.", ""]
+    lines += ["| target | value | limit | met |", "|---|---|---|---|"]
+    for t in result["targets"]:
+        limit = ("≤ " if t["better"] == "lower" else "≥ ") + _fmt(t["limit"])
+        lines.append(f"| {t['name']} | {_fmt(t['value'])} | {limit} | {'yes' if t['met'] else 'NO'} |")
+    lines += ["", "| chain | mode | model | batch | gas/tx | gas/inference | USD/inference | prove (median) | "
+              "verify off-chain (median) |", "|---|---|---|---|---|---|---|---|---|"]
+    keep = [r for r in result["rows"] if r["mode"] != "throughput" and
+            (r["model"] == "64->32->10" or r["mode"] == "zk") and r.get("batch", 1) in (1, 1024)]
+    for r in keep:
+        lines.append(
+            f"| {r['chain']} | {MODE_LABELS.get(r['mode'], r['mode'])} | {r['model']} | {r['batch']} | "
+            f"{_fmt(r.get('gas_per_tx'))} | {_fmt(r.get('gas_per_inference'))} | "
+            f"{_fmt(r.get('cost_usd_per_inference'))} | {_seconds((r.get('prove_s') or {}).get('median'))} | "
+            f"{_seconds((r.get('verify_offchain_s') or {}).get('median'))} |")
+    lines += ["", "| width of the disputed layer | 16 | 64 | 256 | 1024 | 4096 |", "|---|---|---|---|---|---|"]
+    chains = sorted({d["chain"] for d in result.get("disputes", [])})
+    for chain in chains[:1]:
+        gas = {d["width"]: d["gas"] for d in result["disputes"] if d["chain"] == chain}
+        lines.append("| fraud-proof gas | " + " | ".join(_fmt(gas.get(w)) for w in (16, 64, 256, 1024, 4096)) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value < 1e-3:
+        return f"{value * 1e6:,.0f} µs"
+    if value < 1:
+        return f"{value * 1e3:,.1f} ms"
+    return f"{value:,.1f} s"

@@ -42,6 +42,9 @@ class BenchConfig:
     throughput_batches: int
     zk_models: tuple[tuple[int, ...], ...] = ()
     zk_repeats: int = 1
+    # Integer matmul has no BLAS: batches of the largest models are capped at this many
+    # multiply-adds so a full run stays in minutes (the cap is recorded with the results).
+    max_batch_macs: int = 300_000_000
     prices: Prices = field(default_factory=Prices)
 
 
@@ -51,7 +54,7 @@ QUICK = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (784, 128, 10)), batch_si
 FULL = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (64, 64, 64, 10), (784, 128, 10), (784, 1024, 256, 10)),
                    batch_sizes=(1, 4, 16, 64, 256, 1024, 4096), chains=("embedded", "anvil", "ganache"),
                    dispute_widths=(16, 64, 256, 1024, 4096), repeats=11, warmup=2, throughput_singles=500,
-                   throughput_batches=10, zk_models=((64, 16, 10), (64, 64, 64, 10), (784, 128, 10)), zk_repeats=3)
+                   throughput_batches=10, zk_models=((64, 16, 10), (64, 64, 64, 10), (784, 128, 10)), zk_repeats=2)
 
 
 def model_for(widths: tuple[int, ...]) -> QuantizedModel:
@@ -121,7 +124,7 @@ class _ChainBench:
         self.registry.register_model(self.operator, commitment.root)
         self.optimistic.register_model(self.operator, commitment)
         prover = Prover(model, self.key, self.registry.domain)
-        inputs = random_inputs(model, max(cfg.batch_sizes) + cfg.repeats + cfg.warmup, seed=7)
+        inputs = random_inputs(model, max(cfg.batch_sizes), seed=7)
         rows = []
 
         plain, _ = _times(lambda: model.infer(inputs[:1]), cfg.repeats * 5, cfg.warmup)
@@ -146,7 +149,8 @@ class _ChainBench:
             overhead_vs_plain=prove_t["median"] / plain["median"]))
 
         # Signed batches.
-        for n in cfg.batch_sizes:
+        macs = sum(layer.weight.size for layer in model.layers)
+        for n in [b for b in cfg.batch_sizes if b == 1 or b * macs <= cfg.max_batch_macs]:
             plain_b, _ = _times(lambda: model.infer(inputs[:n]), cfg.repeats, cfg.warmup)
             prove_b, batches = _times(lambda: prove_batch(prover, inputs[:n]), cfg.repeats, cfg.warmup)
             split_b = {k: spread([getattr(b.timings, k) for b in batches])["median"]
