@@ -200,20 +200,40 @@ def prepare_circuit(model: QuantizedModel, calibration: np.ndarray | None = None
                      model.output_width, srs, srs_unsafe, time.perf_counter() - started, meta["abi"], meta["bytecode"])
 
 
-def prove(circuit: ZkCircuit, x: np.ndarray) -> ZkProof:
-    """A proof that the circuit maps the int8 input ``x`` to its public outputs."""
+def _prove_files(witness_in: str, compiled: str, pk: str, proof_out: str, srs: str, witness: str) -> float:
+    """Runs in a fresh process: EZKL's witness and proof; returns that process's peak RSS (MB)."""
+    import ezkl
+
+    ezkl.gen_witness(witness_in, compiled, witness)
+    ezkl.prove(witness, compiled, pk, proof_out, srs)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def prove(circuit: ZkCircuit, x: np.ndarray, isolate: bool = True) -> ZkProof:
+    """A proof that the circuit maps the int8 input ``x`` to its public outputs. With ``isolate``
+    (the default) EZKL runs in a fresh process, so its peak memory is measured on its own."""
     ezkl = require_ezkl()
     vector = check_input(x, circuit.in_width)[0]
     work = circuit.directory / f"run-{os.getpid()}-{time.monotonic_ns()}"
     work.mkdir()
     try:
         _write_input(work / "input.json", vector)
-        before = _ru_maxrss_mb()
-        started = time.perf_counter()
-        ezkl.gen_witness(str(work / "input.json"), str(circuit.path("model.compiled")), str(work / "witness.json"))
-        ezkl.prove(str(work / "witness.json"), str(circuit.path("model.compiled")), str(circuit.path("pk.key")),
-                   str(work / "proof.json"), str(circuit.srs_path))
-        elapsed = time.perf_counter() - started
+        files = (str(work / "input.json"), str(circuit.path("model.compiled")), str(circuit.path("pk.key")),
+                 str(work / "proof.json"), str(circuit.srs_path), str(work / "witness.json"))
+        if isolate:
+            import multiprocessing
+
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                pool.apply(time.sleep, (0,))  # the child's own start-up is not proving time
+                started = time.perf_counter()
+                peak = pool.apply(_prove_files, files)
+                elapsed = time.perf_counter() - started
+        else:
+            before = _ru_maxrss_mb()
+            started = time.perf_counter()
+            _prove_files(*files)
+            elapsed = time.perf_counter() - started
+            peak = max(_ru_maxrss_mb() - before, 0.0)
         proof_json = json.loads((work / "proof.json").read_text())
     except Exception as exc:
         raise ZkError(f"EZKL proving failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
@@ -224,7 +244,7 @@ def prove(circuit: ZkCircuit, x: np.ndarray) -> ZkProof:
     if list(instances[:circuit.in_width]) != expected_inputs:
         raise ZkError("EZKL's public inputs are not the int8 codes scaled by 2**input_scale (unexpected encoding)")
     proof = bytes.fromhex(proof_json["hex_proof"].removeprefix("0x"))
-    return ZkProof(proof, instances, vector, elapsed, max(_ru_maxrss_mb() - before, 0.0), proof_json)
+    return ZkProof(proof, instances, vector, elapsed, peak, proof_json)
 
 
 def verify_offchain(circuit: ZkCircuit, proof: ZkProof) -> bool:
