@@ -563,3 +563,74 @@ _COMMITMENT: ModelCommitment | None = None
 TestPayoutInvariant = PayoutMachine.TestCase
 TestPayoutInvariant.settings = settings(max_examples=12, stateful_step_count=20, deadline=None,
                                         suppress_health_check=list(HealthCheck))
+
+
+# ----------------------------------------------------------------------------- front-running
+
+
+def test_copied_fraud_proof_without_a_claim_pays_the_copier(world):
+    """One-transaction mode is first come, first served: a copier who front-runs wins (documented)."""
+    job_id, x, salt = world.open()
+    answer = world.answer(job_id, x, salt, cheats.wrong_hidden_layer)
+    copier = Sender(world.chain)
+    copier.ensure_funded()
+    evidence = world.evidence(answer, 0, 0)
+    assert world.contract.challenge(copier, "proveNeuronFraud", job_id, evidence).fraud
+    with pytest.raises(r.OptimisticJobNotInStatus):
+        world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, evidence)
+
+
+def test_claimed_fraud_proof_cannot_be_stolen_by_a_copier(world):
+    job_id, x, salt = world.open()
+    answer = world.answer(job_id, x, salt, cheats.wrong_hidden_layer)
+    evidence = world.evidence(answer, 0, 0)
+    world.contract.claim(world.challenger, "proveNeuronFraud", job_id, evidence)  # block k
+    copier = Sender(world.chain)
+    copier.ensure_funded()
+    # The copier sees the reveal in the mempool and sends the same call first: it has no claim.
+    with pytest.raises(r.OptimisticClaimRequired):
+        world.contract.challenge(copier, "proveNeuronFraud", job_id, evidence)
+    # Claiming now does not help: the claim must be older than the proof (and this is the same block).
+    world.contract.claim(copier, "proveNeuronFraud", job_id, evidence)
+    outcome = world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, evidence)
+    assert outcome.fraud
+    reward = PARAMS.prover_bond * PARAMS.challenger_reward_bps // 10_000
+    assert world.contract.credit(world.challenger.address) == PARAMS.challenge_bond + reward
+    assert world.contract.credit(copier.address) == 0
+
+
+def test_claims_expire_so_they_cannot_block_disputes_forever(world):
+    job_id, x, salt = world.open()
+    answer = world.answer(job_id, x, salt, cheats.wrong_output)
+    griefer = Sender(world.chain)
+    griefer.ensure_funded()
+    # A bogus claim on nothing in particular switches the job to claim-gated proofs, for a while.
+    world.contract._send(griefer, world.contract.contract.functions.claimFraud(job_id, b"\x00" * 32), "claim")
+    last = len(world.model.layers) - 1
+    fault_row = int(np.flatnonzero(answer.trace[-1] != honest(world.model, x, salt).trace[-1])[0])
+    evidence = world.evidence(answer, last, fault_row)
+    with pytest.raises(r.OptimisticClaimRequired):
+        world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, evidence)
+    world.chain.mine(PARAMS.reveal_window)
+    assert world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, evidence).fraud
+
+
+def test_endless_failed_challenges_only_pay_the_prover(world):
+    job_id, x, salt = world.open()
+    answer = world.answer(job_id, x, salt)
+    for row in range(6):
+        assert not world.contract.challenge(world.challenger, "proveNeuronFraud", job_id,
+                                            world.evidence(answer, 0, row)).fraud
+    assert world.contract.credit(world.prover.address) == 6 * PARAMS.challenge_bond
+    world.chain.mine(PARAMS.challenge_window)  # challenges never extend the window
+    world.contract.finalize(world.owner, job_id)
+    assert world.contract.credit(world.prover.address) == 6 * PARAMS.challenge_bond + FEE + PARAMS.prover_bond
+
+
+def test_oversized_evidence_is_refused_cheaply(world):
+    job_id, x, salt = world.open()
+    answer = world.answer(job_id, x, salt, cheats.wrong_hidden_layer)
+    good = list(world.evidence(answer, 0, 0))
+    good[3] = b"\x01" * 60_000  # a huge "input vector": it cannot match the trace root
+    with pytest.raises(r.OptimisticInvalidProof):
+        world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, tuple(good))

@@ -80,6 +80,7 @@ interface IOptimisticInference {
     event ChallengeFailed(uint256 indexed jobId, address indexed challenger, FraudKind kind, uint256 layer,
         uint256 row);
     event JobReopened(uint256 indexed jobId, uint64 answerDeadline);
+    event FraudClaimed(uint256 indexed jobId, address indexed claimant, bytes32 evidenceHash);
     event JobFinalized(uint256 indexed jobId, address indexed prover, uint256 payout);
     event JobCancelled(uint256 indexed jobId);
     event Withdrawn(address indexed account, uint256 amount);
@@ -103,6 +104,7 @@ interface IOptimisticInference {
     error OptimisticInvalidReveal(uint256 jobId, string which);
     error OptimisticNothingToWithdraw(address account);
     error OptimisticTransferFailed(address account, uint256 amount);
+    error OptimisticClaimRequired(uint256 jobId);
 
     /// @notice Registers `modelRoot`, proving its header leaf (index 0) to learn the layer count. Owner only.
     function registerModel(
@@ -156,6 +158,14 @@ interface IOptimisticInference {
         bytes calldata traceOutput,
         bytes32[] calldata traceProof
     ) external payable returns (bool fraud);
+
+    /// @notice Optional protection against copiers: commit to a fraud proof before sending it.
+    /// @dev `evidenceHash` = keccak256 of the proof call's data after the job id (msg.data[36:]).
+    /// While any claim on a job is younger than `revealWindow` blocks, a fraud proof on it is
+    /// accepted only from an account that claimed exactly that evidence in an earlier block, so a
+    /// copied proof reverts (OptimisticClaimRequired) and the reward goes to whoever did the work.
+    /// With no recent claim, proofs are first come, first served (one transaction).
+    function claimFraud(uint256 jobId, bytes32 evidenceHash) external;
 
     /// @notice After the window (and with no reveal pending): pays the prover fee + bond.
     function finalize(uint256 jobId) external;

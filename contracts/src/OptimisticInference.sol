@@ -35,6 +35,8 @@ contract OptimisticInference is IOptimisticInference {
     mapping(bytes32 modelRoot => uint16 layers) private _modelLayers;
     mapping(uint256 jobId => Job) private _jobs;
     mapping(address account => uint256) private _credits;
+    mapping(uint256 jobId => uint64 blockNumber) private _lastClaim;
+    mapping(bytes32 claim => uint64 blockNumber) private _claims;
 
     constructor(
         address initialOwner,
@@ -208,6 +210,14 @@ contract OptimisticInference is IOptimisticInference {
     // ------------------------------------------------------------------ fraud proofs
 
     /// @inheritdoc IOptimisticInference
+    function claimFraud(uint256 jobId, bytes32 evidenceHash) external {
+        _openWindow(jobId);
+        _claims[keccak256(abi.encode(msg.sender, jobId, evidenceHash))] = uint64(block.number);
+        _lastClaim[jobId] = uint64(block.number);
+        emit FraudClaimed(jobId, msg.sender, evidenceHash);
+    }
+
+    /// @inheritdoc IOptimisticInference
     function proveNeuronFraud(uint256 jobId, NeuronEvidence calldata e) external payable returns (bool fraud) {
         Job storage job = _challengeable(jobId);
         VcpEncoding.NeuronData calldata n = e.neuron;
@@ -317,10 +327,15 @@ contract OptimisticInference is IOptimisticInference {
         if (block.number > job.deadline) revert OptimisticDeadlinePassed(jobId, job.deadline, block.number);
     }
 
-    /// @dev `_openWindow`, and the challenge bond paid.
+    /// @dev `_openWindow`, the challenge bond paid, and (while claims are active) a prior claim.
     function _challengeable(uint256 jobId) private returns (Job storage job) {
         job = _openWindow(jobId);
         if (msg.value != challengeBond) revert OptimisticWrongValue(msg.value, challengeBond);
+        uint64 lastClaim = _lastClaim[jobId];
+        if (lastClaim != 0 && block.number <= uint256(lastClaim) + revealWindow) {
+            uint64 claimedAt = _claims[keccak256(abi.encode(msg.sender, jobId, keccak256(msg.data[36:])))];
+            if (claimedAt == 0 || claimedAt >= block.number) revert OptimisticClaimRequired(jobId);
+        }
         _totalOwed += msg.value;
     }
 

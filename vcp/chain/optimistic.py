@@ -181,6 +181,18 @@ class OptimisticInference:
         fraud = any(self._is_event(log, "FraudProven") for log in outcome.logs)
         return ChallengeOutcome(fraud=fraud, tx=outcome)
 
+    def evidence_hash(self, fn_name: str, job_id: int, *args: Any) -> bytes:
+        """What `claimFraud` commits to: keccak256 of the proof call's data after the job id."""
+        data = bytes.fromhex(getattr(self.contract.functions, fn_name)(job_id, *args)._encode_transaction_data()[2:])
+        from vcp.encoding import keccak256
+
+        return keccak256(data[36:])
+
+    def claim(self, sender: Sender, fn_name: str, job_id: int, *args: Any) -> TxOutcome:
+        """Step one of the copy-proof dispute: commit to the evidence (reveal it a block later)."""
+        fn = self.contract.functions.claimFraud(job_id, self.evidence_hash(fn_name, job_id, *args))
+        return self._send(sender, fn, f"claiming fraud on job {job_id}")
+
     def simulate_challenge(self, sender: Sender, fn_name: str, job_id: int, *args: Any) -> bool:
         """What a challenge would return, without sending it (eth_call)."""
         fn = getattr(self.contract.functions, fn_name)(job_id, *args)

@@ -184,6 +184,10 @@ class OptimisticTransferFailed(ContractReverted):
     """The payout transfer failed; the credit is kept."""
 
 
+class OptimisticClaimRequired(ContractReverted):
+    """Claims are active on this job: prove only evidence you claimed in an earlier block."""
+
+
 class PanicError(ContractReverted):
     """A Solidity panic (assert, overflow, division by zero...)."""
 
@@ -206,7 +210,7 @@ ERROR_CLASSES: dict[str, type[ContractReverted]] = {
         OptimisticWrongValue, OptimisticJobNotInStatus, OptimisticDeadlinePassed,
         OptimisticDeadlineNotReached, OptimisticRevealPending, OptimisticNoRevealPending,
         OptimisticAlreadyRevealed, OptimisticNotProver, OptimisticInvalidProof,
-        OptimisticInvalidReveal, OptimisticNothingToWithdraw, OptimisticTransferFailed,
+        OptimisticInvalidReveal, OptimisticNothingToWithdraw, OptimisticTransferFailed, OptimisticClaimRequired,
     )
 }
 
