@@ -128,7 +128,7 @@ class RpcChain(Chain):
         super().__init__(Web3(HTTPProvider(url, request_kwargs={"timeout": timeout_s})))
         self.url = url
         try:
-            self.w3.eth.chain_id
+            self._chain_id = int(self.w3.eth.chain_id)
         except (requests.RequestException, OSError) as exc:
             raise ChainError(f"no Ethereum node answers at {url} ({type(exc).__name__})") from exc
 

@@ -64,6 +64,12 @@ def load_any(path: Path) -> Loaded:
     raise InvalidAttestationFile(f"{path}: not an attestation, batch or zk attestation file")
 
 
+def _nonce_used(exc: ChainError) -> bool:
+    """The node says this sender's nonce was already used (wording differs per node)."""
+    text = str(exc).lower()
+    return any(m in text for m in ("nonce too low", "correct nonce", "invalid transaction nonce", "nonce has already"))
+
+
 def _transient(exc: ChainError) -> bool:
     text = str(exc)
     return not isinstance(exc, ContractReverted) and ("unreachable" in text or "timed out" in text)
@@ -105,20 +111,23 @@ class Submitter:
         """Land one attestation file, exactly once. Raises ChainError after bounded retries (the
         journal keeps it pending with the reason) or ContractReverted (journal: failed)."""
         loaded = load_any(path)
-        if (loaded.chain_id, loaded.registry) != (self.registry.domain.chain_id, self.registry.address):
-            raise InvalidAttestationFile(
-                f"{path} is for chain {loaded.chain_id} registry {loaded.registry}, not chain "
-                f"{self.registry.domain.chain_id} registry {self.registry.address}")
-        entry = self.record(path)
+        entry = self.record(path)  # journaled first, whatever the node does next
         if entry.status == "landed":
             return entry
         try:
+            chain_id = self._retry("reading the chain id", lambda: self.registry.chain.chain_id)
+            if (loaded.chain_id, loaded.registry) != (chain_id, self.registry.address):
+                raise InvalidAttestationFile(
+                    f"{path} is for chain {loaded.chain_id} registry {loaded.registry}, not chain "
+                    f"{chain_id} registry {self.registry.address}")
             self._land(loaded)
         except ContractReverted as exc:
             self.journal.set_status(loaded.digest, "failed", reason=str(exc))
             raise
         except ChainError as exc:
-            self.journal.set_status(loaded.digest, "pending" if entry.status != "sent" else "sent", reason=str(exc))
+            current = self.journal.get(loaded.digest).status
+            if current != "landed":  # a transaction already out stays "sent": resume will look for it
+                self.journal.set_status(loaded.digest, "sent" if current == "sent" else "pending", reason=str(exc))
             raise
         return self.journal.get(loaded.digest)
 
@@ -145,7 +154,7 @@ class Submitter:
         digest = bytes.fromhex(loaded.digest[2:])
         stored = self._recorded(loaded)
         if stored == digest:
-            self.journal.set_status(loaded.digest, "landed", reason="found on-chain")
+            self._found_on_chain(loaded)
             return
         if stored != ZERO:
             self.journal.set_status(loaded.digest, "failed", reason="the prover's nonce holds another attestation")
@@ -154,6 +163,12 @@ class Submitter:
             if tx.status in ("signed", "broadcast") and self._settle(loaded, tx):
                 return
         self._send_new(loaded)
+
+    def _found_on_chain(self, loaded: Loaded) -> None:
+        for tx in self.journal.txs_for(loaded.digest):  # which of ours it was, for the record
+            if tx.status in ("signed", "broadcast") and self._wait_once(loaded, tx):
+                return
+        self.journal.set_status(loaded.digest, "landed", reason="found on-chain")
 
     def _receipt(self, tx_hash: str) -> dict | None:
         w3 = self.registry.chain.w3
@@ -194,11 +209,18 @@ class Submitter:
         if self._wait_once(loaded, tx):
             return True
         if not self._known(tx.tx_hash):
-            self._broadcast(tx)  # dropped (or never sent before a crash): the same bytes again
+            try:
+                self._broadcast(tx)  # dropped (or never sent before a crash): the same bytes again
+            except ChainError as exc:
+                if not _nonce_used(exc):
+                    raise
+                # Its nonce went to another transaction of this sender: this one can never land.
+                self.journal.set_tx_status(tx.tx_hash, "failed")
+                return False
             if self._wait(loaded, tx):
                 return True
         if self._recorded(loaded) == bytes.fromhex(loaded.digest[2:]):
-            self.journal.set_status(loaded.digest, "landed", reason="found on-chain")
+            self._found_on_chain(loaded)
             return True
         bumped = self._sign(loaded, tx.nonce, tx.max_fee * FEE_BUMP_PERCENT // 100 + 1,
                             tx.priority_fee * FEE_BUMP_PERCENT // 100 + 1)
@@ -257,9 +279,14 @@ class Submitter:
         try:
             self._broadcast(tx)
         except ChainError as exc:
-            if "nonce too low" in str(exc).lower():  # a nonce gap closed under us: the next call re-reads
-                self.journal.set_tx_status(tx.tx_hash, "failed")
-            raise
+            if not _nonce_used(exc):
+                raise
+            # Another transaction of this sender took the nonce between reading and sending.
+            self.journal.set_tx_status(tx.tx_hash, "failed")
+            nonce = self._retry("reading the nonce",
+                                lambda: int(chain.w3.eth.get_transaction_count(self.sender.address, "pending")))
+            tx = self._sign(loaded, nonce, 2 * base + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI)
+            self._broadcast(tx)
         if not self._wait(loaded, tx):
             self.journal.set_status(loaded.digest, "sent", reason=f"transaction {tx.tx_hash} not mined yet")
             raise ChainError(f"attestation {loaded.digest}: transaction {tx.tx_hash} not mined within "
