@@ -44,6 +44,7 @@ def _add_key_args(p: argparse.ArgumentParser) -> None:
 
 
 DEFAULT_JOURNAL = Path(".vcp/journal.sqlite")
+MAX_INPUT_BYTES = 16 * 2**20
 
 
 def _add_journal_arg(p: argparse.ArgumentParser) -> None:
@@ -246,16 +247,21 @@ def _read_input(spec: str, model, as_int8: bool) -> np.ndarray:
         return model.quantize_input(split.x_test[index])
     path = Path(spec)
     try:
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise InvalidInput(f"--input {spec}: larger than {MAX_INPUT_BYTES:,} bytes; one input vector expected")
         if path.suffix == ".npy":
             values = np.load(path, allow_pickle=False)
         elif path.suffix == ".json":
-            values = np.array(json.loads(path.read_text()), dtype=np.float64)
+            from vcp.files import _shallow_recursion
+
+            with _shallow_recursion():
+                values = np.array(json.loads(path.read_text()), dtype=np.float64)
         else:
             raise InvalidInput(f"--input {spec}: expected digits:N, a .npy file or a .json list")
     except InvalidInput:
         raise
-    except (OSError, ValueError, TypeError) as exc:
-        raise InvalidInput(f"--input {spec}: cannot read ({exc})") from exc
+    except (OSError, ValueError, TypeError, EOFError, RecursionError) as exc:
+        raise InvalidInput(f"--input {spec}: cannot read ({type(exc).__name__}: {str(exc)[:120]})") from exc
     values = np.asarray(values)
     if values.ndim != 1 or values.shape[0] != model.input_width:
         raise InvalidInput(f"--input {spec}: expected {model.input_width} values, got shape {values.shape}")

@@ -87,7 +87,8 @@ class QuantizedModel:
         arr = np.asarray(x, dtype=np.float64)
         if not np.all(np.isfinite(arr)):
             raise InvalidInput("input holds NaN or infinite values")
-        return np.clip(np.floor(arr / self.input_scale + 0.5), INT8_MIN, INT8_MAX).astype(np.int8)
+        with np.errstate(over="ignore"):  # huge finite values saturate like any out-of-range value
+            return np.clip(np.floor(arr / self.input_scale + 0.5), INT8_MIN, INT8_MAX).astype(np.int8)
 
     def dequantize_output(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(y, dtype=np.float64) * self.output_scale
