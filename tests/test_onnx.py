@@ -1,7 +1,8 @@
 """ONNX import, calibrated quantization, agreement with onnxruntime, export, and hostile files.
 
 The fixtures in tests/fixtures/onnx were written by real exporters (torch.onnx TorchScript and
-dynamo, skl2onnx) and by onnx.helper; make_fixtures.py regenerates them."""
+dynamo, skl2onnx, Keras through tf2onnx) and by onnx.helper; make_fixtures.py and
+make_keras_fixture.py regenerate them."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def split():
 def test_fixtures_cover_both_torch_exporters_and_sklearn():
     names = {p.name for p in EXPORTED}
     assert {"torch_flatten_torchscript.onnx", "torch_flatten_dynamo.onnx", "torch_logsoftmax_torchscript.onnx",
-            "torch_logsoftmax_dynamo.onnx", "sklearn_mlp.onnx", "handmade.onnx"} <= names
+            "torch_logsoftmax_dynamo.onnx", "sklearn_mlp.onnx", "handmade.onnx", "keras_tf2onnx.onnx"} <= names
 
 
 @pytest.mark.parametrize("path", EXPORTED, ids=lambda p: p.stem)
