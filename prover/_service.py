@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from vcp.exchange import Exchange
 from vcp.files import TraceBundle
 from vcp.quantize import QuantizedModel
 from vcp.state import StateFile
+
+if TYPE_CHECKING:
+    from vcp.journal import Journal
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,7 +56,7 @@ class ProverService:
     bundle to disk (the exchange) before its commitment is sent."""
 
     def __init__(self, contract: OptimisticInference, sender: Sender, model: QuantizedModel, exchange: Exchange,
-                 state_path: Path, strategy: Strategy = honest) -> None:
+                 state_path: Path, strategy: Strategy = honest, journal: "Journal | None" = None) -> None:
         self.contract = contract
         self.sender = sender
         self.model = model
@@ -62,6 +65,11 @@ class ProverService:
         self.strategy = strategy
         self.state = StateFile(state_path, {"last_block": -1, "jobs": {}})
         self.chain_id = contract.chain.chain_id
+        self.journal = journal
+
+    def _note(self, job_id: int, status: str, detail: str = "") -> None:
+        if self.journal is not None:
+            self.journal.set_job(self.chain_id, self.contract.address, job_id, "prover", status, detail)
 
     def _bundle_key(self, job_id: int) -> str:
         return str(job_id)
@@ -77,6 +85,8 @@ class ProverService:
             for log in self.contract.events("JobReopened", first, latest):
                 entry = self.state.data["jobs"].get(str(log["args"]["jobId"]))
                 if entry is not None:
+                    if entry.get("answered") is True:
+                        self._note(int(log["args"]["jobId"]), "disputed", "our result was overturned")
                     entry["answered"] = False
             for log in self.contract.events("RevealRequested", first, latest):
                 entry = self.state.data["jobs"].get(str(log["args"]["jobId"]))
@@ -87,14 +97,20 @@ class ProverService:
         for key, entry in list(self.state.data["jobs"].items()):
             job_id = int(key)
             job = self.contract.job(job_id)
-            if job.status == JobStatus.OPEN and not entry.get("answered"):
+            if job.status == JobStatus.OPEN and entry.get("answered") == "sending":
+                self._resend(job_id, job.deadline, latest, entry, result)  # we died between save and send
+            elif job.status == JobStatus.OPEN and not entry.get("answered"):
                 self._answer(job_id, job.input_commitment, job.deadline, latest, entry, result)
             elif job.status == JobStatus.ANSWERED and job.prover == self.sender.address:
+                if entry.get("answered") == "sending":
+                    entry["answered"] = True  # it did go out before the crash
+                    self._note(job_id, "answered")
                 if entry.get("reveal_requested") and job.reveal_deadline and not job.revealed:
                     self._reveal(job_id, entry, result)
                 elif latest + 1 > job.deadline and job.reveal_deadline == 0:
                     result.finalized[job_id] = self.contract.finalize(self.sender, job_id)
                     entry["finalized"] = True
+                    self._note(job_id, "finalized")
             elif job.status in (JobStatus.FINALIZED, JobStatus.CANCELLED):
                 del self.state.data["jobs"][key]
             self.state.save()
@@ -113,14 +129,30 @@ class ProverService:
         answer = self.strategy(self.model, values, salt)
         bundle = TraceBundle(self.model_root, answer.input_salt, answer.output_salt, tuple(answer.trace))
         # Written before anything is sent: the bundle is what backs the bond.
-        entry.update(answered=True, trace=[int8_bytes(v).hex() for v in answer.trace],
+        entry.update(answered="sending", trace=[int8_bytes(v).hex() for v in answer.trace],
                      input_salt=answer.input_salt.hex(), output_salt=answer.output_salt.hex(),
                      answers_reveals=answer.answer_reveals)
         self.state.save()
+        self._note(job_id, "answering")
         if answer.publish_bundle:
             self.exchange.put_bundle(self.chain_id, self.contract.address, job_id, bundle)
+        self._send_answer(job_id, entry, result)
+
+    def _resend(self, job_id: int, deadline: int, latest: int, entry: dict, result: ServiceStep) -> None:
+        if latest + 1 > deadline:
+            result.skipped[job_id] = "answer deadline passed"
+            return
+        self._send_answer(job_id, entry, result)
+
+    def _send_answer(self, job_id: int, entry: dict, result: ServiceStep) -> None:
+        """Send the saved answer. submitResult only succeeds on an Open job, so a retry can never
+        post a second bond for the same job."""
+        trace = [np.frombuffer(bytes.fromhex(v), dtype=np.int8) for v in entry["trace"]]
+        output_salt = bytes.fromhex(entry["output_salt"])
         result.answered[job_id] = self.contract.submit_result(
-            self.sender, job_id, output_commitment(answer.output_salt, answer.trace[-1]), trace_root(answer.trace))
+            self.sender, job_id, output_commitment(output_salt, trace[-1]), trace_root(trace))
+        entry["answered"] = True
+        self._note(job_id, "answered")
 
     def _reveal(self, job_id: int, entry: dict, result: ServiceStep) -> None:
         if not entry.get("answers_reveals", True):

@@ -634,3 +634,28 @@ def test_oversized_evidence_is_refused_cheaply(world):
     good[3] = b"\x01" * 60_000  # a huge "input vector": it cannot match the trace root
     with pytest.raises(r.OptimisticInvalidProof):
         world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, tuple(good))
+
+
+def test_prover_killed_between_saving_and_sending_answers_once(world, tmp_path):
+    from vcp.journal import Journal
+
+    exchange = Exchange(tmp_path / "exchange")
+    journal = Journal(tmp_path / "j.sqlite")
+    job_a = world.contract.open_job(world.requester, world.commitment.root,
+                                    exchange.put_input(world.inputs[0], secrets.token_bytes(32)), FEE)[0]
+    service = ProverService(world.contract, world.prover, world.model, exchange, tmp_path / "p.json", journal=journal)
+    sent = []
+    service._send_answer = lambda job_id, entry, result: sent.append(job_id)  # dies right after saving
+    service.step()
+    assert sent == [job_a] and service.state.data["jobs"][str(job_a)]["answered"] == "sending"
+    assert world.contract.job(job_a).status == JobStatus.OPEN
+    restarted = ProverService(world.contract, world.prover, world.model, exchange, tmp_path / "p.json",
+                              journal=journal)
+    assert list(restarted.step().answered) == [job_a]  # the saved answer goes out, once
+    assert not restarted.step().answered
+    job = world.contract.job(job_a)
+    assert job.status == JobStatus.ANSWERED and job.prover == world.prover.address
+    bonds = [log for log in world.contract.events("ResultSubmitted", 0, world.chain.w3.eth.block_number)]
+    assert len(bonds) == 1  # one bond posted
+    assert [row[4] for row in journal.jobs()] == ["answered"]
+    journal.close()

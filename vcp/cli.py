@@ -162,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--once", action="store_true", help="one pass, then exit")
         p.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
         _add_key_args(p)
+        _add_journal_arg(p)
 
     p = sub.add_parser("request", help="publish an input and open an optimistic job for it")
     p.add_argument("--rpc-url", required=True)
@@ -435,7 +436,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     model = _load_model(args.model, args.calibration)
     _, contract, sender = _optimistic(args, "answer jobs")
-    service = ProverService(contract, sender, model, Exchange(args.exchange), args.state)
+    from vcp.journal import Journal
+
+    service = ProverService(contract, sender, model, Exchange(args.exchange), args.state,
+                            journal=Journal(args.journal))
     print(f"serving {model.name} as {sender.address} on {contract.address}", flush=True)
 
     def step() -> None:
@@ -456,7 +460,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     model = _load_model(args.model, args.calibration)
     _, contract, sender = _optimistic(args, "post challenge bonds")
-    watcher = Watcher(contract, sender, [model], args.state, Exchange(args.exchange))
+    from vcp.journal import Journal
+
+    watcher = Watcher(contract, sender, [model], args.state, Exchange(args.exchange), journal=Journal(args.journal))
     print(f"watching {contract.address} from block {watcher.state.data['last_block'] + 1}", flush=True)
 
     def step() -> None:
@@ -672,10 +678,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     with Journal(args.journal) as journal:
         entries = journal.entries()
         counts = journal.counts()
+        jobs = journal.jobs()
     if args.json:
-        _print_json({"counts": counts, "entries": [e.__dict__ for e in entries]})
+        _print_json({"counts": counts, "entries": [e.__dict__ for e in entries],
+                     "jobs": [dict(zip(("chain_id", "contract", "job_id", "role", "status", "detail"), j))
+                              for j in jobs]})
         return EXIT_OK
-    print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the journal is empty")
+    print("attestations: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+    if jobs:
+        from collections import Counter
+
+        tally = Counter(f"{role} {status}" for _, _, _, role, status, _ in jobs)
+        print("optimistic jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))
     for e in entries:
         if e.status != "landed":
             print(f"{e.status:8} {e.kind:6} {e.id[:18]}… chain {e.chain_id} {Path(e.path).name}"

@@ -52,6 +52,16 @@ CREATE TABLE IF NOT EXISTS transactions (
     updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tx_by_attestation ON transactions(attestation_id);
+CREATE TABLE IF NOT EXISTS jobs (
+    chain_id INTEGER NOT NULL,
+    contract TEXT NOT NULL,
+    job_id INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('prover', 'watcher')),
+    status TEXT NOT NULL,
+    detail TEXT,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (chain_id, contract, job_id, role)
+);
 """
 
 
@@ -137,6 +147,21 @@ class Journal:
 
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM attestations GROUP BY status").fetchall())
+
+    # ------------------------------------------------------------------ optimistic jobs
+
+    def set_job(self, chain_id: int, contract: str, job_id: int, role: str, status: str, detail: str = "") -> None:
+        """Where an optimistic job stands for us: prover (answering, answered, finalized,
+        disputed) or watcher (verified, challenged, reveal requested, slashed)."""
+        self.db.execute(
+            "INSERT INTO jobs (chain_id, contract, job_id, role, status, detail, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (chain_id, contract, job_id, role) DO UPDATE SET status = excluded.status, "
+            "detail = excluded.detail, updated_at = excluded.updated_at",
+            (chain_id, contract, job_id, role, status, detail, time.time()))
+
+    def jobs(self) -> list[tuple]:
+        return self.db.execute("SELECT chain_id, contract, job_id, role, status, detail FROM jobs "
+                               "ORDER BY updated_at").fetchall()
 
     # ------------------------------------------------------------------ transactions
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from vcp.exchange import Exchange
 from vcp.quantize import QuantizedModel
 from vcp.state import StateFile
 from verifier._disputes import Claim, Fault, find_fault, fraud_call
+
+if TYPE_CHECKING:
+    from vcp.journal import Journal
 
 
 @dataclass
@@ -32,13 +36,14 @@ class Watcher:
     ``state_path``, so a restart misses nothing) and checks each result of a known model."""
 
     def __init__(self, contract: OptimisticInference, sender: Sender, models: list[QuantizedModel],
-                 state_path: Path, exchange: Exchange | None = None) -> None:
+                 state_path: Path, exchange: Exchange | None = None, journal: "Journal | None" = None) -> None:
         self.contract = contract
         self.sender = sender
         self.commitments = {c.root: c for c in (ModelCommitment(m) for m in models)}
         self.exchange = exchange
         self.state = StateFile(state_path, {"last_block": -1, "pending": {}, "revealed": {}, "done": {}})
         self.chain_id = contract.chain.chain_id
+        self.journal = journal
 
     def step(self) -> WatchStep:
         out = WatchStep()
@@ -61,6 +66,9 @@ class Watcher:
             if done:
                 del self.state.data["pending"][key]
                 self.state.data["done"][key] = done
+                if self.journal is not None:
+                    self.journal.set_job(self.chain_id, self.contract.address, int(job_id_text), "watcher",
+                                         done.split(":")[0], done)
             self.state.save()
         return out
 
