@@ -253,9 +253,9 @@ def _read_input(spec: str, model, as_int8: bool) -> np.ndarray:
         if path.suffix == ".npy":
             values = np.load(path, allow_pickle=False)
         elif path.suffix == ".json":
-            from vcp.files import _shallow_recursion
+            from vcp.files import shallow_recursion
 
-            with _shallow_recursion():
+            with shallow_recursion():
                 values = np.array(json.loads(path.read_text()), dtype=np.float64)
         else:
             raise InvalidInput(f"--input {spec}: expected digits:N, a .npy file or a .json list")
@@ -712,7 +712,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Prove inputs A..B-1 (each written and journaled before anything is sent), then land them.
     Killed at any point and started again, it redoes nothing that was done."""
     from prover import Prover
-    from vcp.attestation import parse_address
     from vcp.chain.submitter import load_any
     from vcp.datasets import load_digits_split
 
@@ -739,7 +738,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         for index in range(first, last):
             submitter.submit(args.out / f"input-{index}.json")
         counts = journal.counts()
-    parse_address(key.address, "key")
     print(f"inputs {first}..{last - 1}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return EXIT_OK
 

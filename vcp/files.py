@@ -62,7 +62,7 @@ def dump_json(value: Any) -> bytes:
 
 
 @contextmanager
-def _shallow_recursion(limit: int = 2_000) -> Iterator[None]:
+def shallow_recursion(limit: int = 2_000) -> Iterator[None]:
     """py-evm raises the interpreter's recursion limit to 100,000 on import; a deeply nested
     JSON file would then overflow the C stack inside json.loads instead of raising RecursionError."""
     previous = sys.getrecursionlimit()
@@ -82,7 +82,7 @@ def read_json(path: Path, what: str) -> Any:
     if size > MAX_FILE_BYTES:
         raise InvalidAttestationFile(f"{what} {path} is {size} bytes, over the {MAX_FILE_BYTES} byte limit")
     try:
-        with _shallow_recursion():
+        with shallow_recursion():
             return json.loads(path.read_bytes())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidAttestationFile(f"{what} {path} is not valid JSON ({exc})") from exc

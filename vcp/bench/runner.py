@@ -16,7 +16,7 @@ from vcp.bench.costs import Prices, amortized, floor_and_ratio, spread
 from vcp.chain.nodes import HARDFORK, Chain, open_chain
 from vcp.chain.optimistic import OptimisticInference, OptimisticParams
 from vcp.chain.registry import Registry
-from vcp.chain.tx import Sender
+from vcp.chain.tx import Sender, calldata
 from vcp.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
 from vcp.disputes_bench import dispute_gas
 from vcp.files import AttestationFile, BatchFile
@@ -237,7 +237,7 @@ class _ChainBench:
         verifier = self.chain.w3.eth.contract(abi=circuit.verifier_abi)
         call = verifier.functions.verifyProof(proofs[0].proof, list(proofs[0].instances))
         alone = self.operator.transact(to=deployed.contract_address,
-                                       data=bytes.fromhex(call._encode_transaction_data()[2:]),
+                                       data=calldata(call),
                                        action="calling the zk verifier")
         plain, _ = _times(lambda: model.infer(x[None, :]), 25, 2)
         prove = spread([p.prove_s for p in proofs])

@@ -13,7 +13,7 @@ from web3.contract import Contract
 from contracts import load_artifact
 from vcp.chain.boundary import chain_errors
 from vcp.chain.nodes import Chain
-from vcp.chain.tx import Sender, TxOutcome
+from vcp.chain.tx import Sender, TxOutcome, calldata
 from vcp.commitments import ModelCommitment, model_metadata_digest
 
 ARTIFACT = "OptimisticInference"
@@ -133,7 +133,7 @@ class OptimisticInference:
     # ------------------------------------------------------------- transactions
 
     def _send(self, sender: Sender, fn: Any, action: str, value: int = 0) -> TxOutcome:
-        data = bytes.fromhex(fn._encode_transaction_data()[2:])
+        data = calldata(fn)
         return sender.transact(to=self.address, data=data, value=value, action=action)
 
     def register_model(self, sender: Sender, commitment: ModelCommitment) -> TxOutcome:
@@ -183,7 +183,7 @@ class OptimisticInference:
 
     def evidence_hash(self, fn_name: str, job_id: int, *args: Any) -> bytes:
         """What `claimFraud` commits to: keccak256 of the proof call's data after the job id."""
-        data = bytes.fromhex(getattr(self.contract.functions, fn_name)(job_id, *args)._encode_transaction_data()[2:])
+        data = calldata(getattr(self.contract.functions, fn_name)(job_id, *args))
         from vcp.encoding import keccak256
 
         return keccak256(data[36:])

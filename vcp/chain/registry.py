@@ -12,7 +12,7 @@ from contracts import load_artifact
 from vcp.attestation import Attestation, BatchAttestation, Domain, Signature
 from vcp.chain.nodes import Chain
 from vcp.chain.boundary import chain_errors
-from vcp.chain.tx import Sender, TxOutcome
+from vcp.chain.tx import Sender, TxOutcome, calldata
 
 ARTIFACT = "AttestationRegistry"
 RECORDED_TOPIC = keccak(text="AttestationRecorded(bytes32,address,bytes32,uint256)")
@@ -53,8 +53,15 @@ class Registry:
     def domain(self) -> Domain:
         return Domain(chain_id=self.chain.chain_id, verifying_contract=self.address)
 
+    def _submission(self, outcome: TxOutcome, topic: bytes) -> Submission:
+        """The digest a successful submit recorded, read from its event."""
+        for log in outcome.logs:
+            if log["address"] == self.address and bytes(log["topics"][0]) == topic:
+                return Submission(digest=bytes(log["topics"][1]), tx=outcome)
+        raise AssertionError("record event missing from a successful submit")  # contract invariant
+
     def _send(self, sender: Sender, fn, action: str) -> TxOutcome:
-        data = bytes.fromhex(fn._encode_transaction_data()[2:])
+        data = calldata(fn)
         return sender.transact(to=self.address, data=data, action=action)
 
     def register_model(self, sender: Sender, model_root: bytes) -> TxOutcome:
@@ -71,27 +78,21 @@ class Registry:
 
     def submit_calldata(self, attestation: Attestation, signature: Signature) -> bytes:
         fn = self.contract.functions.submitAttestation(attestation.as_tuple(), signature.v, signature.r, signature.s)
-        return bytes.fromhex(fn._encode_transaction_data()[2:])
+        return calldata(fn)
 
     def submit(self, sender: Sender, attestation: Attestation, signature: Signature) -> Submission:
         data = self.submit_calldata(attestation, signature)
         outcome = sender.transact(to=self.address, data=data, action="submitting the attestation")
-        for log in outcome.logs:
-            if log["address"] == self.address and bytes(log["topics"][0]) == RECORDED_TOPIC:
-                return Submission(digest=bytes(log["topics"][1]), tx=outcome)
-        raise AssertionError("AttestationRecorded missing from a successful submit")  # contract invariant
+        return self._submission(outcome, RECORDED_TOPIC)
 
     def submit_batch_calldata(self, batch: BatchAttestation, signature: Signature) -> bytes:
         fn = self.contract.functions.submitBatch(batch.as_tuple(), signature.v, signature.r, signature.s)
-        return bytes.fromhex(fn._encode_transaction_data()[2:])
+        return calldata(fn)
 
     def submit_batch(self, sender: Sender, batch: BatchAttestation, signature: Signature) -> Submission:
         outcome = sender.transact(to=self.address, data=self.submit_batch_calldata(batch, signature),
                                   action="submitting the batch")
-        for log in outcome.logs:
-            if log["address"] == self.address and bytes(log["topics"][0]) == BATCH_TOPIC:
-                return Submission(digest=bytes(log["topics"][1]), tx=outcome)
-        raise AssertionError("BatchRecorded missing from a successful submit")  # contract invariant
+        return self._submission(outcome, BATCH_TOPIC)
 
     def verify_record(self, batch: BatchAttestation, record: tuple[bytes, bytes, bytes], index: int,
                       proof: list[bytes]) -> bool:
@@ -103,7 +104,7 @@ class Registry:
         """Check one record in a real transaction, to measure what an on-chain consumer pays
         (py-evm's eth_estimateGas over-estimates this call by ~8k)."""
         fn = self.contract.functions.verifyRecord(batch.as_tuple(), record, index, proof)
-        return sender.transact(to=self.address, data=bytes.fromhex(fn._encode_transaction_data()[2:]),
+        return sender.transact(to=self.address, data=calldata(fn),
                                action="checking a record on-chain")
 
     def hash_batch(self, batch: BatchAttestation) -> bytes:
@@ -126,16 +127,13 @@ class Registry:
                            input_salt: bytes, output_salt: bytes) -> bytes:
         fn = self.contract.functions.submitZkAttestation(attestation.as_tuple(), proof, list(instances), input_values,
                                                          input_salt, output_salt)
-        return bytes.fromhex(fn._encode_transaction_data()[2:])
+        return calldata(fn)
 
     def submit_zk(self, sender: Sender, attestation: Attestation, proof: bytes, instances: list[int],
                   input_values: bytes, input_salt: bytes, output_salt: bytes) -> Submission:
         data = self.submit_zk_calldata(attestation, proof, instances, input_values, input_salt, output_salt)
         outcome = sender.transact(to=self.address, data=data, action="submitting the zk attestation")
-        for log in outcome.logs:
-            if log["address"] == self.address and bytes(log["topics"][0]) == RECORDED_TOPIC:
-                return Submission(digest=bytes(log["topics"][1]), tx=outcome)
-        raise AssertionError("AttestationRecorded missing from a successful zk submit")  # contract invariant
+        return self._submission(outcome, RECORDED_TOPIC)
 
     def recorded_digest(self, prover: str, nonce: int) -> bytes:
         with chain_errors("reading the registry"):

@@ -18,6 +18,11 @@ PRIORITY_FEE_WEI = 10**9
 RECEIPT_TIMEOUT_S = 120.0
 
 
+def calldata(fn: Any) -> bytes:
+    """The ABI-encoded call of a web3 contract function, as bytes (one place for web3's encoder)."""
+    return bytes.fromhex(fn._encode_transaction_data()[2:])
+
+
 @dataclass(frozen=True)
 class TxOutcome:
     """A mined transaction and what it cost."""
