@@ -81,15 +81,45 @@ def parse_address(value: Any, what: str) -> str:
     return to_checksum_address(value)
 
 
+_DECIMAL = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²" and other Unicode digits
+
+
 def parse_uint(value: Any, what: str, bits: int = 256) -> int:
+    """An unsigned integer below ``2**bits``, given as a JSON integer or a string of ASCII digits.
+    The string's length is bounded before int() sees it."""
     if isinstance(value, bool):
         raise InvalidInput(f"{what} must be an unsigned integer")
-    if isinstance(value, str) and not value.isdigit():
-        raise InvalidInput(f"{what} must be a decimal unsigned integer")
-    number = int(value, 10) if isinstance(value, str) else value
-    if not isinstance(number, int) or not 0 <= number < 2**bits:
+    if isinstance(value, str):
+        if len(value) > len(str(2**bits)) or not _DECIMAL.fullmatch(value):
+            raise InvalidInput(f"{what} must be a decimal unsigned integer below 2**{bits} (ASCII digits 0-9 only)")
+        value = int(value, 10)
+    if not isinstance(value, int) or not 0 <= value < 2**bits:
         raise InvalidInput(f"{what} must be an integer in [0, 2**{bits})")
-    return number
+    return value
+
+
+def exact_keys(data: Any, keys: tuple[str, ...], what: str) -> dict:
+    """``data`` as a dict with exactly ``keys``: a missing key or an unknown one is refused, so no
+    field can ride along unchecked."""
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{what} must be a JSON object")
+    unknown = [k for k in data if k not in keys]
+    if unknown:
+        shown = ", ".join(repr(str(k)[:40]) for k in unknown[:3]) + (", ..." if len(unknown) > 3 else "")
+        raise InvalidInput(f"{what} has unknown key(s) {shown}: remove them (the format is strict)")
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise InvalidInput(f"{what} lacks key(s) {', '.join(map(repr, missing))}")
+    return data
+
+
+def domain_error(domain: "Domain") -> str | None:
+    """Why the registry would refuse a signature under ``domain`` whatever the chain, or None: it
+    only takes name "vcp", version "1" (contracts/src/AttestationRegistry.sol)."""
+    if (domain.name, domain.version) != (DOMAIN_NAME, DOMAIN_VERSION):
+        return (f"domain: name {domain.name[:40]!r} version {domain.version[:40]!r} is not the registry's "
+                f"(name {DOMAIN_NAME!r}, version {DOMAIN_VERSION!r})")
+    return None
 
 
 @dataclass(frozen=True)
@@ -111,8 +141,7 @@ class Domain:
 
     @classmethod
     def from_json(cls, data: Any) -> "Domain":
-        if not isinstance(data, dict):
-            raise InvalidInput("domain must be an object")
+        data = exact_keys(data, ("name", "version", "chainId", "verifyingContract"), "domain")
         name, version = data.get("name"), data.get("version")
         if not isinstance(name, str) or not isinstance(version, str):
             raise InvalidInput("domain name and version must be strings")
@@ -147,8 +176,7 @@ class Attestation:
 
     @classmethod
     def from_message(cls, data: Any) -> "Attestation":
-        if not isinstance(data, dict):
-            raise InvalidInput("attestation must be an object")
+        data = exact_keys(data, tuple(f["name"] for f in ATTESTATION_FIELDS), "attestation")
         return cls(
             prover=parse_address(data.get("prover"), "prover"),
             model_root=parse_bytes32(data.get("modelRoot"), "modelRoot"),
@@ -201,8 +229,7 @@ class BatchAttestation:
 
     @classmethod
     def from_message(cls, data: Any) -> "BatchAttestation":
-        if not isinstance(data, dict):
-            raise InvalidInput("batch attestation must be an object")
+        data = exact_keys(data, tuple(f["name"] for f in BATCH_FIELDS), "batch attestation")
         return cls(
             prover=parse_address(data.get("prover"), "prover"),
             model_root=parse_bytes32(data.get("modelRoot"), "modelRoot"),

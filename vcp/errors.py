@@ -4,6 +4,7 @@
     ├── InvalidInput (ValueError)           bad argument or data given by the caller
     │   ├── InvalidModel                    a model file or layer that vcp cannot run
     │   ├── InvalidAttestationFile          an attestation or trace bundle that does not parse
+    │   └── FileUnreadable                  a file that could not be read: the check could not be done
     ├── KeyUnavailable                      no signing key, wrong keystore password
     ├── VerificationFailed                  a check of an attestation did not hold
     │   └── AttestationMismatch             a recomputed value differs from the attested one
@@ -32,6 +33,11 @@ class InvalidModel(InvalidInput):
 
 class InvalidAttestationFile(InvalidInput):
     """An attestation or trace-bundle file that is malformed or of an unknown version."""
+
+
+class FileUnreadable(InvalidInput):
+    """A file could not be read (missing, no permission, an I/O error): a check that needs it could
+    not be carried out, which is not the same as invalid (``vcp verify`` exits 3)."""
 
 
 class KeyUnavailable(VcpError):
