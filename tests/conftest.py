@@ -1,5 +1,10 @@
 """Shared fixtures: chains (embedded always; Anvil and Ganache started from node_modules), a
-funded sender, a deployed registry with the demo model registered, and a prover key."""
+funded sender, a deployed registry with the demo model registered, and a prover key.
+
+The session never touches the user's own state: every default path of the CLI (the journal
+.vcp/journal.sqlite, .vcp/demo, .vcp/bench, deployments.json) is relative to the working
+directory, so the session runs in a temporary one (and so does every `vcp` it starts), and it
+fails at the end if the repository's .vcp/ or deployments.json changed."""
 
 from __future__ import annotations
 
@@ -9,9 +14,12 @@ from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[1]
+
 # One EZKL cache (keys, SRS, verifiers; keyed by model root) for every test and every `vcp` the
-# tests start, so each circuit is set up once per machine rather than once per test.
-os.environ.setdefault("VCP_ZK_CACHE", str(Path(tempfile.gettempdir()) / "vcp-test-zk-cache"))
+# tests start, so each circuit is set up once per machine rather than once per test. Always the
+# tests' own cache, never one the user pointed VCP_ZK_CACHE at.
+os.environ["VCP_ZK_CACHE"] = str(Path(tempfile.gettempdir()) / "vcp-test-zk-cache")
 
 from vcp.chain.nodes import Chain, open_chain
 from vcp.chain.registry import Registry
@@ -21,6 +29,40 @@ from vcp.keys import SigningKey
 from vcp.models import demo_model
 
 CHAIN_KINDS = ("embedded", "anvil", "ganache")
+USER_STATE = (".vcp", "deployments.json")  # what the CLI writes by default, relative to the cwd
+
+
+def user_state(root: Path = REPO) -> dict[str, tuple[bool, int, int]]:
+    """(is a directory, size, mtime) of every path of the user's state under ``root``."""
+    state = {}
+    for name in USER_STATE:
+        top = root / name
+        for path in [top, *(top.rglob("*") if top.is_dir() else ())]:
+            if path.exists() or path.is_symlink():
+                st = path.lstat()
+                state[str(path.relative_to(root))] = (path.is_dir(), 0 if path.is_dir() else st.st_size, st.st_mtime_ns)
+    return state
+
+
+def describe_change(before: dict, after: dict) -> str:
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    return ", ".join(changed[:10])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cwd(tmp_path_factory):
+    """Run the session (and every subprocess it starts without a cwd) in a temporary directory,
+    and check at the end that the repository's .vcp/ (the user's journal) was not touched."""
+    before = user_state()
+    work = tmp_path_factory.mktemp("cwd")
+    previous = os.getcwd()
+    os.chdir(work)
+    try:
+        yield work
+    finally:
+        os.chdir(previous)
+    after = user_state()
+    assert after == before, f"the test session touched the user's state in {REPO}: {describe_change(before, after)}"
 
 
 @pytest.fixture(scope="session")
