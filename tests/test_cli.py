@@ -241,8 +241,10 @@ def test_offline_prove_and_verify(cli, offline, env_key):
     report = json.loads(res.stdout)
     assert report["valid"] is True and report["reason"] is None
     assert report["digest"] == data["digest"]
-    assert report["checks_passed"] == ["model root", "trace bundle model", "input commitment", "re-execution",
-                                       "trace root", "output commitment", "signature"]
+    assert report["checks_passed"] == ["domain", "model root", "model section", "trace bundle model",
+                                       "input commitment", "re-execution", "trace root", "output commitment",
+                                       "signature"]
+    assert report["kind"] == "signed"
     written = [p for p in offline.rglob("*") if p.is_file()]
     assert any(p.suffix == ".sqlite" for p in written)  # the journal, which must not hold the key either
     for path in written:
@@ -289,25 +291,26 @@ def test_prove_rejects_short_job_id_with_spaces(cli, tmp_path, env_key):
 def test_verify_deeply_nested_json(tmp_path):
     (tmp_path / "deep.json").write_text("[" * 100_000)
     proc = vcp("verify", tmp_path / "deep.json")  # a subprocess: the crash must not take pytest down
-    assert proc.returncode == 2, proc.returncode
+    assert proc.returncode == 1, proc.returncode  # not an attestation: invalid
     one_line_error(proc)
 
 
 def test_verify_missing_and_garbage(cli, tmp_path):
+    """A file that cannot be read: could not check (3). A file that is no attestation: invalid (1)."""
     res = cli("verify", "missing.json")
-    assert res.returncode == 2
+    assert res.returncode == 3
     assert "missing.json" in one_line_error(res)
     for i, raw in enumerate(["garbage", "", "{}", "[]", '{"format": "vcp.attestation", "version": 1}', "\x00\x01",
                              "[" * 200]):
         path = tmp_path / f"garbage{i}.json"
         path.write_text(raw)
         res = cli("verify", path)
-        assert res.returncode == 2, (raw, res.stderr)
+        assert res.returncode == 1, (raw, res.stderr)
         one_line_error(res)
     (tmp_path / "dir.json").mkdir()
     res = cli("verify", "dir.json")
-    assert res.returncode == 2
-    one_line_error(res)
+    assert res.returncode == 1
+    assert "not a regular file" in one_line_error(res)
 
 
 def _copy(src_dir: Path, dst_dir: Path) -> Path:
@@ -348,12 +351,12 @@ def test_verify_tampered_output(cli, offline, tmp_path):
 
 def test_verify_tampered_output_inconsistent_file(cli, offline, tmp_path):
     """Editing the output commitment in "attestation" and "typed_data" but not "digest" leaves the
-    file internally inconsistent: vcp reports a malformed file (exit 2) before any check."""
+    file internally inconsistent: vcp refuses it as malformed (invalid, exit 1) before any check."""
     att = _copy(offline, tmp_path / "a")
     _tamper_output(att, fix_digest=False)
     res = cli("verify", att)
     line = one_line_error(res)
-    assert res.returncode == 2, line
+    assert res.returncode == 1, line
     assert "digest" in line
 
 
@@ -383,11 +386,11 @@ def test_verify_tampered_bundle(cli, offline, tmp_path):
     meta["trace_bundle"]["sha256"] = hashlib.sha256(bundle.read_bytes()).hexdigest()
     att.write_text(json.dumps(meta))
     res = cli("verify", att)
-    assert res.returncode == 2
+    assert res.returncode == 1
     one_line_error(res)
-    bundle.unlink()
+    bundle.unlink()  # no bundle to check against: could not check
     res = cli("verify", att)
-    assert res.returncode == 2
+    assert res.returncode == 3
     one_line_error(res)
 
 
@@ -530,11 +533,11 @@ def test_flow_bad_files(flow, cli, tmp_path):
     assert proc.returncode == 1
     one_line_error(proc)
     proc = flow.run("verify", tmp_path / "missing.json")
-    assert proc.returncode == 2
+    assert proc.returncode == 3
     one_line_error(proc)
     (tmp_path / "garbage.json").write_text("{not json")
     proc = flow.run("verify", tmp_path / "garbage.json")
-    assert proc.returncode == 2
+    assert proc.returncode == 1
     one_line_error(proc)
     proc = flow.run("verify", flow.dir / "att.json", "--prover", "0x" + "77" * 20)
     assert proc.returncode == 1
@@ -595,8 +598,8 @@ def test_flow_errors_talking_to_the_node(flow, cli, tmp_path):
     assert "is for chain 1" in one_line_error(res)
     res = flow.record(cli("verify", flow.dir / "att.json", "--rpc-url", f"http://127.0.0.1:{free_port()}",
                           "--deployments", flow.dir / "deployments.json"))
-    assert res.returncode == 1
-    one_line_error(res)
+    assert res.returncode == 3  # nobody listening: could not check, which is not "invalid"
+    assert one_line_error(res).startswith("vcp: could not check: ")
 
 
 @pytest.mark.chain

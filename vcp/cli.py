@@ -97,15 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_key_args(p)
     _add_journal_arg(p)
 
-    p = sub.add_parser("verify", help="re-execute and check an attestation; exit 0 valid, 1 invalid, 2 usage")
+    p = sub.add_parser("verify", help="check a single, batch or zk attestation file; exit 0 valid, 1 invalid, "
+                                      "2 usage, 3 could not check",
+                       description="Re-execute and check an attestation file of any kind (single, batch or zk: "
+                                   "its format header decides). With --rpc-url, also check that the registry "
+                                   "recorded it.",
+                       epilog=VERIFY_EXIT_CODES)
     p.add_argument("attestation", type=Path)
-    p.add_argument("--bundle", type=Path, help="trace bundle (default: the one the attestation names)")
+    p.add_argument("--bundle", type=Path, help="trace or batch bundle (default: the one the file names, which must "
+                                                "be a regular file inside the file's folder)")
     _add_model_arg(p)
-    p.add_argument("--prover", help="also require this signer address")
-    p.add_argument("--backend", choices=("signed", "zk"), default="signed")
-    p.add_argument("--rpc-url", help="also check that the registry recorded it")
+    p.add_argument("--prover", help="also require this signer address (single and batch files)")
+    p.add_argument("--backend", choices=("signed", "zk"),
+                   help="optional: require a signed (single or batch) or a zk file; the file's format decides")
+    p.add_argument("--rpc-url", help="also check that the registry recorded it (exit 3 if the node cannot be reached)")
     p.add_argument("--deployments", type=Path, default=Path("deployments.json"))
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
     p = sub.add_parser("submit", help="send an attestation to the registry of a running node")
     p.add_argument("attestation", type=Path)
@@ -578,44 +585,93 @@ def _prove_zk(args: argparse.Namespace, model, x, job_id: bytes, domain) -> int:
     return EXIT_OK
 
 
+EXIT_UNCHECKED = 3  # vcp verify: a check could not be carried out (a file unreadable, the node unreachable)
+VERIFY_EXIT_CODES = ("exit status: 0 valid; 1 invalid (a check failed, or the file is malformed or refused); "
+                     "2 usage error; 3 could not check (a file unreadable, the node unreachable, EZKL missing)")
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    from verifier import verify_files
+    """Exit 0 valid, 1 invalid, 2 usage, 3 could not check; every echoed value escaped."""
+    from vcp.files import printable
 
+    try:
+        return _verify(args)
+    except (VcpError, OSError) as exc:
+        word, code = _verify_failure(exc)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        print(f"vcp: {word}: {printable(reason)}", file=sys.stderr)
+        return code
+
+
+def _verify_failure(exc: Exception) -> tuple[str, int]:
+    from vcp.errors import FileUnreadable, InvalidAttestationFile
+
+    if isinstance(exc, (InvalidAttestationFile, VerificationFailed)):
+        return "invalid", EXIT_FAILED  # the file is malformed or refused: it is not a valid attestation
+    if isinstance(exc, FileUnreadable) or not isinstance(exc, InvalidInput):
+        return "could not check", EXIT_UNCHECKED  # I/O, the node, EZKL: no verdict either way
+    return "error", EXIT_USAGE
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from vcp.attestation import parse_address
+    from verifier._offchain import load_any, verify_loaded
+
+    prover = parse_address(args.prover, "--prover") if args.prover is not None else None
     model = _load_model(args.model, args.calibration)
-    if args.backend == "zk":
-        from vcp import zk
-        from vcp.files import ZkAttestationFile
-
-        valid, reason = zk.check_zk_attestation(ZkAttestationFile.load(args.attestation), model)
-        if valid:
-            print("valid: the zk proof verifies and binds the committed input and output")
-        else:
-            print(f"invalid: {reason}", file=sys.stderr)
-        return EXIT_OK if valid else EXIT_FAILED
-    report = verify_files(args.attestation, model, args.bundle, args.prover)
-    result: dict[str, Any] = {"valid": report.valid, "reason": report.reason, "digest": report.digest,
+    signed = load_any(args.attestation)
+    kind = _verify_kind(args, signed)
+    report = verify_loaded(signed, args.attestation, model, args.bundle, prover)
+    result: dict[str, Any] = {"kind": kind, "valid": report.valid, "reason": report.reason, "digest": report.digest,
                               "signer": report.signer, "label": report.label, "checks_passed": report.checks_passed}
+    if kind == "batch":
+        result["count"] = signed.batch.count
     if report.valid and args.rpc_url:
-        from vcp.chain import deployments
-        from vcp.chain.nodes import RpcChain
-        from vcp.chain.registry import Registry
-        from vcp.files import AttestationFile
-        from verifier import check_onchain
+        _verify_onchain(args, signed, result)
+    _print_verify(args, result)
+    return EXIT_OK if result["valid"] else EXIT_FAILED
 
+
+def _verify_kind(args: argparse.Namespace, signed) -> str:
+    from vcp.files import BatchFile, ZkAttestationFile, printable
+
+    kind = "zk" if isinstance(signed, ZkAttestationFile) else "batch" if isinstance(signed, BatchFile) else "signed"
+    if args.backend is not None and (args.backend == "zk") != (kind == "zk"):
+        raise UsageError(f"--backend {args.backend}: {printable(args.attestation)} is a {kind} attestation file; "
+                         "drop --backend (the file's format decides)")
+    return kind
+
+
+def _verify_onchain(args: argparse.Namespace, signed, result: dict[str, Any]) -> None:
+    """The registry's record of this file; a node that cannot be reached raises ChainError (exit 3)."""
+    from vcp.chain import deployments
+    from vcp.chain.boundary import chain_errors
+    from vcp.chain.nodes import RpcChain
+    from vcp.chain.registry import Registry
+    from verifier._onchain import check_onchain
+
+    with chain_errors(f"checking the registry at {args.rpc_url}"):
         chain = RpcChain(args.rpc_url)
         dep = deployments.lookup(args.deployments, chain, "AttestationRegistry")
-        status = check_onchain(Registry(chain, dep.address), AttestationFile.load(args.attestation))
-        result["recorded_onchain"] = status.recorded
-        if not status.recorded:
-            result.update(valid=False, reason=f"on-chain: {status.reason}")
+    status = check_onchain(Registry(chain, dep.address), signed)
+    result["recorded_onchain"] = status.recorded
+    if not status.recorded:
+        result.update(valid=False, reason=f"on-chain: {status.reason}")
+
+
+def _print_verify(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    from vcp.files import printable
+
     if args.json:
-        _print_json(result)
-    elif result["valid"]:
-        print(f"valid: label {report.label}, signed by {report.signer}"
-              + (", recorded on-chain" if result.get("recorded_onchain") else ""))
-    else:
-        print(f"invalid: {result['reason']}", file=sys.stderr)
-    return EXIT_OK if result["valid"] else EXIT_FAILED
+        _print_json(result)  # json.dumps escapes every control and non-ASCII character
+        return
+    if not result["valid"]:
+        print(f"invalid: {printable(result['reason'])}", file=sys.stderr)
+        return
+    what = {"signed": f"label {result['label']}, signed by {result['signer']}",
+            "batch": f"{result.get('count')} records, signed by {result['signer']}",
+            "zk": "the zk proof verifies and binds the committed input and output"}[result["kind"]]
+    print(printable(f"valid: {what}" + (", recorded on-chain" if result.get("recorded_onchain") else "")))
 
 
 def _journal_file(journal_path: Path, attestation_path: Path) -> None:

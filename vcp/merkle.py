@@ -3,7 +3,10 @@
 Leaves are padded to the next power of two with ZERO_HASH (no leaf payload hashes to it). A
 proof is the list of sibling hashes from the leaf upwards; bit ``k`` of the leaf's index says
 whether the running hash is the right (1) or left (0) child at height ``k``. A proof is valid
-only if every index bit is consumed, so an index outside the tree is rejected.
+only if every index bit is consumed, so an index outside the tree is rejected, and only if it has
+exactly ``proof_depth(leaf_count)`` siblings, so a tree of ``leaf_count`` leaves fixes one leaf per
+index (a shorter or longer proof could otherwise pass an inner node or a deeper subtree's leaf off
+as a leaf of this tree).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vcp.encoding import ZERO_HASH, node_hash
+from vcp.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class MerkleTree:
 
     def __init__(self, leaves: list[bytes]) -> None:
         if not leaves:
-            raise ValueError("a Merkle tree needs at least one leaf")
+            raise InvalidInput("a Merkle tree needs at least one leaf")
         size = 1
         while size < len(leaves):
             size *= 2
@@ -63,5 +67,16 @@ def root_from_proof(leaf: bytes, proof: MerkleProof) -> bytes | None:
     return h if i == 0 else None
 
 
-def verify_proof(root: bytes, leaf: bytes, proof: MerkleProof) -> bool:
+def proof_depth(leaf_count: int) -> int:
+    """The number of siblings in every proof of a tree of ``leaf_count`` leaves: ceil(log2(count)),
+    0 for one leaf."""
+    if leaf_count < 1:
+        raise InvalidInput("a Merkle tree needs at least one leaf")
+    return (leaf_count - 1).bit_length()
+
+
+def verify_proof(root: bytes, leaf: bytes, proof: MerkleProof, leaf_count: int) -> bool:
+    """Leaf ``proof.index`` of the tree of ``leaf_count`` leaves with this root is ``leaf``."""
+    if leaf_count < 1 or not 0 <= proof.index < leaf_count or len(proof.siblings) != proof_depth(leaf_count):
+        return False
     return root_from_proof(leaf, proof) == root
