@@ -77,7 +77,7 @@ def owed_independently(world: World, accounts: list[str]) -> int:
         if job.status in (JobStatus.OPEN, JobStatus.ANSWERED):
             total += job.fee
         if job.status == JobStatus.ANSWERED:
-            total += PARAMS.prover_bond + (PARAMS.reveal_bond if job.reveal_deadline else 0)
+            total += PARAMS.prover_bond + job.reveal_bond
     return total
 
 
@@ -164,7 +164,13 @@ def test_input_and_output_fraud(world):
 def test_reveal_flow_and_withheld_slash(world):
     job_id, x, salt = world.open()
     answer = world.answer(job_id, x, salt)
+    minimum = world.contract.reveal_bond_for(job_id)
+    assert minimum >= PARAMS.reveal_bond
+    with pytest.raises(r.OptimisticWrongValue):
+        world.contract.request_reveal(world.challenger, job_id, bond=PARAMS.reveal_bond - 1)
     world.contract.request_reveal(world.challenger, job_id)
+    bond = world.contract.job(job_id).reveal_bond
+    assert bond >= minimum
     with pytest.raises(r.OptimisticRevealPending):
         world.contract.request_reveal(world.challenger, job_id)
     with pytest.raises(r.OptimisticNotProver):
@@ -184,7 +190,8 @@ def test_reveal_flow_and_withheld_slash(world):
         world.contract.slash_withheld(world.challenger, job_id)
     world.contract.reveal_trace(world.prover, job_id, bad, answer.input_salt, answer.output_salt)
     assert world.contract.job(job_id).revealed
-    assert world.contract.credit(world.prover.address) == PARAMS.reveal_bond
+    assert world.contract.credit(world.prover.address) == bond
+    assert world.contract.job(job_id).reveal_bond == 0
     with pytest.raises(r.OptimisticAlreadyRevealed):
         world.contract.request_reveal(world.challenger, job_id)
     with pytest.raises(r.OptimisticNoRevealPending):

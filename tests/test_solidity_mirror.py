@@ -703,3 +703,25 @@ def test_gas_of_one_neuron(chain, sender, harness, capsys):
             print("{:5d}  {:9,d}  {:13,d}  {:17,d}  {:9,d}".format(*row))
     execution_1024 = dict((r[0], r[1]) for r in rows)[1024]
     assert 0 < execution_1024 < GAS_SANITY_1024
+
+
+def test_depth_for_mirrors_proof_depth(harness):
+    from vcp.merkle import proof_depth
+
+    counts = list(range(1, 1100)) + [2**k + d for k in range(10, 256) for d in (-1, 0, 1)] + [2**256 - 1]
+    for n in counts:
+        assert harness.functions.depthFor(n).call() == proof_depth(n), n
+
+
+def test_verify_in_tree_takes_one_depth_only(harness):
+    from vcp.merkle import MerkleTree, proof_depth
+
+    leaves = [leaf_hash(bytes([k])) for k in range(5)]
+    tree = MerkleTree(leaves)
+    for k in range(5):
+        siblings = list(tree.proof(k).siblings)
+        assert len(siblings) == proof_depth(5)
+        assert harness.functions.verifyInTree(tree.root, leaves[k], k, 5, siblings).call()
+        assert not harness.functions.verifyInTree(tree.root, leaves[k], k, 4, siblings).call()  # wrong count
+        assert not harness.functions.verifyInTree(tree.root, leaves[k], k, 5, siblings + [bytes(32)]).call()
+        assert not harness.functions.verifyInTree(tree.root, leaves[k], k + 8, 5, siblings).call()

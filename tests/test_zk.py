@@ -111,11 +111,11 @@ def test_onchain_verification_and_rejections(proven, small):
             registry.set_zk_verifier(stranger, root, verifier, circuit.input_scale, 64, 10)
         registry.set_zk_verifier(owner, root, verifier, circuit.input_scale, 64, 10)
         si, so = secrets.token_bytes(32), secrets.token_bytes(32)
-        att = zk.attestation_for(proof, verifier, root, si, so, nonce=1)
+        att = zk.attestation_for(proof, owner.address, root, si, so, nonce=1)
         args = (proof.proof, list(proof.instances), int8_bytes(x[0]), si, so)
 
         sub = registry.submit_zk(owner, att, *args)
-        assert registry.recorded_digest(verifier, 1) == att.digest(registry.domain) == sub.digest
+        assert registry.recorded_digest(owner.address, 1) == att.digest(registry.domain) == sub.digest
         assert 400_000 < sub.tx.gas_used < 1_383_003  # a real pairing check, under the 784-wide anchor
         with pytest.raises(r.RegistryNonceUsed):
             registry.submit_zk(owner, att, *args)
@@ -136,8 +136,8 @@ def test_onchain_verification_and_rejections(proven, small):
         with pytest.raises(r.RegistryZkInputMismatch):  # a proof for another input than the committed one
             registry.submit_zk(owner, dataclasses.replace(att, nonce=5, input_commitment=input_commitment(si, x[1])),
                                proof.proof, list(proof.instances), int8_bytes(x[1]), si, so)
-        with pytest.raises(r.RegistryZkWrongVerifier):
-            registry.submit_zk(owner, dataclasses.replace(att, nonce=6, prover=owner.address), *args)
+        with pytest.raises(r.RegistryZkSubmitterMismatch):
+            registry.submit_zk(owner, dataclasses.replace(att, nonce=6, prover=verifier), *args)
         with pytest.raises(r.RegistryZkOutputCommitment):
             registry.submit_zk(owner, dataclasses.replace(att, nonce=7, output_commitment=bytes(32)), *args)
         with pytest.raises(r.RegistryZkProofHash):
@@ -145,6 +145,36 @@ def test_onchain_verification_and_rejections(proven, small):
         with pytest.raises(r.RegistryZkInstanceCount):
             registry.submit_zk(owner, dataclasses.replace(att, nonce=10), proof.proof, list(proof.instances)[:-1],
                                int8_bytes(x[0]), si, so)
+
+
+def test_a_copied_zk_proof_neither_squats_the_nonce_nor_rebinds_the_job(proven, small):
+    """A copier who lands the victim's proof first records it under its own address only."""
+    model, circuit = small
+    proof, x = proven
+    root = ModelCommitment(model).root
+    with LocalNode("anvil") as chain:
+        owner, victim, copier = Sender(chain), Sender(chain), Sender(chain)
+        for s in (owner, victim, copier):
+            s.ensure_funded()
+        registry, _ = Registry.deploy(owner)
+        registry.register_model(owner, root)
+        verifier = registry.deploy_zk_verifier(owner, circuit.verifier_bytecode).contract_address
+        registry.set_zk_verifier(owner, root, verifier, circuit.input_scale, 64, 10)
+        si, so = secrets.token_bytes(32), secrets.token_bytes(32)
+        job = b"\x07" * 32
+        att = zk.attestation_for(proof, victim.address, root, si, so, nonce=5, job_id=job)
+        args = (proof.proof, list(proof.instances), int8_bytes(x[0]), si, so)
+        with pytest.raises(r.RegistryZkSubmitterMismatch):  # the victim's own file, sent first by the copier
+            registry.submit_zk(copier, att, *args)
+        for nonce, other_job in ((5, b"\x08" * 32), (6, b"\x09" * 32)):  # re-bound: only in the copier's name
+            copied = dataclasses.replace(att, prover=copier.address, job_id=other_job, nonce=nonce)
+            registry.submit_zk(copier, copied, *args)
+            assert registry.recorded_digest(copier.address, nonce) == copied.digest(registry.domain)
+            with pytest.raises(r.RegistryNonceUsed):
+                registry.submit_zk(copier, dataclasses.replace(copied, job_id=b"\x0a" * 32), *args)
+        assert registry.recorded_digest(victim.address, 5) == bytes(32)
+        sub = registry.submit_zk(victim, att, *args)  # the victim's nonce is still its own
+        assert registry.recorded_digest(victim.address, 5) == att.digest(registry.domain) == sub.digest
 
 
 def _vcp(*args, env=None, cwd=None):
@@ -182,7 +212,7 @@ def test_without_ezkl_everything_says_how_to_enable_it(monkeypatch):
         zk.require_ezkl()
     code = ("import sys; sys.modules['ezkl'] = None; from vcp.cli import main; "
             "sys.exit(main(['prove', '--backend', 'zk', '--input', 'digits:1', '--out', 'x.json', "
-            "'--chain-id', '1', '--registry', '0x' + '11' * 20, '--zk-verifier', '0x' + '22' * 20]))")
+            "'--chain-id', '1', '--registry', '0x' + '11' * 20]))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1 and "pip install 'vcp[zk]'" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

@@ -92,7 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--job-id", default="0x" + "00" * 32, help="bytes32 job id (default zero)")
     p.add_argument("--backend", choices=("signed", "zk"), default="signed",
                    help="signed: EIP-712 signature (default); zk: an EZKL proof (pip install 'vcp[zk]')")
-    p.add_argument("--zk-verifier", help="zk, offline: the verifier contract's address (else read from --rpc-url)")
     p.add_argument("--srs", type=Path, help="zk: a real SRS (default: generated locally, UNSAFE)")
     _add_key_args(p)
     _add_journal_arg(p)
@@ -430,8 +429,15 @@ def _optimistic(args: argparse.Namespace, purpose: str):
 
 
 def _loop(step, once: bool, interval: float) -> int:
+    from vcp.errors import ChainError
+
     while True:
-        step()
+        try:
+            step()
+        except ChainError as exc:  # a node hiccup ends one step, not the service (unless --once)
+            if once:
+                raise
+            print(f"vcp: step failed, trying again in {max(interval, 0.05):g} s: {exc}", file=sys.stderr, flush=True)
         if once:
             return EXIT_OK
         time.sleep(max(interval, 0.05))
@@ -483,6 +489,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
             print(f"job {job_id}: no bundle published, reveal requested", flush=True)
         for job_id in done.slashed_withheld:
             print(f"job {job_id}: trace withheld, prover slashed", flush=True)
+        for job_id, reason in done.errors.items():
+            print(f"job {job_id}: will try again next step: {reason}", file=sys.stderr, flush=True)
 
     return _loop(step, args.once, args.interval)
 
@@ -554,27 +562,25 @@ def _prove_zk(args: argparse.Namespace, model, x, job_id: bytes, domain) -> int:
     import secrets
 
     from vcp import zk
-    from vcp.attestation import parse_address, random_nonce
+    from vcp.attestation import random_nonce
     from vcp.commitments import ModelCommitment
     from vcp.files import ZkAttestationFile
 
     root = ModelCommitment(model).root
-    if args.zk_verifier:
-        verifier = parse_address(args.zk_verifier, "--zk-verifier")
-    elif args.rpc_url:
+    zk.require_ezkl()
+    if args.rpc_url:
         from vcp.chain.nodes import RpcChain
         from vcp.chain.registry import Registry
 
         info = Registry(RpcChain(args.rpc_url), domain.verifying_contract).contract.functions.zkVerifier(root).call()
-        verifier = info[0]
-        if int(verifier, 16) == 0:
+        if int(info[0], 16) == 0:
             raise InvalidInput("no zk verifier is registered for this model: run `vcp deploy --zk` first")
-    else:
-        raise InvalidInput("--backend zk needs --rpc-url or --zk-verifier ADDRESS")
+    # The registry records a zk attestation under the account that submits it: name it now.
+    submitter = _signing_key(args, purpose="name the account that will submit the zk attestation").address
     circuit = zk.prepare_circuit(model, srs=args.srs)
     proof = zk.prove(circuit, x)
     in_salt, out_salt = secrets.token_bytes(32), secrets.token_bytes(32)
-    att = zk.attestation_for(proof, verifier, root, in_salt, out_salt, random_nonce(), job_id)
+    att = zk.attestation_for(proof, submitter, root, in_salt, out_salt, random_nonce(), job_id)
     circuit_info = {"ezkl": zk.ezkl_version(), "logrows": circuit.logrows, "input_scale": circuit.input_scale,
                     "srs": "local, UNSAFE for production" if circuit.srs_unsafe else str(circuit.srs_path)}
     ZkAttestationFile(att, domain, model.name, proof.proof, proof.instances, proof.input, in_salt, out_salt,

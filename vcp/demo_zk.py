@@ -49,9 +49,9 @@ def run_zk_demo(chain_kind: str = "anvil", rpc_url: str | None = None, out_dir: 
         verifier = deployed.contract_address
         registry.set_zk_verifier(owner, root, verifier, circuit.input_scale, circuit.in_width, circuit.out_width)
         in_salt, out_salt = secrets.token_bytes(32), secrets.token_bytes(32)
-        att = zk.attestation_for(proof, verifier, root, in_salt, out_salt, nonce=1)
+        att = zk.attestation_for(proof, owner.address, root, in_salt, out_salt, nonce=1)
         sub = registry.submit_zk(owner, att, proof.proof, list(proof.instances), int8_bytes(x), in_salt, out_salt)
-        recorded = registry.recorded_digest(verifier, 1) == att.digest(registry.domain)
+        recorded = registry.recorded_digest(owner.address, 1) == att.digest(registry.domain)
 
         def rejected(attempt) -> str | None:
             try:

@@ -266,16 +266,17 @@ def verify_offchain(circuit: ZkCircuit, proof: ZkProof) -> bool:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def attestation_for(proof: ZkProof, verifier: str, model_root: bytes, input_salt: bytes, output_salt: bytes,
+def attestation_for(proof: ZkProof, submitter: str, model_root: bytes, input_salt: bytes, output_salt: bytes,
                     nonce: int, job_id: bytes = b"\x00" * 32):
     """The vcp Attestation a zk proof stands for: same model root and input commitment as a
     signed one; the output commitment covers the proof's public outputs; the trace root is the
-    proof's hash; the 'prover' is the verifier contract that checks it."""
+    proof's hash; the 'prover' is the account that will submit it (the registry records it under
+    that account, so nobody else can use up its nonce or re-bind its job id)."""
     from vcp.attestation import Attestation
     from vcp.commitments import input_commitment
     from vcp.encoding import zk_output_commitment
 
-    return Attestation(prover=verifier, model_root=model_root, input_commitment=input_commitment(input_salt, proof.input),
+    return Attestation(prover=submitter, model_root=model_root, input_commitment=input_commitment(input_salt, proof.input),
                        output_commitment=zk_output_commitment(output_salt, list(proof.outputs)),
                        trace_root=proof.proof_hash, job_id=job_id, nonce=nonce)
 

@@ -1,4 +1,10 @@
-"""The watcher: re-executes every optimistic result and proves the first wrong one on-chain."""
+"""The watcher: re-executes every optimistic result and proves the first wrong one on-chain.
+
+Each job is handled on its own: a job whose transactions revert or whose data is poisoned is
+reported in ``WatchStep.errors`` and looked at again next step, and never stops the others.
+Fraud proofs are claimed first (``claimFraud``), then sent once the claim is mined, so junk
+claims cannot gate the watcher out and a copier cannot take its reward.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import numpy as np
 from vcp.chain.optimistic import ChallengeOutcome, JobStatus, OptimisticInference
 from vcp.chain.tx import Sender, TxOutcome
 from vcp.commitments import ModelCommitment
+from vcp.errors import VcpError
 from vcp.exchange import Exchange
 from vcp.quantize import QuantizedModel
 from vcp.state import StateFile
@@ -29,6 +36,8 @@ class WatchStep:
     reveal_requested: dict[int, TxOutcome] = field(default_factory=dict)
     slashed_withheld: dict[int, TxOutcome] = field(default_factory=dict)
     waiting: dict[int, str] = field(default_factory=dict)
+    claimed: dict[int, TxOutcome] = field(default_factory=dict)
+    errors: dict[int, str] = field(default_factory=dict)
 
 
 class Watcher:
@@ -62,7 +71,12 @@ class Watcher:
             self.state.save()
         for key in list(self.state.data["pending"]):
             job_id_text, root_hex = key.split(":")
-            done = self._check(int(job_id_text), bytes.fromhex(root_hex), latest, out)
+            job_id = int(job_id_text)
+            try:
+                done = self._check(job_id, bytes.fromhex(root_hex), latest, out)
+            except VcpError as exc:  # this job only: the others, and the process, go on
+                out.errors[job_id] = str(exc)
+                continue
             if done:
                 del self.state.data["pending"][key]
                 self.state.data["done"][key] = done
@@ -123,6 +137,8 @@ class Watcher:
             out.verified.append(job_id)
             return "verified"
         name, args = fraud_call(fault, commitment, trace, true_input)
+        if latest + 1 < job.deadline:  # room for a claim and, a block later, its proof
+            out.claimed[job_id] = self.contract.claim(self.sender, name, job_id, *args)
         outcome = self.contract.challenge(self.sender, name, job_id, *args)
         out.challenged[job_id] = (fault, outcome)
         return f"challenged: {fault.detail}" if outcome.fraud else "challenge failed"

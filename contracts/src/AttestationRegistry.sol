@@ -130,9 +130,9 @@ contract AttestationRegistry is IAttestationRegistry {
         ModelStatus status = _models[attestation.modelRoot];
         if (status != ModelStatus.Active) revert RegistryModelNotActive(attestation.modelRoot, status);
         if (zk.verifier == address(0)) revert RegistryZkVerifierNotSet(attestation.modelRoot);
-        if (attestation.prover != zk.verifier) revert RegistryZkWrongVerifier(attestation.prover, zk.verifier);
-        if (_records[zk.verifier][attestation.nonce] != bytes32(0)) {
-            revert RegistryNonceUsed(zk.verifier, attestation.nonce);
+        if (attestation.prover != msg.sender) revert RegistryZkSubmitterMismatch(attestation.prover, msg.sender);
+        if (_records[msg.sender][attestation.nonce] != bytes32(0)) {
+            revert RegistryNonceUsed(msg.sender, attestation.nonce);
         }
         _checkZkBinding(attestation, zk, proof, instances, input, inputSalt, outputSalt);
         // The verifier is registered by the owner; a failing call and a false answer both reject.
@@ -142,8 +142,8 @@ contract AttestationRegistry is IAttestationRegistry {
             revert RegistryZkProofRejected();
         }
         digest = _hashAttestation(attestation);
-        _records[zk.verifier][attestation.nonce] = digest;
-        emit AttestationRecorded(digest, zk.verifier, attestation.modelRoot, attestation.nonce);
+        _records[msg.sender][attestation.nonce] = digest;
+        emit AttestationRecorded(digest, msg.sender, attestation.modelRoot, attestation.nonce);
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -155,12 +155,11 @@ contract AttestationRegistry is IAttestationRegistry {
     function verifyRecord(AttestationBatch calldata batch, Record calldata record, uint256 index,
         bytes32[] calldata proof) external view returns (bool)
     {
-        if (index >= batch.count) return false;
         if (_records[batch.prover][batch.nonce] != _hashBatch(batch)) return false;
         bytes32 leaf = keccak256(
             abi.encodePacked(bytes1(0x00), bytes1("R"), record.inputCommitment, record.outputCommitment, record.traceRoot)
         );
-        return MerkleProofs.verify(batch.recordsRoot, leaf, index, proof);
+        return MerkleProofs.verifyInTree(batch.recordsRoot, leaf, index, batch.count, proof);
     }
 
     /// @inheritdoc IAttestationRegistry

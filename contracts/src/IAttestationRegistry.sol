@@ -94,8 +94,8 @@ interface IAttestationRegistry {
     error RegistryEmptyBatch();
     /// @notice No zk verifier is registered for this model.
     error RegistryZkVerifierNotSet(bytes32 modelRoot);
-    /// @notice The attestation's prover must be the model's zk verifier contract.
-    error RegistryZkWrongVerifier(address given, address expected);
+    /// @notice A zk attestation's prover must be the account that submits it.
+    error RegistryZkSubmitterMismatch(address prover, address submitter);
     /// @notice The proof has the wrong number of public values.
     error RegistryZkInstanceCount(uint256 actual, uint256 expected);
     /// @notice The input does not open the input commitment, or has the wrong length.
@@ -141,8 +141,10 @@ interface IAttestationRegistry {
     function setZkVerifier(bytes32 modelRoot, ZkVerifier calldata zk) external;
 
     /// @notice Records a zk attestation: no signature, the proof is the authority.
-    /// @dev `attestation.prover` must be the model's verifier (records are keyed by it and the
-    /// nonce, like signed ones); `traceRoot` = keccak256(proof); the proof's public inputs must be
+    /// @dev `attestation.prover` must be `msg.sender`: records are keyed by (submitter, nonce) like
+    /// signed ones, so a copier who lands someone's proof first records it under its own address and
+    /// can neither use up the original submitter's nonce nor bind its proof to other job ids in that
+    /// submitter's name. `traceRoot` = keccak256(proof); the proof's public inputs must be
     /// the int8 `input` (opening `inputCommitment` with `inputSalt`) times 2**inputScale, as
     /// field elements; `outputCommitment` = keccak256(0x04 || outputSalt || uint32 n || outputs).
     function submitZkAttestation(

@@ -50,8 +50,16 @@ interface IOptimisticInference {
         uint64 revealDeadline; // non-zero while a reveal request is pending
         bool revealed;
         address revealRequester;
+        uint96 revealBond; // what the pending reveal request paid (at least `revealBondFor` then)
         bytes32 outputCommitment;
         bytes32 traceRoot;
+    }
+
+    /// @notice What a registered model's header proved: enough to fix every proof's tree shape.
+    struct ModelShape {
+        uint16 layers;
+        uint32 inWidth;
+        uint32 neurons;
     }
 
     /// @notice Evidence that neuron (`neuron.layer`, `neuron.row`) of the committed trace is wrong.
@@ -126,7 +134,9 @@ interface IOptimisticInference {
     /// @notice Answers an Open job before its answer deadline; `msg.value` must equal `proverBond`.
     function submitResult(uint256 jobId, bytes32 outputCommitment, bytes32 traceRoot) external payable;
 
-    /// @notice During the window, asks the prover to publish the trace on-chain; `msg.value` must equal `revealBond`.
+    /// @notice During the window, asks the prover to publish the trace on-chain. `msg.value` must be at
+    /// least `revealBondFor(jobId)` (the whole payment is the bond): it pays the prover's reveal, so a
+    /// griefer who asks for data that was published anyway loses more than the prover spends.
     function requestReveal(uint256 jobId) external payable;
 
     /// @notice The prover publishes every trace vector and both salts; they must match the result's
@@ -159,13 +169,18 @@ interface IOptimisticInference {
         bytes32[] calldata traceProof
     ) external payable returns (bool fraud);
 
-    /// @notice Optional protection against copiers: commit to a fraud proof before sending it.
-    /// @dev `evidenceHash` = keccak256 of the proof call's data after the job id (msg.data[36:]).
+    /// @notice Protection against copiers: commit to a fraud proof before sending it.
+    /// @dev `commitment` = `claimCommitment(msg.sender, jobId, keccak256(proof call data after the
+    /// job id))`, so it is bound to the claimant: a copied claim transaction gives the copier nothing.
     /// While any claim on a job is younger than `revealWindow` blocks, a fraud proof on it is
     /// accepted only from an account that claimed exactly that evidence in an earlier block, so a
     /// copied proof reverts (OptimisticClaimRequired) and the reward goes to whoever did the work.
-    /// With no recent claim, proofs are first come, first served (one transaction).
-    function claimFraud(uint256 jobId, bytes32 evidenceHash) external;
+    /// Claims cannot censor: a claimed proof always passes, and in the window's last block (when
+    /// claims are refused) the gate is off. With no recent claim, proofs are first come, first served.
+    function claimFraud(uint256 jobId, bytes32 commitment) external;
+
+    /// @notice The commitment `claimant` passes to `claimFraud` for evidence hashing to `evidenceHash`.
+    function claimCommitment(address claimant, uint256 jobId, bytes32 evidenceHash) external pure returns (bytes32);
 
     /// @notice After the window (and with no reveal pending): pays the prover fee + bond.
     function finalize(uint256 jobId) external;
@@ -181,6 +196,13 @@ interface IOptimisticInference {
 
     /// @notice Layer count of a registered model (0 if not registered).
     function modelLayers(bytes32 modelRoot) external view returns (uint16);
+
+    /// @notice An upper bound on the gas of `revealTrace` for `modelRoot` (tests check it against
+    /// measured reveals on every schedule vcp runs).
+    function revealGasBound(bytes32 modelRoot) external view returns (uint256);
+
+    /// @notice The least `requestReveal` takes now: `revealBond` + `revealGasBound` at twice the base fee.
+    function revealBondFor(uint256 jobId) external view returns (uint256);
 
     /// @notice Sum of every fee, bond and credit the contract holds for someone: always its balance.
     function totalOwed() external view returns (uint256);

@@ -18,6 +18,25 @@ pragma solidity 0.8.37;
 /// inner node as `leaf`; and note the padding leaf bytes32(0) is accepted like any other leaf
 /// hash (no payload hashes to it, so a caller that checks the leaf's payload is safe).
 library MerkleProofs {
+    /// @notice Depth of a tree over `leaves` leaves padded to a power of two: ceil(log2(leaves)),
+    /// 0 for a single leaf; mirrors `vcp.merkle.proof_depth`.
+    function depthFor(uint256 leaves) internal pure returns (uint256 depth) {
+        while (depth < 256 && (uint256(1) << depth) < leaves) ++depth;
+    }
+
+    /// @notice `verify` in a tree of exactly `leaves` leaves: `index < leaves` and the proof has
+    /// exactly the tree's depth.
+    /// @dev IMPORTANT: without the depth check one index can hold two leaves. A root built as
+    /// node(node(L0, L1), R) opens "index 1" both as L1 (depth 2) and as R (depth 1), so a batch
+    /// of count 2 would prove three records. Every caller that knows the leaf count uses this.
+    function verifyInTree(bytes32 root, bytes32 leaf, uint256 index, uint256 leaves, bytes32[] calldata proof)
+        internal
+        pure
+        returns (bool)
+    {
+        return index < leaves && proof.length == depthFor(leaves) && verify(root, leaf, index, proof);
+    }
+
     /// @notice True iff `proof` leads from `leaf` at position `index` to `root`.
     function verify(bytes32 root, bytes32 leaf, uint256 index, bytes32[] calldata proof)
         internal

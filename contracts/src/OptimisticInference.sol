@@ -18,11 +18,12 @@ contract OptimisticInference is IOptimisticInference {
     uint256 public immutable proverBond;
     /// @notice Bond a challenger posts with each fraud proof (lost to the prover if no fraud).
     uint256 public immutable challengeBond;
-    /// @notice Bond for a reveal request (paid to the prover when it reveals).
+    /// @notice Flat part of a reveal request's bond; `revealBondFor` adds the reveal's gas at the
+    /// current base fee (the whole bond goes to the prover when it reveals).
     uint256 public immutable revealBond;
     /// @notice Blocks after a result (or a reveal) during which fraud can be proven.
     uint64 public immutable challengeWindow;
-    /// @notice Blocks an Open job waits for an answer (afterwards it can still be cancelled or answered).
+    /// @notice Blocks an Open job can be answered; afterwards it can only be cancelled by its requester.
     uint64 public immutable answerWindow;
     /// @notice Blocks the prover has to answer a reveal request.
     uint64 public immutable revealWindow;
@@ -32,7 +33,7 @@ contract OptimisticInference is IOptimisticInference {
     address private _owner;
     uint256 private _nextJobId = 1;
     uint256 private _totalOwed;
-    mapping(bytes32 modelRoot => uint16 layers) private _modelLayers;
+    mapping(bytes32 modelRoot => ModelShape) private _models;
     mapping(uint256 jobId => Job) private _jobs;
     mapping(address account => uint256) private _credits;
     mapping(uint256 jobId => uint64 blockNumber) private _lastClaim;
@@ -78,12 +79,12 @@ contract OptimisticInference is IOptimisticInference {
         bytes32[] calldata headerProof
     ) external {
         if (msg.sender != _owner) revert OptimisticUnauthorizedAccount(msg.sender);
-        if (_modelLayers[modelRoot] != 0) revert OptimisticModelAlreadyRegistered(modelRoot);
+        if (_models[modelRoot].layers != 0) revert OptimisticModelAlreadyRegistered(modelRoot);
         bytes32 leaf = VcpEncoding.headerLeaf(layers, inWidth, outWidth, neurons, metadataDigest);
-        if (layers == 0 || !MerkleProofs.verify(modelRoot, leaf, 0, headerProof)) {
+        if (layers == 0 || !MerkleProofs.verifyInTree(modelRoot, leaf, 0, uint256(neurons) + 1, headerProof)) {
             revert OptimisticInvalidHeader(modelRoot);
         }
-        _modelLayers[modelRoot] = layers;
+        _models[modelRoot] = ModelShape({layers: layers, inWidth: inWidth, neurons: neurons});
         emit ModelRegistered(modelRoot, layers, inWidth, outWidth);
     }
 
@@ -99,7 +100,7 @@ contract OptimisticInference is IOptimisticInference {
 
     /// @inheritdoc IOptimisticInference
     function openJob(bytes32 modelRoot, bytes32 inputCommitment) external payable returns (uint256 jobId) {
-        if (_modelLayers[modelRoot] == 0) revert OptimisticModelNotRegistered(modelRoot);
+        if (_models[modelRoot].layers == 0) revert OptimisticModelNotRegistered(modelRoot);
         if (msg.value == 0 || msg.value > type(uint128).max) revert OptimisticWrongValue(msg.value, 1);
         jobId = _nextJobId++;
         Job storage job = _jobs[jobId];
@@ -165,9 +166,11 @@ contract OptimisticInference is IOptimisticInference {
         Job storage job = _openWindow(jobId);
         if (job.revealed) revert OptimisticAlreadyRevealed(jobId);
         if (job.revealDeadline != 0) revert OptimisticRevealPending(jobId, job.revealDeadline);
-        if (msg.value != revealBond) revert OptimisticWrongValue(msg.value, revealBond);
+        uint256 required = _revealBondFor(job.modelRoot);
+        if (msg.value < required || msg.value > type(uint96).max) revert OptimisticWrongValue(msg.value, required);
         job.revealDeadline = uint64(block.number) + revealWindow;
         job.revealRequester = msg.sender;
+        job.revealBond = uint96(msg.value);
         _totalOwed += msg.value;
         emit RevealRequested(jobId, msg.sender, job.revealDeadline);
     }
@@ -178,7 +181,7 @@ contract OptimisticInference is IOptimisticInference {
         if (job.revealDeadline == 0) revert OptimisticNoRevealPending(jobId);
         if (block.number > job.revealDeadline) revert OptimisticDeadlinePassed(jobId, job.revealDeadline, block.number);
         if (msg.sender != job.prover) revert OptimisticNotProver(msg.sender, job.prover);
-        uint256 layers = _modelLayers[job.modelRoot];
+        uint256 layers = _models[job.modelRoot].layers;
         if (trace.length != layers + 1) revert OptimisticInvalidReveal(jobId, "length");
         if (_traceRoot(trace) != job.traceRoot) revert OptimisticInvalidReveal(jobId, "traceRoot");
         if (VcpEncoding.inputCommitment(inputSalt, trace[0]) != job.inputCommitment) {
@@ -187,11 +190,13 @@ contract OptimisticInference is IOptimisticInference {
         if (VcpEncoding.outputCommitment(outputSalt, trace[layers]) != job.outputCommitment) {
             revert OptimisticInvalidReveal(jobId, "output");
         }
+        uint256 bond = job.revealBond;
         job.revealDeadline = 0;
         job.revealed = true;
+        job.revealBond = 0;
         uint64 extended = uint64(block.number) + challengeWindow;
         if (extended > job.deadline) job.deadline = extended; // challengers get a full window on the data
-        _credits[job.prover] += revealBond;
+        _credits[job.prover] += bond;
         emit TraceRevealed(jobId, trace, inputSalt, outputSalt);
     }
 
@@ -203,34 +208,41 @@ contract OptimisticInference is IOptimisticInference {
             revert OptimisticDeadlineNotReached(jobId, job.revealDeadline, block.number);
         }
         address beneficiary = job.revealRequester;
-        _credits[beneficiary] += revealBond;
+        _credits[beneficiary] += job.revealBond;
         _slash(jobId, job, beneficiary, FraudKind.Withheld, 0, 0);
     }
 
     // ------------------------------------------------------------------ fraud proofs
 
     /// @inheritdoc IOptimisticInference
-    function claimFraud(uint256 jobId, bytes32 evidenceHash) external {
-        _openWindow(jobId);
-        _claims[keccak256(abi.encode(msg.sender, jobId, evidenceHash))] = uint64(block.number);
+    function claimFraud(uint256 jobId, bytes32 commitment) external {
+        Job storage job = _openWindow(jobId);
+        // A claim in the last block could never be followed by its proof; it would only gate others.
+        if (block.number >= job.deadline) revert OptimisticDeadlinePassed(jobId, job.deadline - 1, block.number);
+        _claims[_claimKey(msg.sender, jobId, commitment)] = uint64(block.number);
         _lastClaim[jobId] = uint64(block.number);
-        emit FraudClaimed(jobId, msg.sender, evidenceHash);
+        emit FraudClaimed(jobId, msg.sender, commitment);
     }
 
     /// @inheritdoc IOptimisticInference
     function proveNeuronFraud(uint256 jobId, NeuronEvidence calldata e) external payable returns (bool fraud) {
         Job storage job = _challengeable(jobId);
         VcpEncoding.NeuronData calldata n = e.neuron;
-        if (!MerkleProofs.verify(job.modelRoot, VcpEncoding.neuronLeaf(n), e.neuronIndex, e.neuronProof)) {
+        ModelShape memory shape = _models[job.modelRoot];
+        bytes32 neuronLeaf = VcpEncoding.neuronLeaf(n);
+        if (!MerkleProofs.verifyInTree(job.modelRoot, neuronLeaf, e.neuronIndex, uint256(shape.neurons) + 1, e.neuronProof))
+        {
             revert OptimisticInvalidProof(jobId, "neuron");
         }
         if (n.weights.length != n.inWidth) revert OptimisticInvalidProof(jobId, "weights");
-        if (!MerkleProofs.verify(job.traceRoot, VcpEncoding.activationLeaf(n.layer, e.inputs), n.layer, e.inputsProof))
-        {
+        uint256 vectors = uint256(shape.layers) + 1;
+        bytes32 inputsLeaf = VcpEncoding.activationLeaf(n.layer, e.inputs);
+        if (!MerkleProofs.verifyInTree(job.traceRoot, inputsLeaf, n.layer, vectors, e.inputsProof)) {
             revert OptimisticInvalidProof(jobId, "inputs");
         }
         uint16 next = n.layer + 1;
-        if (!MerkleProofs.verify(job.traceRoot, VcpEncoding.activationLeaf(next, e.outputs), next, e.outputsProof)) {
+        bytes32 outputsLeaf = VcpEncoding.activationLeaf(next, e.outputs);
+        if (!MerkleProofs.verifyInTree(job.traceRoot, outputsLeaf, next, vectors, e.outputsProof)) {
             revert OptimisticInvalidProof(jobId, "outputs");
         }
         // A trace vector of the wrong width is itself wrong; otherwise recompute the neuron exactly.
@@ -255,7 +267,8 @@ contract OptimisticInference is IOptimisticInference {
         if (VcpEncoding.inputCommitment(inputSalt, input) != job.inputCommitment) {
             revert OptimisticInvalidProof(jobId, "input");
         }
-        if (!MerkleProofs.verify(job.traceRoot, VcpEncoding.activationLeaf(0, traceInput), 0, traceProof)) {
+        uint256 vectors = uint256(_models[job.modelRoot].layers) + 1;
+        if (!MerkleProofs.verifyInTree(job.traceRoot, VcpEncoding.activationLeaf(0, traceInput), 0, vectors, traceProof)) {
             revert OptimisticInvalidProof(jobId, "trace");
         }
         fraud = keccak256(input) != keccak256(traceInput);
@@ -271,11 +284,12 @@ contract OptimisticInference is IOptimisticInference {
         bytes32[] calldata traceProof
     ) external payable returns (bool fraud) {
         Job storage job = _challengeable(jobId);
-        uint16 last = _modelLayers[job.modelRoot];
+        uint16 last = _models[job.modelRoot].layers;
         if (VcpEncoding.outputCommitment(outputSalt, output) != job.outputCommitment) {
             revert OptimisticInvalidProof(jobId, "output");
         }
-        if (!MerkleProofs.verify(job.traceRoot, VcpEncoding.activationLeaf(last, traceOutput), last, traceProof)) {
+        bytes32 leaf = VcpEncoding.activationLeaf(last, traceOutput);
+        if (!MerkleProofs.verifyInTree(job.traceRoot, leaf, last, uint256(last) + 1, traceProof)) {
             revert OptimisticInvalidProof(jobId, "trace");
         }
         fraud = keccak256(output) != keccak256(traceOutput);
@@ -296,12 +310,37 @@ contract OptimisticInference is IOptimisticInference {
 
     /// @inheritdoc IOptimisticInference
     function modelLayers(bytes32 modelRoot) external view returns (uint16) {
-        return _modelLayers[modelRoot];
+        return _models[modelRoot].layers;
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function revealGasBound(bytes32 modelRoot) public view returns (uint256) {
+        ModelShape memory shape = _models[modelRoot];
+        if (shape.layers == 0) revert OptimisticModelNotRegistered(modelRoot);
+        uint256 bytes_ = uint256(shape.inWidth) + shape.neurons;
+        uint256 vectors = uint256(shape.layers) + 1;
+        // Covers both schedules vcp runs: the EIP-7623 calldata floor (21,000 + 40 per calldata byte,
+        // each vector adding at most 95 ABI bytes) and the execution cost (~80k fixed, about 21 per
+        // byte for calldata, hashing and the event's copy), plus the quadratic memory cost of the
+        // trace held about twice in memory (words**2 / 512 with words = bytes / 16).
+        return 85_000 + 4_000 * vectors + 44 * bytes_ + (bytes_ * bytes_) / 131_072;
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function revealBondFor(uint256 jobId) external view returns (uint256) {
+        Job storage job = _jobs[jobId];
+        if (job.status == JobStatus.None) revert OptimisticJobNotInStatus(jobId, job.status, JobStatus.Answered);
+        return _revealBondFor(job.modelRoot);
     }
 
     /// @inheritdoc IOptimisticInference
     function totalOwed() external view returns (uint256) {
         return _totalOwed;
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function claimCommitment(address claimant, uint256 jobId, bytes32 evidenceHash) public pure returns (bytes32) {
+        return keccak256(abi.encode(claimant, jobId, evidenceHash));
     }
 
     /// @notice The owner (who registers models).
@@ -328,15 +367,34 @@ contract OptimisticInference is IOptimisticInference {
     }
 
     /// @dev `_openWindow`, the challenge bond paid, and (while claims are active) a prior claim.
+    /// @dev `_openWindow`, the challenge bond paid, and the claim gate: while any claim on the job
+    /// is younger than `revealWindow` blocks, a proof needs the sender's own claim of exactly this
+    /// evidence from an earlier block. The gate never binds in the window's last block, and a
+    /// claimed proof always passes it, so no sequence of claims can keep a valid proof out.
     function _challengeable(uint256 jobId) private returns (Job storage job) {
         job = _openWindow(jobId);
         if (msg.value != challengeBond) revert OptimisticWrongValue(msg.value, challengeBond);
         uint64 lastClaim = _lastClaim[jobId];
-        if (lastClaim != 0 && block.number <= uint256(lastClaim) + revealWindow) {
-            uint64 claimedAt = _claims[keccak256(abi.encode(msg.sender, jobId, keccak256(msg.data[36:])))];
-            if (claimedAt == 0 || claimedAt >= block.number) revert OptimisticClaimRequired(jobId);
-        }
+        bool gated = lastClaim != 0 && block.number <= uint256(lastClaim) + revealWindow && block.number < job.deadline;
+        if (gated && !_claimedEarlier(jobId)) revert OptimisticClaimRequired(jobId);
         _totalOwed += msg.value;
+    }
+
+    /// @dev Whether the sender claimed this very call's evidence in an earlier block.
+    function _claimedEarlier(uint256 jobId) private view returns (bool) {
+        bytes32 commitment = claimCommitment(msg.sender, jobId, keccak256(msg.data[36:]));
+        uint64 claimedAt = _claims[_claimKey(msg.sender, jobId, commitment)];
+        return claimedAt != 0 && claimedAt < block.number;
+    }
+
+    /// @dev Keyed by the sender too, so a copied claim transaction records nothing for the original.
+    function _claimKey(address claimant, uint256 jobId, bytes32 commitment) private pure returns (bytes32) {
+        return keccak256(abi.encode(claimant, jobId, commitment));
+    }
+
+    function _revealBondFor(bytes32 modelRoot) private view returns (uint256) {
+        // Twice the base fee: it covers the base fee doubling before the reveal (six full blocks).
+        return revealBond + revealGasBound(modelRoot) * block.basefee * 2;
     }
 
     /// @dev Fraud: the challenger gets its bond back plus the reward. No fraud: the bond goes to the prover.
@@ -357,7 +415,7 @@ contract OptimisticInference is IOptimisticInference {
     {
         address prover = job.prover;
         uint256 reward = proverBond * challengerRewardBps / _BPS;
-        if (job.revealDeadline != 0 && kind != FraudKind.Withheld) _credits[job.revealRequester] += revealBond;
+        if (job.revealDeadline != 0 && kind != FraudKind.Withheld) _credits[job.revealRequester] += job.revealBond;
         job.status = JobStatus.Open;
         job.deadline = uint64(block.number) + answerWindow;
         job.prover = address(0);
@@ -366,6 +424,7 @@ contract OptimisticInference is IOptimisticInference {
         job.revealDeadline = 0;
         job.revealed = false;
         job.revealRequester = address(0);
+        job.revealBond = 0;
         _credits[beneficiary] += reward;
         _credits[job.requester] += proverBond - reward;
         emit FraudProven(jobId, beneficiary, prover, kind, layer, row);

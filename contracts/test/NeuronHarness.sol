@@ -175,6 +175,20 @@ contract NeuronHarness {
         return MerkleProofs.verify(root, leaf, index, proof);
     }
 
+    /// @notice MerkleProofs.depthFor.
+    function depthFor(uint256 leaves) external pure returns (uint256) {
+        return MerkleProofs.depthFor(leaves);
+    }
+
+    /// @notice MerkleProofs.verifyInTree.
+    function verifyInTree(bytes32 root, bytes32 leaf, uint256 index, uint256 leaves, bytes32[] calldata proof)
+        external
+        pure
+        returns (bool)
+    {
+        return MerkleProofs.verifyInTree(root, leaf, index, leaves, proof);
+    }
+
     /// @notice MerkleProofs.verifyMemory.
     function verifyMemory(bytes32 root, bytes32 leaf, uint256 index, bytes32[] memory proof)
         external

@@ -230,7 +230,7 @@ class _ChainBench:
         self.registry.set_zk_verifier(self.operator, commitment.root, deployed.contract_address, circuit.input_scale,
                                       circuit.in_width, circuit.out_width)
         salts = secrets.token_bytes(32), secrets.token_bytes(32)
-        att = zk.attestation_for(proofs[0], deployed.contract_address, commitment.root, *salts, nonce=1)
+        att = zk.attestation_for(proofs[0], self.operator.address, commitment.root, *salts, nonce=1)
         sub = self.registry.submit_zk(self.operator, att, proofs[0].proof, list(proofs[0].instances), int8_bytes(x),
                                       *salts)
         # EZKL's verifier alone, as ANCHORS.md measured it (without the registry's binding checks).

@@ -52,6 +52,9 @@ class Chain:
     """A connected chain: ``w3`` plus the dev-chain conveniences vcp needs (funding, mining)."""
 
     kind: str = "rpc"
+    # Where a transaction is simulated before it is sent: in the block it will land in, so that
+    # block.number is the next one (Anvil's default is the latest block's context).
+    estimate_block: str | None = "pending"
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
@@ -108,6 +111,7 @@ class EmbeddedChain(Chain):
     """eth-tester on py-evm, in this process: no node to start, state gone on exit."""
 
     kind = "embedded"
+    estimate_block = None  # eth-tester has no pending estimate; it simulates on top of the latest block
 
     def __init__(self) -> None:
         from eth.vm.forks import ShanghaiVM

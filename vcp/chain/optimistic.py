@@ -7,6 +7,7 @@ from functools import cached_property
 from enum import IntEnum
 from typing import Any
 
+from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 from web3.contract import Contract
 
@@ -15,6 +16,7 @@ from vcp.chain.boundary import chain_errors
 from vcp.chain.nodes import Chain
 from vcp.chain.tx import Sender, TxOutcome, calldata
 from vcp.commitments import ModelCommitment, model_metadata_digest
+from vcp.encoding import keccak256
 
 ARTIFACT = "OptimisticInference"
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -61,6 +63,7 @@ class Job:
     reveal_deadline: int
     revealed: bool
     reveal_requester: str
+    reveal_bond: int
     output_commitment: bytes
     trace_root: bytes
 
@@ -112,7 +115,7 @@ class OptimisticInference:
     def job(self, job_id: int) -> Job:
         raw = self._read(self.contract.functions.getJob(job_id))
         return Job(job_id, raw[0], JobStatus(raw[1]), raw[2], bytes(raw[3]), bytes(raw[4]), raw[5], raw[6], raw[7],
-                   raw[8], raw[9], bytes(raw[10]), bytes(raw[11]))
+                   raw[8], raw[9], raw[10], bytes(raw[11]), bytes(raw[12]))
 
     def credit(self, account: str) -> int:
         return int(self._read(self.contract.functions.credit(account)))
@@ -123,6 +126,13 @@ class OptimisticInference:
     def balance(self) -> int:
         with chain_errors("reading the balance"):
             return int(self.chain.w3.eth.get_balance(self.address))
+
+    def reveal_bond_for(self, job_id: int) -> int:
+        """The least a reveal request on ``job_id`` takes at the latest block's base fee."""
+        return int(self._read(self.contract.functions.revealBondFor(job_id)))
+
+    def reveal_gas_bound(self, model_root: bytes) -> int:
+        return int(self._read(self.contract.functions.revealGasBound(model_root)))
 
     def model_layers(self, model_root: bytes) -> int:
         return int(self._read(self.contract.functions.modelLayers(model_root)))
@@ -157,9 +167,12 @@ class OptimisticInference:
         fn = self.contract.functions.submitResult(job_id, output_commitment, trace_root)
         return self._send(sender, fn, "submitting the result", self.params.prover_bond if bond is None else bond)
 
-    def request_reveal(self, sender: Sender, job_id: int) -> TxOutcome:
-        return self._send(sender, self.contract.functions.requestReveal(job_id), "requesting a reveal",
-                          self.params.reveal_bond)
+    def request_reveal(self, sender: Sender, job_id: int, bond: int | None = None) -> TxOutcome:
+        """Pays ``bond`` (default: the current minimum plus 1/8, since the next block's base fee
+        can be up to 1/8 higher; all of it is the bond)."""
+        if bond is None:
+            bond = self.reveal_bond_for(job_id) * 9 // 8 + 1
+        return self._send(sender, self.contract.functions.requestReveal(job_id), "requesting a reveal", bond)
 
     def reveal_trace(self, sender: Sender, job_id: int, trace: list[bytes], input_salt: bytes,
                      output_salt: bytes) -> TxOutcome:
@@ -182,15 +195,20 @@ class OptimisticInference:
         return ChallengeOutcome(fraud=fraud, tx=outcome)
 
     def evidence_hash(self, fn_name: str, job_id: int, *args: Any) -> bytes:
-        """What `claimFraud` commits to: keccak256 of the proof call's data after the job id."""
+        """keccak256 of the proof call's data after the job id."""
         data = calldata(getattr(self.contract.functions, fn_name)(job_id, *args))
-        from vcp.encoding import keccak256
-
         return keccak256(data[36:])
 
+    def claim_commitment(self, claimant: str, fn_name: str, job_id: int, *args: Any) -> bytes:
+        """What `claimFraud` takes: the evidence hash bound to the claimant and the job (mirrors
+        `claimCommitment`), so a copied claim transaction is worth nothing to the copier."""
+        evidence = self.evidence_hash(fn_name, job_id, *args)
+        return keccak256(abi_encode(["address", "uint256", "bytes32"], [claimant, job_id, evidence]))
+
     def claim(self, sender: Sender, fn_name: str, job_id: int, *args: Any) -> TxOutcome:
-        """Step one of the copy-proof dispute: commit to the evidence (reveal it a block later)."""
-        fn = self.contract.functions.claimFraud(job_id, self.evidence_hash(fn_name, job_id, *args))
+        """Step one of the copy-proof dispute: commit to the evidence (prove it a block later)."""
+        commitment = self.claim_commitment(sender.address, fn_name, job_id, *args)
+        fn = self.contract.functions.claimFraud(job_id, commitment)
         return self._send(sender, fn, f"claiming fraud on job {job_id}")
 
     def simulate_challenge(self, sender: Sender, fn_name: str, job_id: int, *args: Any) -> bool:

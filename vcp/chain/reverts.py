@@ -56,8 +56,8 @@ class RegistryZkVerifierNotSet(ContractReverted):
     """No zk verifier is registered for this model."""
 
 
-class RegistryZkWrongVerifier(ContractReverted):
-    """A zk attestation's prover must be the model's zk verifier."""
+class RegistryZkSubmitterMismatch(ContractReverted):
+    """A zk attestation's prover must be the account that submits it (send it from that key)."""
 
 
 class RegistryZkInstanceCount(ContractReverted):
@@ -201,7 +201,7 @@ ERROR_CLASSES: dict[str, type[ContractReverted]] = {
     for cls in (
         RegistryUnauthorizedAccount, RegistryZeroAddress, RegistryModelNotActive, RegistryModelAlreadyRegistered,
         RegistryProverNotAuthorized, RegistryNonceUsed, RegistryInvalidSignature, RegistrySignerMismatch,
-        RegistryEmptyBatch, RegistryZkVerifierNotSet, RegistryZkWrongVerifier, RegistryZkInstanceCount, RegistryZkInputCommitment,
+        RegistryEmptyBatch, RegistryZkVerifierNotSet, RegistryZkSubmitterMismatch, RegistryZkInstanceCount, RegistryZkInputCommitment,
         RegistryZkInputMismatch, RegistryZkOutputCommitment, RegistryZkProofHash, RegistryZkProofRejected,
         NeuronWidthMismatch, NeuronWidthOutOfRange, NeuronBiasOutOfRange, NeuronMultiplierOutOfRange,
         NeuronShiftOutOfRange, NeuronActivationUnknown, NeuronIndexOutOfRange,

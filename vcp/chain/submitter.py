@@ -120,6 +120,9 @@ class Submitter:
                 raise InvalidAttestationFile(
                     f"{path} is for chain {loaded.chain_id} registry {loaded.registry}, not chain "
                     f"{chain_id} registry {self.registry.address}")
+            if loaded.kind == "zk" and loaded.prover != self.sender.address:
+                raise InvalidAttestationFile(
+                    f"{path} names {loaded.prover} as its submitter: send it with that key, not {self.sender.address}")
             self._land(loaded)
         except ContractReverted as exc:
             self.journal.set_status(loaded.digest, "failed", reason=str(exc))

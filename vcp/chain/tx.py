@@ -87,7 +87,7 @@ class Sender:
         if to:
             base_tx["to"] = to
         with chain_errors(action):
-            gas = int(w3.eth.estimate_gas(base_tx))
+            gas = int(w3.eth.estimate_gas(base_tx, self.chain.estimate_block))
             tx = {**base_tx, **self._fees(), "gas": gas + gas // 10, "nonce": self._next_nonce(),
                   "chainId": self.chain.chain_id, "type": 2}
             del tx["from"]
