@@ -377,6 +377,7 @@ def _demo_optimistic(args: argparse.Namespace) -> int:
             ("gas: open job / submit result / finalize", f"{g['open_job']:,} / {g['submit_result']:,} / {g['finalize']:,}"),
             ("gas: deploy / register model", f"{g['deploy']:,} / {g['register_model']:,}"),
             *[(f"cheat: {c['name']}", f"caught={c['caught']} slashed={c['slashed']} gas={c['gas_fraud_proof']:,}"
+               + (f" (+{c['gas_claim']:,} claim)" if c.get("gas_claim") else "")
                + (f" (+{c['gas_reveal_request']:,} reveal request)" if c["gas_reveal_request"] else ""))
               for c in result["cheats"]],
             ("contract balance == what it owes", str(result["balance_equals_owed"])),

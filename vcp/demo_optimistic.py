@@ -76,7 +76,7 @@ def run_optimistic_demo(chain_kind: str = "embedded", rpc_url: str | None = None
             job_id, _ = open_job(n)
             service.step()
             check = watcher.step()
-            gas_fraud, gas_other = None, 0
+            gas_fraud, gas_other, gas_claim = None, 0, None
             if job_id in check.reveal_requested:  # no bundle published: make the prover reveal on-chain
                 gas_other += check.reveal_requested[job_id].gas_used
                 service.step()  # a withholding prover stays silent
@@ -85,6 +85,7 @@ def run_optimistic_demo(chain_kind: str = "embedded", rpc_url: str | None = None
             if job_id in check.challenged:
                 fault, outcome = check.challenged[job_id]
                 caught, gas_fraud = outcome.fraud, outcome.tx.gas_used
+                gas_claim = check.claimed[job_id].gas_used if job_id in check.claimed else None
                 detail = fault.detail or fault.kind.name
             elif job_id in check.slashed_withheld:
                 caught, gas_fraud, detail = True, check.slashed_withheld[job_id].gas_used, "trace withheld"
@@ -93,7 +94,7 @@ def run_optimistic_demo(chain_kind: str = "embedded", rpc_url: str | None = None
             job = contract.job(job_id)
             slashed = job.status == JobStatus.OPEN and contract.credit(cheater.address) == 0
             cheat_rows.append({"name": name, "caught": caught, "slashed": slashed, "gas_fraud_proof": gas_fraud,
-                               "gas_reveal_request": gas_other or None, "how": detail})
+                               "gas_reveal_request": gas_other or None, "gas_claim": gas_claim, "how": detail})
             contract.cancel_job(requester, job_id)  # the requester takes its fee back
         balance, owed = contract.balance(), contract.total_owed()
         chain_id = chain.chain_id
