@@ -450,3 +450,100 @@ def test_trace_bundle_rejects_malformed(saved, mutate):
         TraceBundle.from_json(data)
     with pytest.raises(InvalidAttestationFile):
         TraceBundle.from_json([data])
+
+
+# ---------------------------------------------------------------- issue 10: strict parsing
+
+
+@pytest.mark.parametrize("text", ["31337\u00b2", "\u0663\u0661", "\uff11\uff12", "1 ", " 1", "+1", "-1", "1_000",
+                                  "0x10", "", "9" * 5000, "1" * 79])
+def test_parse_uint_takes_ascii_digits_only(text):
+    """Point 12: str.isdigit() let "31337²" through to int() (a bare ValueError) and took Arabic-
+    Indic digits as a number; a 5,000-digit string hit Python's int limit. All are InvalidInput."""
+    from vcp.attestation import parse_uint
+
+    with pytest.raises(InvalidInput):
+        parse_uint(text, "nonce")
+
+
+def test_parse_uint_bounds():
+    from vcp.attestation import parse_uint
+
+    assert parse_uint("0", "n") == 0 and parse_uint(str(2**256 - 1), "n") == 2**256 - 1
+    assert parse_uint("007", "n", bits=8) == 7
+    for bad in (2**256, -1, True, 1.0, None, [1]):
+        with pytest.raises(InvalidInput):
+            parse_uint(bad, "n")
+
+
+def test_read_json_refuses_duplicates_constants_and_huge_integers(tmp_path):
+    """Point 9/12: last-wins duplicates let two readers see different files; NaN is not JSON; an
+    integer of over 4,300 digits raised a bare ValueError."""
+    from vcp.files import read_json
+
+    for raw in ('{"a": 1, "a": 2}', '{"x": {"a": 1, "b": 2, "a": 1}}', '[{"k": 1, "k": 1}]', '{"a": NaN}',
+                '{"a": Infinity}', '{"a": ' + "9" * 5000 + "}", '{"a": -' + "9" * 101 + "}"):
+        (tmp_path / "f.json").write_text(raw)
+        with pytest.raises(InvalidAttestationFile):
+            read_json(tmp_path / "f.json", "test file")
+    (tmp_path / "f.json").write_text('{"a": ' + "9" * 100 + ', "b": [1, 2.5, "x"]}')
+    assert read_json(tmp_path / "f.json", "test file")["b"] == [1, 2.5, "x"]
+
+
+def test_messages_and_domains_refuse_unknown_and_missing_keys():
+    from vcp.attestation import BatchAttestation
+
+    batch = BatchAttestation(KEY.address, b"\x01" * 32, b"\x02" * 32, 3, 4)
+    for parse, message in ((Attestation.from_message, ATT.message()), (Domain.from_json, DOMAIN.as_json()),
+                           (BatchAttestation.from_message, batch.message())):
+        assert parse(dict(message)) is not None
+        with pytest.raises(InvalidInput, match="unknown key"):
+            parse({**message, "extra": 1})
+        with pytest.raises(InvalidInput, match="lacks"):
+            parse({k: v for k, v in list(message.items())[1:]})
+
+
+def test_domain_error_names_the_registry_domain():
+    from vcp.attestation import domain_error
+
+    assert domain_error(DOMAIN) is None
+    assert "name 'other'" in domain_error(dataclasses.replace(DOMAIN, name="other"))
+    assert "version '2'" in domain_error(dataclasses.replace(DOMAIN, version="2"))
+
+
+def test_trace_bundle_label_and_keys_are_checked(saved):
+    """Point 9: the bundle's label was never compared with its output, and any key rode along."""
+    data = json.loads(saved[1].read_text())
+    TraceBundle.from_json(copy.deepcopy(data))
+    for mutate in (lambda d: d.update(label=(d["label"] + 1) % 10), lambda d: d.update(label=str(d["label"])),
+                   lambda d: d.update(note="unchecked"), lambda d: d.pop("label")):
+        changed = copy.deepcopy(data)
+        mutate(changed)
+        with pytest.raises(InvalidAttestationFile):
+            TraceBundle.from_json(changed)
+
+
+STRICT_MUTATIONS = {
+    "unknown-top": lambda d: d.update(note="x"),
+    "unknown-model": lambda d: d["model"].update(extra=1),
+    "unknown-bundle": lambda d: d["trace_bundle"].update(size=1),
+    "unknown-attestation": lambda d: d["attestation"].update(extra="0x"),
+    "unknown-domain": lambda d: d["domain"].update(salt="0x" + "00" * 32),
+    "sha-uppercase": lambda d: d["trace_bundle"].update(sha256=d["trace_bundle"]["sha256"].upper()),
+    "path-absolute": lambda d: d["trace_bundle"].update(path="/etc/passwd"),
+    "path-dotdot": lambda d: d["trace_bundle"].update(path="../att.trace.json"),
+    "path-newline": lambda d: d["trace_bundle"].update(path="att.trace.json\nvalid: label 1"),
+    "path-nul": lambda d: d["trace_bundle"].update(path="att.trace.json\x00"),
+    "path-escape": lambda d: d["trace_bundle"].update(path="\x1b[2Katt.trace.json"),
+    "path-surrogate": lambda d: d["trace_bundle"].update(path="att\udc80.json"),
+    "params-negative": lambda d: d["model"].update(params=-1),
+    "name-long": lambda d: d["model"].update(name="m" * 300),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRICT_MUTATIONS))
+def test_attestation_file_is_strict(saved, name):
+    data = json.loads(saved[0].read_text())
+    STRICT_MUTATIONS[name](data)
+    with pytest.raises(InvalidAttestationFile):
+        AttestationFile.from_json(data)

@@ -98,3 +98,83 @@ def test_offchain_batch_and_single_record(batch_setup, model, tmp_path):
     assert not verify_batch(lie, bundle, model).valid
     (tmp_path / "batch.bundle.npz").write_bytes(b"garbage")
     assert not verify_batch_files(path, model).valid  # sha256 differs
+
+
+# ---------------------------------------------------------------- issue 10 (off-chain)
+
+
+def test_record_proof_depth_is_fixed_by_count():
+    """Point 5, off-chain: with count 2, a root node(node(L0, L1), R) opens index 1 both as R (depth
+    1) and as L1 (depth 2). Only the proof of exactly ceil(log2(count)) siblings is accepted."""
+    from vcp.encoding import leaf_hash, node_hash
+    from vcp.merkle import MerkleProof, proof_depth, root_from_proof, verify_proof
+
+    l0, l1, r = (leaf_hash(bytes([i])) for i in range(3))
+    root = node_hash(node_hash(l0, l1), r)
+    honest = MerkleProof(1, (node_hash(l0, l1),))
+    deeper = MerkleProof(1, (l0, r))
+    assert root_from_proof(r, honest) == root_from_proof(l1, deeper) == root  # both lead to the root ...
+    assert verify_proof(root, r, honest, 2)
+    assert not verify_proof(root, l1, deeper, 2)  # ... but only one has the depth count 2 implies
+    assert not verify_proof(root, l0, MerkleProof(0, (l1, r)), 2)
+    assert [proof_depth(n) for n in (1, 2, 3, 4, 5, 1024, 1025)] == [0, 1, 2, 2, 3, 10, 11]
+    assert not verify_proof(l0, l0, MerkleProof(0, ()), 0)
+    assert verify_proof(l0, l0, MerkleProof(0, ()), 1) and not verify_proof(l0, l0, MerkleProof(0, (l0,)), 1)
+
+
+def test_offchain_batch_domain_and_model_section(model, tmp_path):
+    """Points 8 and 9 for batches: another EIP-712 name/version is refused, and the unsigned
+    model section (root and name) must match the signed batch and the model."""
+    from vcp.attestation import Domain
+    from vcp.keys import SigningKey
+
+    key = SigningKey(bytes.fromhex("21" * 32))
+    for change in ({"name": "other"}, {"version": "2"}):
+        domain = Domain(31337, "0x" + "5a" * 20, **change)
+        proven = prove_batch(Prover(model, key, domain), random_inputs(model, 3, seed=4))
+        path, _ = proven.save(tmp_path / f"{change}.json")
+        report = verify_batch_files(path, model)
+        assert not report.valid and report.reason.startswith("domain: ")
+    proven = prove_batch(Prover(model, key, Domain(31337, "0x" + "5a" * 20)), random_inputs(model, 3, seed=4))
+    path, _ = proven.save(tmp_path / "batch.json")
+    assert verify_batch_files(path, model).valid
+    import json
+
+    from vcp.errors import InvalidAttestationFile
+
+    data = json.loads(path.read_text())
+    data["model"]["root"] = "0x" + "ab" * 32
+    with pytest.raises(InvalidAttestationFile, match="model.root"):
+        BatchFile.from_json(data)
+    signed = dataclasses.replace(BatchFile.load(path), model_name="another-model")
+    report = verify_batch(signed, proven.bundle, model)
+    assert not report.valid and report.reason.startswith("model section")
+
+
+def test_batch_bundle_errors_are_typed(model, tmp_path):
+    """Point 12: a bad bundle leaked BadZipFile, EOFError, TypeError, or allocated from a header
+    claiming 10**13 rows; now every one is InvalidAttestationFile, and nothing is allocated first."""
+    import io
+    import zipfile
+
+    from vcp.attestation import Domain
+    from vcp.errors import InvalidAttestationFile
+    from vcp.keys import SigningKey
+
+    proven = prove_batch(Prover(model, SigningKey.generate(), Domain(31337, "0x" + "5a" * 20)),
+                         random_inputs(model, 2, seed=1))
+    _, good = proven.save(tmp_path / "b.json")
+    raw = good.read_bytes()
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|i1", "fortran_order": False, "shape": (10**13, 64)})
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        members = {i.filename: archive.read(i) for i in archive.infolist()}
+    members["trace0.npy"] = header.getvalue() + b"\x00" * 128
+    huge = io.BytesIO()
+    with zipfile.ZipFile(huge, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    for data in (b"", raw[:100], raw[:-7], b"PK\x03\x04" + b"\x00" * 40, huge.getvalue()):
+        (tmp_path / "bad.npz").write_bytes(data)
+        with pytest.raises(InvalidAttestationFile):
+            BatchBundle.load(tmp_path / "bad.npz")

@@ -313,6 +313,142 @@ def test_verify_missing_and_garbage(cli, tmp_path):
     assert "not a regular file" in one_line_error(res)
 
 
+# ---------------------------------------------------------------- issue 10: vcp verify, any file
+
+
+def _offline_batch(model, directory: Path, count: int = 7) -> Path:
+    from prover import Prover, prove_batch
+    from vcp.synthetic import random_inputs
+
+    key = SigningKey(bytes.fromhex("5c" * 32))
+    proven = prove_batch(Prover(model, key, Domain(31337, REGISTRY)), random_inputs(model, count, seed=count))
+    return proven.save(directory / "batch.json")[0]
+
+
+def test_verify_batch_file(cli, model, tmp_path):
+    """Point 7: `vcp verify` took no batch file (exit 2), though `vcp submit` does."""
+    path = _offline_batch(model, tmp_path)
+    res = cli("verify", path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("valid: 7 records, signed by 0x")
+    res = cli("verify", path, "--json")
+    report = json.loads(res.stdout)
+    assert res.returncode == 0 and report["kind"] == "batch" and report["count"] == 7
+    assert report["checks_passed"] == ["domain", "model root", "re-execution", "records root", "signature"]
+    assert cli("verify", path, "--backend", "signed").returncode == 0
+    assert "not the expected" in one_line_error(cli("verify", path, "--prover", "0x" + "77" * 20))
+    assert cli("verify", path, "--backend", "zk").returncode == 2
+    import numpy as np
+
+    from vcp.files import BatchBundle
+
+    bundle = BatchBundle.load(tmp_path / "batch.bundle.npz")
+    traces = [t.copy() for t in bundle.traces]
+    traces[1][3, 0] ^= 1
+    import dataclasses
+
+    sha = dataclasses.replace(bundle, traces=tuple(traces)).save(tmp_path / "batch.bundle.npz")
+    data = json.loads(path.read_text())
+    res = cli("verify", path)
+    assert res.returncode == 1 and "sha256" in one_line_error(res)
+    data["bundle"]["sha256"] = sha  # the hash is not signed: re-execution catches the change
+    path.write_text(json.dumps(data))
+    res = cli("verify", path)
+    assert res.returncode == 1 and "record 3, layer 1" in one_line_error(res)
+    assert np.array_equal(BatchBundle.load(tmp_path / "batch.bundle.npz").traces[1], traces[1])
+
+
+def _zk_file(model, path: Path, name: str = "vcp") -> Path:
+    import numpy as np
+
+    from vcp.commitments import ModelCommitment, input_commitment
+    from vcp.encoding import keccak256, zk_output_commitment
+    from vcp.files import ZkAttestationFile
+
+    x = model.quantize_input(np.full(64, 0.5))
+    instances = tuple(range(1, 75))
+    att = Attestation(prover="0x" + "12" * 20, model_root=ModelCommitment(model).root,
+                      input_commitment=input_commitment(b"\x01" * 32, x),
+                      output_commitment=zk_output_commitment(b"\x02" * 32, list(instances[64:])),
+                      trace_root=keccak256(b"\x03" * 32), nonce=11)
+    ZkAttestationFile(att, Domain(31337, REGISTRY, name=name), model.name, b"\x03" * 32, instances, x, b"\x01" * 32,
+                      b"\x02" * 32, {}).save(path)
+    return path
+
+
+@pytest.fixture
+def zk_verdict(monkeypatch):
+    """vcp.zk.check_zk_attestation, stubbed (EZKL is exercised in tests/test_zk.py): records calls."""
+    from vcp import zk
+
+    calls, verdict = [], {"value": (True, None)}
+
+    def check(signed, model, circuit=None):
+        calls.append(signed)
+        return verdict["value"]
+
+    monkeypatch.setattr(zk, "check_zk_attestation", check)
+    return calls, verdict
+
+
+def test_verify_routes_a_zk_file_by_its_header(cli, model, tmp_path, zk_verdict):
+    """Point 7: a zk file is recognised by its format header and checked by vcp.zk, --backend or not."""
+    calls, verdict = zk_verdict
+    path = _zk_file(model, tmp_path / "zk.json")
+    res = cli("verify", path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("valid: the zk proof verifies") and len(calls) == 1
+    report = json.loads(cli("verify", path, "--backend", "zk", "--json").stdout)
+    assert report["kind"] == "zk" and report["valid"] is True and report["checks_passed"][-1] == "zk proof"
+    verdict["value"] = (False, "proof: EZKL's verifier rejects it")
+    res = cli("verify", path)
+    assert res.returncode == 1 and "EZKL's verifier rejects it" in one_line_error(res)
+    assert cli("verify", path, "--backend", "signed").returncode == 2
+    assert cli("verify", path, "--prover", "0x" + "12" * 20).returncode == 2  # a zk file has no signer
+    res = cli("verify", _zk_file(model, tmp_path / "other.json", name="other"))
+    assert res.returncode == 1 and "domain" in one_line_error(res)
+
+
+def test_verify_zk_does_not_ignore_rpc_url_or_json(cli, model, tmp_path, zk_verdict):
+    """Point 11: with --rpc-url and nothing listening, `verify --backend zk` printed "valid" and
+    exited 0. Now the chain check runs, and an unreachable node is "could not check" (exit 3)."""
+    from vcp.chain.nodes import free_port
+
+    path = _zk_file(model, tmp_path / "zk.json")
+    url = f"http://127.0.0.1:{free_port()}"
+    for extra in ((), ("--json",)):
+        res = cli("verify", path, "--backend", "zk", "--rpc-url", url, *extra)
+        assert res.returncode == 3, (res.stdout, res.stderr)
+        assert one_line_error(res).startswith("vcp: could not check: ") and "valid" not in res.stdout
+
+
+def test_verify_exit_codes_are_documented(cli):
+    res = cli("verify", "--help")
+    assert res.returncode == 0
+    text = " ".join(res.stdout.split())
+    assert "0 valid; 1 invalid" in text and "2 usage error; 3 could not check" in text
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    line = next(line for line in readme.splitlines() if line.startswith("vcp verify att.json "))
+    assert "3 could not check" in line
+
+
+def test_verify_signed_under_another_domain_name(cli, offline, tmp_path):
+    """Point 8 from the command line: a genuine signature under name "vcp2" is invalid."""
+    from vcp.attestation import sign_attestation
+
+    att = _copy(offline, tmp_path / "a")
+    data = json.loads(att.read_text())
+    attestation = Attestation.from_message(data["attestation"])
+    domain = Domain(31337, REGISTRY, name="vcp2")
+    key = SigningKey(bytes.fromhex("9f" * 31 + "01"))
+    data.update(domain=domain.as_json(), typed_data=attestation.typed_data(domain),
+                digest="0x" + attestation.digest(domain).hex(),
+                signature=sign_attestation(attestation, domain, key.reveal()).to_hex())
+    att.write_text(json.dumps(data))
+    res = cli("verify", att)
+    assert res.returncode == 1 and "domain: name 'vcp2'" in one_line_error(res)
+
+
 def _copy(src_dir: Path, dst_dir: Path) -> Path:
     dst_dir.mkdir()
     for name in ("att.json", "att.trace.json"):
@@ -600,6 +736,30 @@ def test_flow_errors_talking_to_the_node(flow, cli, tmp_path):
                           "--deployments", flow.dir / "deployments.json"))
     assert res.returncode == 3  # nobody listening: could not check, which is not "invalid"
     assert one_line_error(res).startswith("vcp: could not check: ")
+
+
+@pytest.mark.chain
+@pytest.mark.node
+def test_flow_batch_verify_submit_verify_onchain(flow, cli, model, tmp_path):
+    """Point 7 with --rpc-url: a batch is checked against the registry's record too."""
+    from prover import Prover, prove_batch
+    from vcp.synthetic import random_inputs
+
+    deployments = ("--deployments", flow.dir / "deployments.json")
+    registry = json.loads((flow.dir / "deployments.json").read_text())["31337"]["AttestationRegistry"]["address"]
+    key = SigningKey(bytes.fromhex(flow.key_hex))
+    path, _ = prove_batch(Prover(model, key, Domain(31337, registry)), random_inputs(model, 9, seed=9)).save(
+        tmp_path / "batch.json")
+    res = flow.record(cli("verify", path, "--rpc-url", flow.url, *deployments))
+    assert res.returncode == 1 and "not recorded" in one_line_error(res)
+    res = flow.record(cli("submit", path, "--rpc-url", flow.url, *deployments, "--keystore", flow.keystore,
+                          "--journal", tmp_path / "j.sqlite", VCP_KEYSTORE_PASSWORD=PASSWORD))
+    assert res.returncode == 0, res.stderr
+    res = flow.record(cli("verify", path, "--rpc-url", flow.url, *deployments))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("valid: 9 records, signed by") and "recorded on-chain" in res.stdout
+    report = json.loads(flow.record(cli("verify", path, "--rpc-url", flow.url, *deployments, "--json")).stdout)
+    assert report["recorded_onchain"] is True and report["kind"] == "batch"
 
 
 @pytest.mark.chain

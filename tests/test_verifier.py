@@ -15,7 +15,7 @@ from prover import Prover
 from vcp.attestation import Domain, sign_attestation
 from vcp.commitments import output_commitment, trace_root
 from vcp.datasets import load_digits_split
-from vcp.errors import InvalidInput
+from vcp.errors import InvalidAttestationFile, InvalidInput
 from vcp.files import AttestationFile, TraceBundle
 from vcp.keys import SigningKey
 from vcp.quantize import QuantizedModel
@@ -197,3 +197,58 @@ def test_non_checksummed_domain_roundtrips(model, tmp_path, address):
     proven = Prover(model, KEY, Domain(31337, address)).prove(x, nonce=1)
     att_path, _ = proven.save(tmp_path / "att.json")
     assert verify_files(att_path, model).valid
+
+
+# ---------------------------------------------------------------- issue 10
+
+
+@pytest.mark.parametrize("change", [{"name": "other"}, {"version": "2"}, {"name": "VCP"}, {"version": "1.0"}])
+def test_domain_name_and_version_must_be_the_registrys(model, proven, change):
+    """Point 8: a genuine signature under another EIP-712 name or version verified off-chain, though
+    the registry (name "vcp", version "1") can never accept it."""
+    domain = dataclasses.replace(DOMAIN, **change)
+    other = Prover(model, KEY, domain).prove(proven.bundle.input, nonce=9)
+    signed = AttestationFile(other.attestation, domain, other.signature, other.model_name, other.model_params,
+                             "b.json", "0" * 64)
+    report = verify_attestation(signed, other.bundle, model)
+    assert not report.valid and report.reason.startswith("domain: ") and report.checks_passed == ()
+
+
+def test_model_section_must_describe_the_model(proven, model):
+    """Point 9: the unsigned model name and params are checked against the model the signed root names."""
+    for name, params in (("other-model", proven.model_params), (proven.model_name, proven.model_params + 1)):
+        signed = dataclasses.replace(signed_file(proven), model_name=name, model_params=params)
+        _fail(verify_attestation(signed, proven.bundle, model), "model section")
+
+
+def test_bundle_path_must_stay_in_the_attestations_folder(proven, model, tmp_path):
+    """Point 10: the bundle path is relative and resolves inside the attestation's folder; the
+    same files verify when they sit side by side, and --bundle (the user's own choice) still works."""
+    att_path, bundle_path = proven.save(tmp_path / "att.json")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    data = json.loads(att_path.read_text())
+    for path in ("../att.trace.json", str(bundle_path), "x/../../att.trace.json"):
+        data["trace_bundle"]["path"] = path
+        (sub / "att.json").write_text(json.dumps(data))
+        with pytest.raises(InvalidAttestationFile):
+            verify_files(sub / "att.json", model)
+    (sub / "link.json").symlink_to(bundle_path)  # a symlink leading out of the folder
+    data["trace_bundle"]["path"] = "link.json"
+    (sub / "att.json").write_text(json.dumps(data))
+    with pytest.raises(InvalidAttestationFile, match="outside"):
+        verify_files(sub / "att.json", model)
+    (sub / "att.trace.json").write_bytes(bundle_path.read_bytes())
+    data["trace_bundle"]["path"] = "./att.trace.json"
+    (sub / "att.json").write_text(json.dumps(data))
+    assert verify_files(sub / "att.json", model).valid
+
+
+def test_unreadable_bundle_is_file_unreadable(proven, model, tmp_path):
+    """Point 11: a bundle that cannot be read is 'could not check' (FileUnreadable), not invalid."""
+    from vcp.errors import FileUnreadable
+
+    att_path, bundle_path = proven.save(tmp_path / "att.json")
+    bundle_path.unlink()
+    with pytest.raises(FileUnreadable):
+        verify_files(att_path, model)

@@ -173,9 +173,10 @@ def check_bundle_path(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_PATH_CHARS:
         raise InvalidAttestationFile(f"{what} must be a relative path of 1 to {MAX_PATH_CHARS} characters")
     if not value.isprintable():
-        raise InvalidAttestationFile(f"{what} {printable(value)!r} holds control or non-printable characters")
+        raise InvalidAttestationFile(f"{what} {value[:80]!r} holds control or non-printable characters: name the "
+                                     "bundle with printable characters only")
     if value.startswith("/") or ".." in value.split("/"):
-        raise InvalidAttestationFile(f"{what} {value!r} must be relative to the file's folder, without '..'")
+        raise InvalidAttestationFile(f"{what} {value[:80]!r} must be relative to the file's folder, without '..'")
     return value
 
 
@@ -185,7 +186,7 @@ def resolve_inside(folder_of: Path, relative: str, what: str) -> Path:
     folder = os.path.realpath(os.path.dirname(os.path.abspath(folder_of)))
     target = os.path.realpath(os.path.join(folder, check_bundle_path(relative, what)))
     if os.path.commonpath([folder, target]) != folder:
-        raise InvalidAttestationFile(f"{what} {printable(relative)!r} resolves outside the folder of "
+        raise InvalidAttestationFile(f"{what} {relative[:80]!r} resolves outside the folder of "
                                      f"{printable(folder_of)}: keep the bundle beside the file")
     return Path(target)
 
