@@ -3,7 +3,15 @@
 //   node contracts/compile_file.mjs Verifier.sol
 import fs from 'node:fs';
 import path from 'node:path';
-import solc from 'solc';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+// ES module imports ignore NODE_PATH, which is how vcp points an installed wheel at the project's
+// node_modules: so solc is required from NODE_PATH's folders, then from this script's own.
+const require = createRequire(import.meta.url);
+const paths = [...(process.env.NODE_PATH || '').split(path.delimiter).filter(Boolean),
+  path.dirname(fileURLToPath(import.meta.url))];
+const solc = require(require.resolve('solc', { paths }));
 
 const file = process.argv[2];
 if (!file) {

@@ -43,7 +43,8 @@ def test_agreement_with_onnxruntime_on_held_out_digits(path, split):
     qmodel = quantize_imported(imported, split.x_train, {"calibration": "digits train split"})
     result = agreement(path, imported, qmodel, split.x_test)
     assert result.samples == len(split.x_test)
-    assert result.float_vs_reference_top1 == 1.0  # the import itself is exact in float
+    # float64 numpy against onnxruntime's float32 kernels, which differ by CPU: near-ties may flip
+    assert result.float_vs_reference_top1 >= 0.99
     assert result.top1_agreement >= 0.99, result
     assert result.max_abs_diff is not None and result.max_abs_diff < 1.0
 

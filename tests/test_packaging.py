@@ -202,9 +202,6 @@ def test_installed_wheel_runs_demo_bench_and_inspect(installed):
 
 @pytest.mark.slow
 @pytest.mark.node
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="contracts/compile_file.mjs imports solc as an ES module, which ignores NODE_PATH, "
-                          "so it finds solc only inside the source tree")
 def test_installed_wheel_compiles_a_zk_verifier(installed):
     """zk deployment compiles EZKL's verifier with the shipped compile_file.mjs and the project's solcjs."""
     _, work, _ = installed

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from importlib import resources
 import os
 import resource
 import shutil
@@ -124,7 +125,7 @@ def _compile_verifier(sol: Path) -> dict[str, Any]:
     if node is None:
         raise ToolMissing("compiling the zk verifier needs Node.js 20 and the project's npm install")
     modules = find_tool("solcjs").parent.parent
-    script = Path(__file__).resolve().parent.parent / "contracts" / "compile_file.mjs"
+    script = Path(str(resources.files("contracts") / "compile_file.mjs"))
     proc = subprocess.run([node, str(script), str(sol)], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "NODE_PATH": str(modules)})
     if proc.returncode != 0:
