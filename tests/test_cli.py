@@ -338,6 +338,10 @@ def test_verify_batch_file(cli, model, tmp_path):
     assert cli("verify", path, "--backend", "signed").returncode == 0
     assert "not the expected" in one_line_error(cli("verify", path, "--prover", "0x" + "77" * 20))
     assert cli("verify", path, "--backend", "zk").returncode == 2
+    from vcp.chain.nodes import free_port
+
+    res = cli("verify", path, "--rpc-url", f"http://127.0.0.1:{free_port()}")
+    assert res.returncode == 3 and one_line_error(res).startswith("vcp: could not check: ")
     import numpy as np
 
     from vcp.files import BatchBundle
