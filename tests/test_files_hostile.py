@@ -65,8 +65,9 @@ def _zk_file(model) -> ZkAttestationFile:
     instances = tuple(range(1, 64 + 10 + 1))
     si, so, proof = b"\x01" * 32, b"\x02" * 32, b"\x07" * 64
     att = Attestation(prover=KEY.address, model_root=ModelCommitment(model).root,
-                      input_commitment=input_commitment(si, x), output_commitment=zk_output_commitment(so, list(instances[64:])),
-                      trace_root=keccak256(proof), nonce=7)
+                      input_commitment=input_commitment(si, x),
+                      output_commitment=zk_output_commitment(so, list(instances[64:])), trace_root=keccak256(proof),
+                      nonce=7)
     circuit = {"ezkl": "23.0.5", "logrows": 17, "input_scale": 7, "srs": "local, UNSAFE for production"}
     return ZkAttestationFile(att, DOMAIN, model.name, proof, instances, x, si, so, circuit)
 

@@ -551,8 +551,9 @@ class BatchFile:
 ZK_FORMAT = "vcp.zk-attestation"
 ZK_KEYS = ("attestation", "domain", "typed_data", "digest", "model", "zk")
 ZK_SECTION_KEYS = ("proof", "instances", "input", "input_salt", "output_salt", "circuit")
-# Informational only ({} or exactly these keys): which EZKL made the proof and with what. Nothing the proof, the registry or
-# the verifier relies on (the verifier uses its own circuit); typed so it cannot smuggle content.
+# Informational only ({} or exactly these keys): which EZKL made the proof and with what. Nothing
+# the proof, the registry or the verifier relies on (the verifier uses its own circuit); typed so
+# it cannot smuggle content.
 ZK_CIRCUIT_KEYS = ("ezkl", "logrows", "input_scale", "srs")
 
 
