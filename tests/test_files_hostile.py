@@ -534,3 +534,21 @@ def test_report_hostile_inputs_tried():
     for (kind, cls, outcome), n in sorted(OUTCOMES.items()):
         print(f"{kind:13} {cls:32} {outcome:32} {n}")
     assert sum(OUTCOMES.values()) > 0
+
+
+@pytest.mark.parametrize("which", ["deployments", "state", "keystore"])
+def test_duplicate_keys_refused_in_deployments_state_and_keystores(which, tmp_path):
+    from vcp.chain import deployments
+    from vcp.errors import InvalidInput, KeyUnavailable
+    from vcp.keys import load_keystore
+    from vcp.state import StateFile
+
+    path = tmp_path / f"{which}.json"
+    path.write_text('{"a": 1, "a": 2}')
+    with pytest.raises((InvalidInput, KeyUnavailable), match="duplicate"):
+        if which == "deployments":
+            deployments.record(path, 1, "x", None)
+        elif which == "state":
+            StateFile(path, {})
+        else:
+            load_keystore(path)

@@ -63,7 +63,7 @@ def test_every_leaf_proof_verifies(n):
         assert proof.index == i
         assert len(proof.siblings) == depth_of(n)
         assert root_from_proof(h, proof) == tree.root
-        assert verify_proof(tree.root, h, proof)
+        assert verify_proof(tree.root, h, proof, n)
 
 
 def test_one_leaf_tree_root_is_the_leaf():
@@ -71,8 +71,8 @@ def test_one_leaf_tree_root_is_the_leaf():
     tree = MerkleTree([h])
     assert tree.root == h
     assert tree.proof(0) == MerkleProof(0, ())
-    assert verify_proof(h, h, MerkleProof(0, ()))
-    assert not verify_proof(h, h, MerkleProof(1, ()))
+    assert verify_proof(h, h, MerkleProof(0, ()), 1)
+    assert not verify_proof(h, h, MerkleProof(1, ()), 1)
 
 
 def test_padding_rule():
@@ -100,25 +100,25 @@ def test_forged_proofs_rejected(n):
     for i, h in enumerate(hs):
         good = tree.proof(i)
         # another leaf's hash
-        assert not verify_proof(tree.root, hs[(i + 1) % n], good)
+        assert not verify_proof(tree.root, hs[(i + 1) % n], good, n)
         # each sibling changed
         for k in range(depth):
             sib = list(good.siblings)
             sib[k] = bytes([sib[k][0] ^ 1]) + sib[k][1:]
-            assert not verify_proof(tree.root, h, MerkleProof(i, tuple(sib)))
+            assert not verify_proof(tree.root, h, MerkleProof(i, tuple(sib)), n)
         # each index bit flipped (unless it happens to land on a leaf with the same hash: never here)
         for k in range(depth):
-            assert not verify_proof(tree.root, h, MerkleProof(i ^ (1 << k), good.siblings))
+            assert not verify_proof(tree.root, h, MerkleProof(i ^ (1 << k), good.siblings), n)
         # index outside the tree: the extra bits are not consumed
         for extra in (1 << depth, 1 << (depth + 5), 2**256):
             assert root_from_proof(h, MerkleProof(i + extra, good.siblings)) is None
-            assert not verify_proof(tree.root, h, MerkleProof(i + extra, good.siblings))
-        assert not verify_proof(tree.root, h, MerkleProof(-1 - i, good.siblings))
+            assert not verify_proof(tree.root, h, MerkleProof(i + extra, good.siblings), n)
+        assert not verify_proof(tree.root, h, MerkleProof(-1 - i, good.siblings), n)
         # truncated and extended proofs
-        assert not verify_proof(tree.root, h, MerkleProof(i, good.siblings[:-1]))
-        assert not verify_proof(tree.root, h, MerkleProof(i, good.siblings + (ZERO_HASH,)))
-        assert not verify_proof(tree.root, h, MerkleProof(i, good.siblings + (tree.root,)))
-        assert not verify_proof(tree.root, h, MerkleProof(i, ()))
+        assert not verify_proof(tree.root, h, MerkleProof(i, good.siblings[:-1]), n)
+        assert not verify_proof(tree.root, h, MerkleProof(i, good.siblings + (ZERO_HASH,)), n)
+        assert not verify_proof(tree.root, h, MerkleProof(i, good.siblings + (tree.root,)), n)
+        assert not verify_proof(tree.root, h, MerkleProof(i, ()), n)
 
 
 @pytest.mark.parametrize("n", [2, 4, 5, 8, 16])
@@ -131,14 +131,14 @@ def test_second_preimage_node_as_leaf(n):
     inner = node_hash(hs[0], hs[1])
     assert inner == tree.levels[1][0]
     proof0 = tree.proof(0)
-    assert not verify_proof(tree.root, inner, proof0)
-    assert not verify_proof(tree.root, inner, MerkleProof(1, proof0.siblings))
+    assert not verify_proof(tree.root, inner, proof0, n)
+    assert not verify_proof(tree.root, inner, MerkleProof(1, proof0.siblings), n)
     # The short proof from level 1 only works for someone who can present the node itself as a
     # leaf hash; a leaf is always leaf_hash(payload), and payload = left || right does not get there.
     short = MerkleProof(0, proof0.siblings[1:])
-    assert not verify_proof(tree.root, leaf_hash(hs[0] + hs[1]), short)
-    assert not verify_proof(tree.root, leaf_hash(DOMAIN_NODE + hs[0] + hs[1]), short)
-    assert not verify_proof(tree.root, leaf_hash(hs[0] + hs[1]), proof0)
+    assert not verify_proof(tree.root, leaf_hash(hs[0] + hs[1]), short, n)
+    assert not verify_proof(tree.root, leaf_hash(DOMAIN_NODE + hs[0] + hs[1]), short, n)
+    assert not verify_proof(tree.root, leaf_hash(hs[0] + hs[1]), proof0, n)
 
 
 def test_zero_hash_is_not_a_leaf_hash():
@@ -165,15 +165,15 @@ def test_every_neuron_proof_verifies(model, model_commitment):
             assert int.from_bytes(payload[1:3], "big") == li
             assert int.from_bytes(payload[3:7], "big") == row
             assert payload[-dense.in_width:] == dense.weight[row].tobytes()
-            assert verify_proof(root, leaf_hash(payload), proof)
+            assert verify_proof(root, leaf_hash(payload), proof, len(model_commitment.payloads))
             # a neuron's payload under another neuron's proof is rejected
             other = model_commitment.neuron_index(li, (row + 1) % dense.out_width)
             if other != index:
-                assert not verify_proof(root, leaf_hash(payload), model_commitment.tree.proof(other))
+                assert not verify_proof(root, leaf_hash(payload), model_commitment.tree.proof(other), len(model_commitment.payloads))
     assert seen == set(range(1, 1 + model.neuron_count))
     header, proof = model_commitment.header_proof()
     assert proof.index == 0
-    assert verify_proof(root, leaf_hash(header), proof)
+    assert verify_proof(root, leaf_hash(header), proof, len(model_commitment.payloads))
     assert header[:1] == b"H"
     assert header[:15] == header_payload(len(model.layers), model.input_width, model.output_width,
                                          model.neuron_count, b"\x00" * 32)[:15]

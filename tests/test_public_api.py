@@ -15,7 +15,7 @@ import vcp.errors
 from vcp.chain import reverts
 
 VCP_ALL = [
-    "Attestation", "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "Domain",
+    "Attestation", "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "Domain", "FileUnreadable",
     "InvalidAttestationFile", "InvalidInput", "InvalidModel", "KeyUnavailable", "NodeStartError", "QuantizedModel",
     "Signature", "ToolMissing", "VcpError", "VerificationFailed", "__version__",
 ]
@@ -54,7 +54,8 @@ def test_version():
 
 
 ERROR_NAMES = [
-    "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "InvalidAttestationFile",
+    "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "FileUnreadable",
+    "InvalidAttestationFile",
     "InvalidInput", "InvalidModel", "KeyUnavailable", "NodeStartError", "ToolMissing", "VcpError",
     "VerificationFailed",
 ]

@@ -59,7 +59,7 @@ def test_merkle_roots_and_proofs():
         for proof in case["proofs"]:
             mp = MerkleProof(proof["index"], tuple(unhex(s) for s in proof["siblings"]))
             assert tree.proof(proof["index"]) == mp
-            assert verify_proof(tree.root, leaves[proof["index"]], mp)
+            assert verify_proof(tree.root, leaves[proof["index"]], mp, len(leaves))
 
 
 def test_arithmetic_cases_exact():

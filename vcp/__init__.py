@@ -11,6 +11,7 @@ from vcp.errors import (
     ChainError,
     ContractReverted,
     DeploymentNotFound,
+    FileUnreadable,
     InvalidAttestationFile,
     InvalidInput,
     InvalidModel,
@@ -25,7 +26,7 @@ from vcp.quantize import QuantizedModel
 __version__ = "0.1.0"
 
 __all__ = [
-    "Attestation", "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "Domain",
+    "Attestation", "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "Domain", "FileUnreadable",
     "InvalidAttestationFile", "InvalidInput", "InvalidModel", "KeyUnavailable", "NodeStartError",
     "QuantizedModel", "Signature", "ToolMissing", "VcpError", "VerificationFailed", "__version__",
 ]

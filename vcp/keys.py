@@ -13,8 +13,8 @@ from pathlib import Path
 
 from eth_account import Account
 
-from vcp.errors import InvalidInput, KeyUnavailable
-from vcp.files import write_atomic
+from vcp.errors import InvalidAttestationFile, InvalidInput, KeyUnavailable
+from vcp.files import loads_strict, write_atomic
 
 KEY_ENV = "VCP_PRIVATE_KEY"
 PASSWORD_ENV = "VCP_KEYSTORE_PASSWORD"
@@ -53,9 +53,11 @@ def _password(prompt: str) -> str:
 
 def load_keystore(path: Path) -> SigningKey:
     try:
-        keyfile = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise KeyUnavailable(f"cannot read keystore {path}: {exc}") from exc
+        keyfile = loads_strict(Path(path).read_bytes(), f"keystore {path}")
+    except OSError as exc:
+        raise KeyUnavailable(f"cannot read keystore {path}: {exc.strerror}") from exc
+    except InvalidAttestationFile as exc:
+        raise KeyUnavailable(f"{exc}: pass an Ethereum keystore file (`vcp keygen` makes one)") from None
     try:
         key = Account.decrypt(keyfile, _password(f"password for {path}: "))
     except ValueError as exc:  # eth-keyfile raises ValueError("MAC mismatch") on a wrong password

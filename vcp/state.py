@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from vcp.errors import InvalidInput
-from vcp.files import dump_json, write_atomic
+from vcp.errors import InvalidAttestationFile, InvalidInput
+from vcp.files import dump_json, loads_strict, write_atomic
 
 
 class StateFile:
@@ -18,8 +17,8 @@ class StateFile:
         self.data: dict[str, Any] = dict(defaults)
         if self.path.exists():
             try:
-                loaded = json.loads(self.path.read_text())
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                loaded = loads_strict(self.path.read_bytes(), f"state file {self.path}")
+            except (OSError, InvalidAttestationFile) as exc:
                 raise InvalidInput(f"state file {self.path} is damaged ({exc}); move it away to start over") from exc
             if not isinstance(loaded, dict):
                 raise InvalidInput(f"state file {self.path} must hold a JSON object")

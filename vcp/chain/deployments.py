@@ -6,15 +6,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from eth_utils import keccak, to_checksum_address
 
 from vcp.chain.nodes import Chain
-from vcp.errors import DeploymentNotFound, InvalidInput
-from vcp.files import dump_json, write_atomic
+from vcp.errors import DeploymentNotFound, InvalidAttestationFile, InvalidInput
+from vcp.files import dump_json, loads_strict, write_atomic
 
 DEFAULT_PATH = Path("deployments.json")
 
@@ -32,9 +31,11 @@ def _read(path: Path) -> dict:
     if not path.exists():
         return {}
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"deployments file {path} is not valid JSON ({exc})") from exc
+        data = loads_strict(path.read_bytes(), f"deployments file {path}")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read deployments file {path} ({exc.strerror})") from exc
+    except InvalidAttestationFile as exc:
+        raise InvalidInput(str(exc)) from None
     if not isinstance(data, dict):
         raise InvalidInput(f"deployments file {path} must hold an object keyed by chainId")
     return data
