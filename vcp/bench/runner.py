@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import platform
 import secrets
 import time
@@ -98,6 +99,7 @@ class _ChainBench:
         self.chain = chain
         self.config = config
         self.operator = Sender(chain)
+        self._zk_nonces = itertools.count(1)  # zk records are keyed by (submitter, nonce)
         self.operator.ensure_funded()
         self.registry, self.registry_deploy = Registry.deploy(self.operator)
         self.optimistic, self.optimistic_deploy = OptimisticInference.deploy(self.operator, BENCH_PARAMS)
@@ -230,7 +232,8 @@ class _ChainBench:
         self.registry.set_zk_verifier(self.operator, commitment.root, deployed.contract_address, circuit.input_scale,
                                       circuit.in_width, circuit.out_width)
         salts = secrets.token_bytes(32), secrets.token_bytes(32)
-        att = zk.attestation_for(proofs[0], self.operator.address, commitment.root, *salts, nonce=1)
+        att = zk.attestation_for(proofs[0], self.operator.address, commitment.root, *salts,
+                                 nonce=next(self._zk_nonces))
         sub = self.registry.submit_zk(self.operator, att, proofs[0].proof, list(proofs[0].instances), int8_bytes(x),
                                       *salts)
         # EZKL's verifier alone, as ANCHORS.md measured it (without the registry's binding checks).
