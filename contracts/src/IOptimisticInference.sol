@@ -43,6 +43,8 @@ interface IOptimisticInference {
         address requester;
         JobStatus status;
         uint64 deadline; // Open: answer deadline; Answered: end of the challenge window (inclusive)
+        uint16 layers; // the model's layer count: a trace root has layers + 1 leaves
+        uint8 modelDepth; // depth of the model root's tree (header + one leaf per neuron)
         bytes32 modelRoot;
         bytes32 inputCommitment;
         uint128 fee;

@@ -37,6 +37,16 @@ library MerkleProofs {
         return index < leaves && proof.length == depthFor(leaves) && verify(root, leaf, index, proof);
     }
 
+    /// @notice `verify` with a proof of exactly `depth` siblings (so `index < 2**depth`), for a
+    /// caller that stored the tree's depth rather than its leaf count.
+    function verifyAtDepth(bytes32 root, bytes32 leaf, uint256 index, uint256 depth, bytes32[] calldata proof)
+        internal
+        pure
+        returns (bool)
+    {
+        return proof.length == depth && verify(root, leaf, index, proof);
+    }
+
     /// @notice True iff `proof` leads from `leaf` at position `index` to `root`.
     function verify(bytes32 root, bytes32 leaf, uint256 index, bytes32[] calldata proof)
         internal

@@ -100,13 +100,17 @@ contract OptimisticInference is IOptimisticInference {
 
     /// @inheritdoc IOptimisticInference
     function openJob(bytes32 modelRoot, bytes32 inputCommitment) external payable returns (uint256 jobId) {
-        if (_models[modelRoot].layers == 0) revert OptimisticModelNotRegistered(modelRoot);
+        ModelShape memory shape = _models[modelRoot];
+        if (shape.layers == 0) revert OptimisticModelNotRegistered(modelRoot);
         if (msg.value == 0 || msg.value > type(uint128).max) revert OptimisticWrongValue(msg.value, 1);
         jobId = _nextJobId++;
         Job storage job = _jobs[jobId];
         job.requester = msg.sender;
         job.status = JobStatus.Open;
         job.deadline = uint64(block.number) + answerWindow;
+        // The proof shapes ride in the job's first slot, so a fraud proof needs no model read.
+        job.layers = shape.layers;
+        job.modelDepth = uint8(MerkleProofs.depthFor(uint256(shape.neurons) + 1));
         job.modelRoot = modelRoot;
         job.inputCommitment = inputCommitment;
         job.fee = uint128(msg.value);
@@ -181,7 +185,7 @@ contract OptimisticInference is IOptimisticInference {
         if (job.revealDeadline == 0) revert OptimisticNoRevealPending(jobId);
         if (block.number > job.revealDeadline) revert OptimisticDeadlinePassed(jobId, job.revealDeadline, block.number);
         if (msg.sender != job.prover) revert OptimisticNotProver(msg.sender, job.prover);
-        uint256 layers = _models[job.modelRoot].layers;
+        uint256 layers = job.layers;
         if (trace.length != layers + 1) revert OptimisticInvalidReveal(jobId, "length");
         if (_traceRoot(trace) != job.traceRoot) revert OptimisticInvalidReveal(jobId, "traceRoot");
         if (VcpEncoding.inputCommitment(inputSalt, trace[0]) != job.inputCommitment) {
@@ -228,14 +232,12 @@ contract OptimisticInference is IOptimisticInference {
     function proveNeuronFraud(uint256 jobId, NeuronEvidence calldata e) external payable returns (bool fraud) {
         Job storage job = _challengeable(jobId);
         VcpEncoding.NeuronData calldata n = e.neuron;
-        ModelShape memory shape = _models[job.modelRoot];
         bytes32 neuronLeaf = VcpEncoding.neuronLeaf(n);
-        if (!MerkleProofs.verifyInTree(job.modelRoot, neuronLeaf, e.neuronIndex, uint256(shape.neurons) + 1, e.neuronProof))
-        {
+        if (!MerkleProofs.verifyAtDepth(job.modelRoot, neuronLeaf, e.neuronIndex, job.modelDepth, e.neuronProof)) {
             revert OptimisticInvalidProof(jobId, "neuron");
         }
         if (n.weights.length != n.inWidth) revert OptimisticInvalidProof(jobId, "weights");
-        uint256 vectors = uint256(shape.layers) + 1;
+        uint256 vectors = uint256(job.layers) + 1;
         bytes32 inputsLeaf = VcpEncoding.activationLeaf(n.layer, e.inputs);
         if (!MerkleProofs.verifyInTree(job.traceRoot, inputsLeaf, n.layer, vectors, e.inputsProof)) {
             revert OptimisticInvalidProof(jobId, "inputs");
@@ -267,7 +269,7 @@ contract OptimisticInference is IOptimisticInference {
         if (VcpEncoding.inputCommitment(inputSalt, input) != job.inputCommitment) {
             revert OptimisticInvalidProof(jobId, "input");
         }
-        uint256 vectors = uint256(_models[job.modelRoot].layers) + 1;
+        uint256 vectors = uint256(job.layers) + 1;
         if (!MerkleProofs.verifyInTree(job.traceRoot, VcpEncoding.activationLeaf(0, traceInput), 0, vectors, traceProof)) {
             revert OptimisticInvalidProof(jobId, "trace");
         }
@@ -284,7 +286,7 @@ contract OptimisticInference is IOptimisticInference {
         bytes32[] calldata traceProof
     ) external payable returns (bool fraud) {
         Job storage job = _challengeable(jobId);
-        uint16 last = _models[job.modelRoot].layers;
+        uint16 last = job.layers;
         if (VcpEncoding.outputCommitment(outputSalt, output) != job.outputCommitment) {
             revert OptimisticInvalidProof(jobId, "output");
         }

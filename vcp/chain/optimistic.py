@@ -56,6 +56,8 @@ class Job:
     requester: str
     status: JobStatus
     deadline: int
+    layers: int
+    model_depth: int
     model_root: bytes
     input_commitment: bytes
     fee: int
@@ -114,8 +116,10 @@ class OptimisticInference:
 
     def job(self, job_id: int) -> Job:
         raw = self._read(self.contract.functions.getJob(job_id))
-        return Job(job_id, raw[0], JobStatus(raw[1]), raw[2], bytes(raw[3]), bytes(raw[4]), raw[5], raw[6], raw[7],
-                   raw[8], raw[9], raw[10], bytes(raw[11]), bytes(raw[12]))
+        requester, status, deadline, layers, depth, root, input_c, fee, prover, reveal_deadline, revealed, \
+            reveal_requester, reveal_bond, output_c, trace_root = raw
+        return Job(job_id, requester, JobStatus(status), deadline, layers, depth, bytes(root), bytes(input_c), fee,
+                   prover, reveal_deadline, revealed, reveal_requester, reveal_bond, bytes(output_c), bytes(trace_root))
 
     def credit(self, account: str) -> int:
         return int(self._read(self.contract.functions.credit(account)))
