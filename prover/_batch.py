@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from prover._prover import Prover, ProverTimings
-from vcp.attestation import BatchAttestation, Domain, Signature, random_nonce, sign_attestation
-from vcp.commitments import BatchCommitments, commit_batch
-from vcp.files import BatchBundle, BatchFile
-from vcp.fixedpoint import check_input
+from vcp.attest.eip712 import BatchAttestation, Domain, Signature, random_nonce, sign_attestation
+from vcp.commit.commitments import BatchCommitments, commit_batch
+from vcp.attest.files import BatchBundle, BatchFile
+from vcp.model.fixedpoint import check_input
 
 
 @dataclass(frozen=True, eq=False)

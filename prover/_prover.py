@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from vcp.attestation import ZERO_JOB, Attestation, Domain, Signature, random_nonce, sign_attestation
-from vcp.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
-from vcp.files import AttestationFile, TraceBundle
-from vcp.fixedpoint import check_input
-from vcp.keys import SigningKey
-from vcp.quantize import QuantizedModel
+from vcp.attest.eip712 import ZERO_JOB, Attestation, Domain, Signature, random_nonce, sign_attestation
+from vcp.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
+from vcp.attest.files import AttestationFile, TraceBundle
+from vcp.model.fixedpoint import check_input
+from vcp.attest.keys import SigningKey
+from vcp.model.quantize import QuantizedModel
 
 
 @dataclass(frozen=True)

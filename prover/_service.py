@@ -11,15 +11,15 @@ import numpy as np
 
 from vcp.chain.optimistic import JobStatus, OptimisticInference
 from vcp.chain.tx import Sender, TxOutcome
-from vcp.commitments import ModelCommitment, output_commitment, trace_root
-from vcp.encoding import int8_bytes
-from vcp.exchange import Exchange
-from vcp.files import TraceBundle
-from vcp.quantize import QuantizedModel
-from vcp.state import StateFile
+from vcp.commit.commitments import ModelCommitment, output_commitment, trace_root
+from vcp.commit.encoding import int8_bytes
+from vcp.ops.exchange import Exchange
+from vcp.attest.files import TraceBundle
+from vcp.model.quantize import QuantizedModel
+from vcp.ops.state import StateFile
 
 if TYPE_CHECKING:
-    from vcp.journal import Journal
+    from vcp.ops.journal import Journal
 
 
 @dataclass(frozen=True, eq=False)

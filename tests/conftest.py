@@ -24,9 +24,9 @@ os.environ["VCP_ZK_CACHE"] = str(Path(tempfile.gettempdir()) / "vcp-test-zk-cach
 from vcp.chain.nodes import Chain, open_chain
 from vcp.chain.registry import Registry
 from vcp.chain.tx import Sender
-from vcp.commitments import ModelCommitment
-from vcp.keys import SigningKey
-from vcp.models import demo_model
+from vcp.commit.commitments import ModelCommitment
+from vcp.attest.keys import SigningKey
+from vcp.model.builtin import demo_model
 
 CHAIN_KINDS = ("embedded", "anvil", "ganache")
 USER_STATE = (".vcp", "deployments.json")  # what the CLI writes by default, relative to the cwd

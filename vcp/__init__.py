@@ -5,7 +5,7 @@ The data flow, one module each: model -> quantize -> fixedpoint (inference) -> c
 (encoding, merkle) -> attestation -> files -> chain -> verifier -> timing / demo.
 """
 
-from vcp.attestation import Attestation, Domain, Signature
+from vcp.attest.eip712 import Attestation, Domain, Signature
 from vcp.errors import (
     AttestationMismatch,
     ChainError,
@@ -21,7 +21,7 @@ from vcp.errors import (
     VcpError,
     VerificationFailed,
 )
-from vcp.quantize import QuantizedModel
+from vcp.model.quantize import QuantizedModel
 
 __version__ = "0.1.0"
 

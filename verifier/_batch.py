@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from vcp.attestation import domain_error, hex32
-from vcp.commitments import ModelCommitment, commit_batch
+from vcp.attest.eip712 import domain_error, hex32
+from vcp.commit.commitments import ModelCommitment, commit_batch
 from vcp.errors import InvalidInput, VerificationFailed
-from vcp.files import BatchBundle, BatchFile, printable
-from vcp.merkle import verify_proof
-from vcp.quantize import QuantizedModel
+from vcp.attest.files import BatchBundle, BatchFile, printable
+from vcp.commit.merkle import verify_proof
+from vcp.model.quantize import QuantizedModel
 from verifier._offchain import VerificationReport, model_section_error, read_named_bundle, recover, require_signer
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from vcp.chain.optimistic import FraudKind
-from vcp.commitments import ModelCommitment, input_commitment, output_commitment, trace_tree
-from vcp.encoding import int8_bytes
-from vcp.quantize import QuantizedModel
+from vcp.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_tree
+from vcp.commit.encoding import int8_bytes
+from vcp.model.quantize import QuantizedModel
 
 
 @dataclass(frozen=True)

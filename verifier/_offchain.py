@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from vcp.attestation import Domain, Signable, Signature, domain_error, hex32, recover_signer
-from vcp.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
+from vcp.attest.eip712 import Domain, Signable, Signature, domain_error, hex32, recover_signer
+from vcp.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
 from vcp.errors import AttestationMismatch, InvalidAttestationFile, InvalidInput, VerificationFailed
-from vcp.files import (ATTESTATION_FORMAT, BATCH_FORMAT, ZK_FORMAT, AttestationFile, BatchFile, TraceBundle,
+from vcp.attest.files import (ATTESTATION_FORMAT, BATCH_FORMAT, ZK_FORMAT, AttestationFile, BatchFile, TraceBundle,
                        ZkAttestationFile, loads_strict, printable, read_bounded)
-from vcp.quantize import QuantizedModel
+from vcp.model.quantize import QuantizedModel
 
 CHECKS = (
     "domain", "model root", "model section", "trace bundle model", "input commitment", "re-execution", "trace root",

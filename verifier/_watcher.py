@@ -16,15 +16,15 @@ import numpy as np
 
 from vcp.chain.optimistic import ChallengeOutcome, JobStatus, OptimisticInference
 from vcp.chain.tx import Sender, TxOutcome
-from vcp.commitments import ModelCommitment
+from vcp.commit.commitments import ModelCommitment
 from vcp.errors import VcpError
-from vcp.exchange import Exchange
-from vcp.quantize import QuantizedModel
-from vcp.state import StateFile
+from vcp.ops.exchange import Exchange
+from vcp.model.quantize import QuantizedModel
+from vcp.ops.state import StateFile
 from verifier._disputes import Claim, Fault, find_fault, fraud_call
 
 if TYPE_CHECKING:
-    from vcp.journal import Journal
+    from vcp.ops.journal import Journal
 
 
 @dataclass

@@ -3,7 +3,7 @@ pragma solidity 0.8.37;
 
 /// @title IAttestationRegistry
 /// @notice Records EIP-712 attestations that an authorised prover ran a registered model.
-/// @dev The typed data is mirrored by `vcp/attestation.py`; both sides check the shared vectors in
+/// @dev The typed data is mirrored by `vcp/attest/eip712.py`; both sides check the shared vectors in
 /// `tests/vectors/eip712.json`. Domain: {name: "vcp", version: "1", chainId, verifyingContract}.
 interface IAttestationRegistry {
     /// @notice The signed claim. `prover` is also the expected signer.

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 from eth_utils import keccak
 
-from vcp.attestation import Attestation, Domain, sign_attestation
-from vcp.encoding import activation_payload, header_payload, leaf_hash, neuron_payload, node_hash
-from vcp.commitments import input_commitment, output_commitment
-from vcp.fixedpoint import Activation, neuron_output
-from vcp.merkle import MerkleTree
+from vcp.attest.eip712 import Attestation, Domain, sign_attestation
+from vcp.commit.encoding import activation_payload, header_payload, leaf_hash, neuron_payload, node_hash
+from vcp.commit.commitments import input_commitment, output_commitment
+from vcp.model.fixedpoint import Activation, neuron_output
+from vcp.commit.merkle import MerkleTree
 
 HERE = Path(__file__).parent
 KEY = keccak(text="vcp test vector key (public, never use for value)")

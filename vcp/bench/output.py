@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vcp.files import write_atomic
+from vcp.attest.files import write_atomic
 
 
 def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from vcp.bench.anchors import CITED_VERIFY_GAS, EZKL_MEASURED, EZKL_VERSION
 from vcp.errors import InvalidInput
-from vcp.files import write_atomic
+from vcp.attest.files import write_atomic
 
 MODE_LABELS = {"signed_single": "signed, one per tx", "signed_batched": "signed, batched",
                "optimistic_happy": "optimistic (no dispute)", "optimistic_dispute": "optimistic fraud proof",

@@ -12,19 +12,20 @@ from typing import Any, Callable
 import numpy as np
 
 from prover import Prover, honest, prove_batch
-from vcp import __version__, cheats
+from vcp import __version__
+from prover import cheats
 from vcp.bench.costs import Prices, amortized, floor_and_ratio, spread
 from vcp.chain.nodes import HARDFORK, Chain, open_chain
 from vcp.chain.optimistic import OptimisticInference, OptimisticParams
 from vcp.chain.registry import Registry
 from vcp.chain.tx import Sender, calldata
-from vcp.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
-from vcp.disputes_bench import dispute_gas
-from vcp.files import AttestationFile, BatchFile
-from vcp.keys import SigningKey
-from vcp.models import demo_model
-from vcp.quantize import QuantizedModel
-from vcp.synthetic import random_inputs, random_model
+from vcp.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
+from vcp.bench.disputes import dispute_gas
+from vcp.attest.files import AttestationFile, BatchFile
+from vcp.attest.keys import SigningKey
+from vcp.model.builtin import demo_model
+from vcp.model.quantize import QuantizedModel
+from vcp.model.synthetic import random_inputs, random_model
 from verifier import Claim, find_fault, fraud_call, verify_attestation, verify_batch
 
 DEMO_WIDTHS = (64, 32, 10)
@@ -219,7 +220,7 @@ class _ChainBench:
         """The same model proven with EZKL and verified by this chain's registry (one circuit per
         model, cached; setup time is reported when it ran in this process)."""
         from vcp import zk
-        from vcp.encoding import int8_bytes
+        from vcp.commit.encoding import int8_bytes
 
         model = model_for(widths)
         commitment = ModelCommitment(model)

@@ -13,7 +13,7 @@ from eth_utils import keccak, to_checksum_address
 
 from vcp.chain.nodes import Chain
 from vcp.errors import DeploymentNotFound, InvalidAttestationFile, InvalidInput
-from vcp.files import dump_json, loads_strict, write_atomic
+from vcp.attest.files import dump_json, loads_strict, write_atomic
 
 DEFAULT_PATH = Path("deployments.json")
 

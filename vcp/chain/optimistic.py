@@ -15,8 +15,8 @@ from contracts import load_artifact
 from vcp.chain.boundary import chain_errors
 from vcp.chain.nodes import Chain
 from vcp.chain.tx import Sender, TxOutcome, calldata
-from vcp.commitments import ModelCommitment, model_metadata_digest
-from vcp.encoding import keccak256
+from vcp.commit.commitments import ModelCommitment, model_metadata_digest
+from vcp.commit.encoding import keccak256
 
 ARTIFACT = "OptimisticInference"
 ZERO_ADDRESS = "0x" + "00" * 20

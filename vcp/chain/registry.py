@@ -9,7 +9,7 @@ from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 
 from contracts import load_artifact
-from vcp.attestation import Attestation, BatchAttestation, Domain, Signature
+from vcp.attest.eip712 import Attestation, BatchAttestation, Domain, Signature
 from vcp.chain.nodes import Chain
 from vcp.chain.boundary import chain_errors
 from vcp.chain.tx import Sender, TxOutcome, calldata

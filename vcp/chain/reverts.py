@@ -89,7 +89,7 @@ class NeuronWidthMismatch(ContractReverted):
 
 
 class NeuronWidthOutOfRange(ContractReverted):
-    """The neuron's width is 0 or above 4096 (vcp.fixedpoint.MAX_WIDTH)."""
+    """The neuron's width is 0 or above 4096 (vcp.model.fixedpoint.MAX_WIDTH)."""
 
 
 class NeuronBiasOutOfRange(ContractReverted):

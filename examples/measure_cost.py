@@ -1,0 +1,44 @@
+"""What does verifying one inference cost? Gas on-chain and time off-chain, side by side.
+
+    python examples/measure_cost.py [embedded|anvil|ganache]
+"""
+
+import sys
+
+from prover import Prover
+from vcp.chain.gas import ECRECOVER, NEW_STORAGE_SLOT, TX_BASE, calldata_gas, submit_floor
+from vcp.chain.nodes import open_chain
+from vcp.chain.registry import Registry
+from vcp.chain.tx import Sender
+from vcp.commit.commitments import ModelCommitment
+from vcp.model.datasets import load_digits_split
+from vcp.attest.files import AttestationFile
+from vcp.attest.keys import SigningKey
+from vcp.model.builtin import demo_model
+from vcp.bench.timing import measure
+from verifier import verify_attestation
+
+kind = sys.argv[1] if len(sys.argv) > 1 else "embedded"
+model = demo_model()
+commitment = ModelCommitment(model)
+x = model.quantize_input(load_digits_split().x_test[0])
+
+with open_chain(kind) as chain:
+    owner = Sender(chain)
+    owner.ensure_funded()
+    registry, _ = Registry.deploy(owner)
+    registry.register_model(owner, commitment.root)
+    key = SigningKey.generate()
+    registry.set_prover(owner, key.address)
+    proven = Prover(model, key, registry.domain).prove(x)
+    gas = registry.submit(owner, proven.attestation, proven.signature).tx.gas_used
+    calldata = registry.submit_calldata(proven.attestation, proven.signature)
+
+signed = AttestationFile(proven.attestation, proven.domain, proven.signature, model.name, model.param_count, "-", "0" * 64)
+offchain = measure(lambda: verify_attestation(signed, proven.bundle, model, model_commitment=commitment), repeats=101)
+floor = submit_floor(calldata)
+print(f"chain: {kind}")
+print(f"on-chain submit: {gas:,} gas; floor {floor:,} = {TX_BASE:,} base + {calldata_gas(calldata):,} calldata "
+      f"({len(calldata)} bytes) + {ECRECOVER:,} ecrecover + {NEW_STORAGE_SLOT:,} storage; ratio {gas / floor:.3f}x")
+print(f"off-chain verification (re-execute + re-commit + ecrecover): median {offchain.median_s * 1e6:,.0f} µs "
+      f"over {offchain.repeats} runs (min {offchain.min_s * 1e6:,.0f}, max {offchain.max_s * 1e6:,.0f})")

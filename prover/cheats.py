@@ -1,0 +1,82 @@
+"""Dishonest prover strategies, for demonstrating and testing that each one is caught and slashed.
+
+Each returns an ``Answer`` as ``prover.ProverService`` uses it. None of these is ever used by
+vcp itself outside the demo and the tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from typing import Callable
+
+import numpy as np
+
+from prover import Answer, Strategy, honest
+from vcp.model.fixedpoint import run_layers
+from vcp.model.quantize import QuantizedModel
+
+
+def _flip(vector: np.ndarray, index: int) -> np.ndarray:
+    out = vector.copy()
+    out[index] = 127 if out[index] != 127 else -128
+    return out
+
+
+def wrong_output(model: QuantizedModel, x: np.ndarray, salt: bytes) -> Answer:
+    """Reports another class: the last layer's output changed (and committed consistently)."""
+    answer = honest(model, x, salt)
+    trace = list(answer.trace)
+    trace[-1] = _flip(trace[-1], (int(np.argmax(trace[-1])) + 1) % len(trace[-1]))
+    return dataclasses.replace(answer, trace=trace)
+
+
+def wrong_hidden_layer(model: QuantizedModel, x: np.ndarray, salt: bytes) -> Answer:
+    """Changes one hidden activation, then computes the rest correctly from it."""
+    answer = honest(model, x, salt)
+    trace = list(answer.trace[:2])
+    trace[1] = _flip(trace[1], 0)
+    trace += [v[0] for v in run_layers(model.layers[1:], trace[1][None, :])[1:]]
+    return dataclasses.replace(answer, trace=trace)
+
+
+def other_weights(model: QuantizedModel, x: np.ndarray, salt: bytes) -> Answer:
+    """Runs a model with different (unregistered) weights: every first-layer row negated."""
+    first = model.layers[0]
+    swapped = dataclasses.replace(first, weight=np.clip(-first.weight.astype(np.int16), -128, 127).astype(np.int8))
+    cheap = dataclasses.replace(model, layers=(swapped, *model.layers[1:]))
+    answer = honest(cheap, x, salt)
+    return dataclasses.replace(answer, trace=[v.copy() for v in answer.trace])
+
+
+def input_swapped(decoy: np.ndarray) -> Strategy:
+    """Answers for ``decoy`` instead of the job's input."""
+
+    def strategy(model: QuantizedModel, x: np.ndarray, salt: bytes) -> Answer:
+        return honest(model, decoy, secrets.token_bytes(32))
+
+    return strategy
+
+
+def copied_from(previous: Answer) -> Strategy:
+    """Re-submits another job's answer (same trace root and output commitment)."""
+
+    def strategy(model: QuantizedModel, x: np.ndarray, salt: bytes) -> Answer:
+        return previous
+
+    return strategy
+
+
+def withheld_trace(model: QuantizedModel, x: np.ndarray, salt: bytes) -> Answer:
+    """Computes honestly but publishes nothing and ignores reveal requests."""
+    return dataclasses.replace(honest(model, x, salt), publish_bundle=False, answer_reveals=False)
+
+
+CHEATS: dict[str, Callable[..., Strategy] | Strategy] = {
+    "wrong_output": wrong_output,
+    "wrong_hidden_layer": wrong_hidden_layer,
+    "other_weights": other_weights,
+    "copied_output": copied_from,
+    "input_swapped": input_swapped,
+    "withheld_trace": withheld_trace,
+}

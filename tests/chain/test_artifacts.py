@@ -1,0 +1,77 @@
+"""The committed contract artifacts match the sources (compiled with the pinned solcjs)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from contracts import artifact_names, load_artifact
+from vcp.chain.nodes import HARDFORK
+
+pytestmark = pytest.mark.node
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE_MODULES = ROOT / "node_modules"
+
+
+def node_binary() -> str:
+    node = shutil.which("node")
+    assert node is not None, "Node.js is required for these tests (see the Makefile: make test)"
+    assert (NODE_MODULES / "solc").is_dir(), "run `npm ci` in the project"
+    return node
+
+
+def check(contracts_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([node_binary(), str(contracts_dir / "compile.mjs"), "--check"], cwd=contracts_dir.parent,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def contracts_copy(tmp_path) -> Path:
+    """contracts/ copied to tmp, with node_modules beside it so that `import 'solc'` resolves."""
+    dst = tmp_path / "contracts"
+    shutil.copytree(ROOT / "contracts", dst, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    (tmp_path / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    return dst
+
+
+def test_artifacts_up_to_date():
+    proc = check(ROOT / "contracts")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert "up to date" in proc.stdout
+
+
+def test_artifact_settings():
+    names = artifact_names(include_test=True)
+    assert "AttestationRegistry" in names
+    for name in names:
+        artifact = load_artifact(name)
+        assert artifact["compiler"]["settings"]["evmVersion"] == HARDFORK == "shanghai", name
+        assert artifact["compiler"]["version"].startswith("0.8.")
+        assert artifact["contractName"] == name.split("/")[-1]
+        assert artifact["bytecode"].startswith("0x") and len(artifact["bytecode"]) > 2
+        assert artifact["deployedBytecode"].startswith("0x")
+    compile_script = (ROOT / "contracts" / "compile.mjs").read_text()
+    assert f"evmVersion: '{HARDFORK}'" in compile_script
+
+
+def test_modified_source_is_stale(contracts_copy):
+    source = contracts_copy / "src" / "AttestationRegistry.sol"
+    source.write_text(source.read_text() + "\n// a comment changes the metadata hash\n")
+    proc = check(contracts_copy)
+    assert proc.returncode == 1, proc.stderr + proc.stdout
+    assert "stale artifact: contracts/artifacts/AttestationRegistry.json" in proc.stderr
+    assert proc.stderr.count("stale artifact") == 1  # only the contract whose source changed
+
+
+def test_orphan_and_missing_artifacts(contracts_copy):
+    (contracts_copy / "artifacts" / "Orphan.json").write_text("{}\n")
+    (contracts_copy / "artifacts" / "AttestationRegistry.json").unlink()
+    proc = check(contracts_copy)
+    assert proc.returncode == 1, proc.stderr + proc.stdout
+    assert "orphan artifact: contracts/artifacts/Orphan.json" in proc.stderr
+    assert "stale artifact: contracts/artifacts/AttestationRegistry.json" in proc.stderr
+    assert not (contracts_copy / "artifacts" / "AttestationRegistry.json").exists()  # --check writes nothing

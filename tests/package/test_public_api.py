@@ -1,0 +1,109 @@
+"""The public surface: exact export lists (so drift is a deliberate change) and the error tree."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+import contracts
+import prover
+import verifier
+import vcp
+import vcp.errors
+from vcp.chain import reverts
+
+VCP_ALL = [
+    "Attestation", "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "Domain", "FileUnreadable",
+    "InvalidAttestationFile", "InvalidInput", "InvalidModel", "KeyUnavailable", "NodeStartError", "QuantizedModel",
+    "Signature", "ToolMissing", "VcpError", "VerificationFailed", "__version__",
+]
+PROVER_ALL = [
+    "Answer", "ProvenBatch", "ProvenInference", "Prover", "ProverService", "ProverTimings", "ServiceStep", "Strategy",
+    "honest", "prove_batch",
+]
+VERIFIER_ALL = [
+    "CHECKS", "Claim", "Fault", "OnchainStatus", "VerificationReport", "WatchStep", "Watcher", "check_onchain",
+    "find_fault", "fraud_call", "neuron_evidence", "verify_attestation", "verify_batch", "verify_batch_files",
+    "verify_files",
+]
+CONTRACTS_ALL = ["artifact_names", "load_artifact"]
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [(vcp, VCP_ALL), (prover, PROVER_ALL), (verifier, VERIFIER_ALL), (contracts, CONTRACTS_ALL)],
+    ids=["vcp", "prover", "verifier", "contracts"],
+)
+def test_exports(module, expected):
+    assert sorted(module.__all__) == sorted(expected)
+    assert len(module.__all__) == len(set(module.__all__)), "duplicate names in __all__"
+    for name in module.__all__:
+        assert hasattr(module, name), f"{module.__name__}.__all__ names missing {name}"
+    namespace: dict = {}
+    exec(f"from {module.__name__} import *", namespace)  # noqa: S102 - the star import works
+    assert set(expected) - {"__version__"} <= set(namespace)
+
+
+def test_version():
+    assert vcp.__version__ == "0.1.0"
+    from importlib.metadata import version
+
+    assert version("vcp") == vcp.__version__
+
+
+ERROR_NAMES = [
+    "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "FileUnreadable",
+    "InvalidAttestationFile",
+    "InvalidInput", "InvalidModel", "KeyUnavailable", "NodeStartError", "ToolMissing", "VcpError",
+    "VerificationFailed",
+]
+
+
+def test_error_classes_in_vcp_errors():
+    classes = {n: c for n, c in inspect.getmembers(vcp.errors, inspect.isclass)
+               if issubclass(c, BaseException) and c.__module__ == "vcp.errors"}
+    assert sorted(classes) == sorted(ERROR_NAMES)
+    for name, cls in classes.items():
+        assert issubclass(cls, vcp.errors.VcpError), name
+        assert getattr(vcp, name) is cls  # every error is exported from vcp
+        assert cls.__doc__
+
+
+def test_error_tree():
+    e = vcp.errors
+    assert issubclass(e.InvalidInput, ValueError)
+    assert issubclass(e.InvalidModel, e.InvalidInput)
+    assert issubclass(e.InvalidAttestationFile, e.InvalidInput)
+    assert issubclass(e.AttestationMismatch, e.VerificationFailed)
+    for cls in (e.NodeStartError, e.DeploymentNotFound, e.ContractReverted):
+        assert issubclass(cls, e.ChainError)
+    for cls in (e.KeyUnavailable, e.VerificationFailed, e.ChainError, e.ToolMissing):
+        assert not issubclass(cls, ValueError)
+    assert e.VcpError.__bases__ == (Exception,)
+
+
+def test_error_attributes():
+    e = vcp.errors
+    err = e.AttestationMismatch("output commitment", "0xaa", "0xbb")
+    assert err.reason == str(err) == "output commitment mismatch: attested 0xaa, recomputed 0xbb"
+    assert (err.where, err.expected, err.actual) == ("output commitment", "0xaa", "0xbb")
+    rev = e.ContractReverted("boom", error_name="X", args=(1, 2))
+    assert rev.error_name == "X" and rev.error_args == (1, 2) and str(rev) == "boom"
+    assert e.ContractReverted("plain").error_args == ()
+
+
+def test_revert_classes_are_contract_reverted():
+    for name, cls in reverts.ERROR_CLASSES.items():
+        assert issubclass(cls, vcp.errors.ContractReverted)
+        assert issubclass(cls, vcp.errors.VcpError)
+        assert cls.__name__ == name
+    assert issubclass(reverts.PanicError, vcp.errors.ContractReverted)
+    assert issubclass(reverts.ErrorString, vcp.errors.ContractReverted)
+
+
+@pytest.mark.parametrize("module", ["vcp.cli", "vcp.demo.signed", "vcp.chain.nodes", "vcp.chain.registry", "vcp.chain.tx",
+                                    "vcp.chain.deployments", "vcp.chain.gas", "vcp.model.builtin.train_digits"])
+def test_modules_import(module):
+    assert importlib.import_module(module)

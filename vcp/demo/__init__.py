@@ -1,0 +1,1 @@
+"""The end-to-end demos behind `vcp demo`: signed, optimistic and zk."""

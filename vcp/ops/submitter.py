@@ -1,0 +1,296 @@
+"""Submitting attestations so that nothing is lost and nothing lands twice.
+
+Every step is journaled before it happens (vcp.ops.journal): the attestation when it is proven, the
+signed transaction before it is broadcast. Before sending, the chain is asked whether this exact
+digest is already recorded; a transaction that vanished is re-broadcast, and one stuck in the
+mempool is replaced with a 25% higher fee (same nonce, so at most one of them can be mined).
+Node faults (refused, timed out) are retried a bounded number of times; then the attestation stays
+pending with the reason, for `vcp resume`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from vcp.attest.eip712 import hex32
+from vcp.chain.boundary import chain_errors
+from vcp.chain.registry import Registry
+from vcp.chain.tx import PRIORITY_FEE_WEI, Sender
+from vcp.commit.encoding import int8_bytes
+from vcp.errors import ChainError, ContractReverted, InvalidAttestationFile
+from vcp.attest.files import AttestationFile, BatchFile, ZkAttestationFile, read_json
+from vcp.ops.journal import Journal, JournalEntry, JournalTx
+
+T = TypeVar("T")
+RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+FEE_BUMP_PERCENT = 125
+ZERO = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """An attestation file of any kind, as the submitter needs it."""
+
+    digest: str
+    kind: str
+    prover: str
+    nonce: int
+    chain_id: int
+    registry: str
+    calldata: Callable[[Registry], bytes]
+
+
+def load_any(path: Path) -> Loaded:
+    fmt = read_json(path, "attestation file")
+    fmt = fmt.get("format") if isinstance(fmt, dict) else None
+    if fmt == "vcp.attestation":
+        a = AttestationFile.load(path)
+        return Loaded(hex32(a.attestation.digest(a.domain)), "signed", a.attestation.prover, a.attestation.nonce,
+                      a.domain.chain_id, a.domain.verifying_contract,
+                      lambda reg: reg.submit_calldata(a.attestation, a.signature))
+    if fmt == "vcp.attestation-batch":
+        b = BatchFile.load(path)
+        return Loaded(hex32(b.batch.digest(b.domain)), "batch", b.batch.prover, b.batch.nonce, b.domain.chain_id,
+                      b.domain.verifying_contract, lambda reg: reg.submit_batch_calldata(b.batch, b.signature))
+    if fmt == "vcp.zk-attestation":
+        z = ZkAttestationFile.load(path)
+        return Loaded(hex32(z.attestation.digest(z.domain)), "zk", z.attestation.prover, z.attestation.nonce,
+                      z.domain.chain_id, z.domain.verifying_contract,
+                      lambda reg: reg.submit_zk_calldata(z.attestation, z.proof, list(z.instances), int8_bytes(z.input),
+                                                         z.input_salt, z.output_salt))
+    raise InvalidAttestationFile(f"{path}: not an attestation, batch or zk attestation file")
+
+
+def _nonce_used(exc: ChainError) -> bool:
+    """The node says this sender's nonce was already used (wording differs per node)."""
+    text = str(exc).lower()
+    return any(m in text for m in ("nonce too low", "correct nonce", "invalid transaction nonce", "nonce has already"))
+
+
+def _transient(exc: ChainError) -> bool:
+    text = str(exc)
+    return not isinstance(exc, ContractReverted) and ("unreachable" in text or "timed out" in text)
+
+
+class Submitter:
+    """Lands attestation files on one registry, through one sender, journaled."""
+
+    def __init__(self, registry: Registry, sender: Sender, journal: Journal, receipt_timeout_s: float = 20.0,
+                 retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S) -> None:
+        self.registry = registry
+        self.sender = sender
+        self.journal = journal
+        self.receipt_timeout_s = receipt_timeout_s
+        self.retry_delays_s = retry_delays_s
+
+    # ------------------------------------------------------------------ bounded retries
+
+    def _retry(self, action: str, fn: Callable[[], T]) -> T:
+        for delay in (*self.retry_delays_s, None):
+            try:
+                with chain_errors(action):
+                    return fn()
+            except ChainError as exc:
+                if delay is None or not _transient(exc):
+                    raise
+                time.sleep(delay)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    # ------------------------------------------------------------------ public
+
+    def record(self, path: Path) -> JournalEntry:
+        """Journal an attestation file (idempotent)."""
+        loaded = load_any(path)
+        return self.journal.add(loaded.digest, loaded.kind, path, loaded.chain_id, loaded.registry, loaded.prover,
+                                loaded.nonce)
+
+    def submit(self, path: Path) -> JournalEntry:
+        """Land one attestation file, exactly once. Raises ChainError after bounded retries (the
+        journal keeps it pending with the reason) or ContractReverted (journal: failed)."""
+        loaded = load_any(path)
+        entry = self.record(path)  # journaled first, whatever the node does next
+        if entry.status == "landed":
+            return entry
+        try:
+            chain_id = self._retry("reading the chain id", lambda: self.registry.chain.chain_id)
+            if (loaded.chain_id, loaded.registry) != (chain_id, self.registry.address):
+                raise InvalidAttestationFile(
+                    f"{path} is for chain {loaded.chain_id} registry {loaded.registry}, not chain "
+                    f"{chain_id} registry {self.registry.address}")
+            if loaded.kind == "zk" and loaded.prover != self.sender.address:
+                raise InvalidAttestationFile(
+                    f"{path} names {loaded.prover} as its submitter: send it with that key, not {self.sender.address}")
+            self._land(loaded)
+        except ContractReverted as exc:
+            self.journal.set_status(loaded.digest, "failed", reason=str(exc))
+            raise
+        except ChainError as exc:
+            current = self.journal.get(loaded.digest).status
+            if current != "landed":  # a transaction already out stays "sent": resume will look for it
+                self.journal.set_status(loaded.digest, "sent" if current == "sent" else "pending", reason=str(exc))
+            raise
+        return self.journal.get(loaded.digest)
+
+    def resume(self) -> list[JournalEntry]:
+        """Try again every attestation of this registry that has not landed (failed ones stay)."""
+        done = []
+        for entry in self.journal.entries():
+            if entry.status in ("pending", "sent") and entry.chain_id == self.registry.domain.chain_id and \
+                    entry.registry == self.registry.address:
+                try:
+                    done.append(self.submit(Path(entry.path)))
+                except ChainError:
+                    done.append(self.journal.get(entry.id))
+        return done
+
+    # ------------------------------------------------------------------ the steps
+
+    def _recorded(self, loaded: Loaded) -> bytes:
+        return self._retry("reading the registry",
+                           lambda: bytes(self.registry.contract.functions.recordedDigest(loaded.prover,
+                                                                                         loaded.nonce).call()))
+
+    def _land(self, loaded: Loaded) -> None:
+        digest = bytes.fromhex(loaded.digest[2:])
+        stored = self._recorded(loaded)
+        if stored == digest:
+            self._found_on_chain(loaded)
+            return
+        if stored != ZERO:
+            self.journal.set_status(loaded.digest, "failed", reason="the prover's nonce holds another attestation")
+            raise ChainError(f"attestation {loaded.digest}: the prover's nonce already holds another attestation")
+        for tx in reversed(self.journal.txs_for(loaded.digest)):
+            if tx.status in ("signed", "broadcast") and self._settle(loaded, tx):
+                return
+        self._send_new(loaded)
+
+    def _found_on_chain(self, loaded: Loaded) -> None:
+        for tx in self.journal.txs_for(loaded.digest):  # which of ours it was, for the record
+            if tx.status in ("signed", "broadcast") and self._wait_once(loaded, tx):
+                return
+        self.journal.set_status(loaded.digest, "landed", reason="found on-chain")
+
+    def _receipt(self, tx_hash: str) -> dict | None:
+        w3 = self.registry.chain.w3
+        try:
+            return self._retry("reading a receipt", lambda: dict(w3.eth.get_transaction_receipt(tx_hash)))
+        except ChainError as exc:
+            if "not found" in str(exc).lower() or "TransactionNotFound" in repr(exc.__cause__):
+                return None
+            raise
+
+    def _known(self, tx_hash: str) -> bool:
+        w3 = self.registry.chain.w3
+        try:
+            return self._retry("looking up a transaction", lambda: w3.eth.get_transaction(tx_hash)) is not None
+        except ChainError as exc:
+            if "not found" in str(exc).lower() or "TransactionNotFound" in repr(exc.__cause__):
+                return False
+            raise
+
+    def _wait(self, loaded: Loaded, tx: JournalTx) -> bool:
+        deadline = time.monotonic() + self.receipt_timeout_s
+        while time.monotonic() < deadline:
+            receipt = self._receipt(tx.tx_hash)
+            if receipt is not None:
+                if receipt["status"] == 1:
+                    self.journal.set_tx_status(tx.tx_hash, "mined")
+                    self.journal.set_status(loaded.digest, "landed", tx_hash=tx.tx_hash,
+                                            block=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]))
+                    return True
+                self.journal.set_tx_status(tx.tx_hash, "failed")
+                return False
+            time.sleep(0.05)
+        return False
+
+    def _settle(self, loaded: Loaded, tx: JournalTx) -> bool:
+        """An earlier transaction for this attestation: done if mined, re-sent if vanished,
+        replaced with a higher fee if stuck. True once the attestation has landed."""
+        if self._wait_once(loaded, tx):
+            return True
+        if not self._known(tx.tx_hash):
+            try:
+                self._broadcast(tx)  # dropped (or never sent before a crash): the same bytes again
+            except ChainError as exc:
+                if not _nonce_used(exc):
+                    raise
+                # Its nonce went to another transaction of this sender: this one can never land.
+                self.journal.set_tx_status(tx.tx_hash, "failed")
+                return False
+            if self._wait(loaded, tx):
+                return True
+        if self._recorded(loaded) == bytes.fromhex(loaded.digest[2:]):
+            self._found_on_chain(loaded)
+            return True
+        bumped = self._sign(loaded, tx.nonce, tx.max_fee * FEE_BUMP_PERCENT // 100 + 1,
+                            tx.priority_fee * FEE_BUMP_PERCENT // 100 + 1)
+        self.journal.set_tx_status(tx.tx_hash, "replaced")
+        self._broadcast(bumped)
+        if self._wait(loaded, bumped):
+            return True
+        self.journal.set_status(loaded.digest, "sent", reason=f"transaction {bumped.tx_hash} not mined yet")
+        raise ChainError(f"attestation {loaded.digest}: transaction {bumped.tx_hash} not mined within "
+                         f"{self.receipt_timeout_s:.0f} s; run `vcp resume` later")
+
+    def _wait_once(self, loaded: Loaded, tx: JournalTx) -> bool:
+        receipt = self._receipt(tx.tx_hash)
+        if receipt is None:
+            return False
+        if receipt["status"] == 1:
+            self.journal.set_tx_status(tx.tx_hash, "mined")
+            self.journal.set_status(loaded.digest, "landed", tx_hash=tx.tx_hash, block=int(receipt["blockNumber"]),
+                                    gas_used=int(receipt["gasUsed"]))
+            return True
+        self.journal.set_tx_status(tx.tx_hash, "failed")
+        return False
+
+    def _sign(self, loaded: Loaded, nonce: int, max_fee: int, priority_fee: int) -> JournalTx:
+        chain = self.registry.chain
+        data = loaded.calldata(self.registry)
+        gas = self._retry("estimating gas", lambda: int(chain.w3.eth.estimate_gas(
+            {"from": self.sender.address, "to": self.registry.address, "data": data})))
+        tx = {"to": self.registry.address, "data": data, "value": 0, "gas": gas + gas // 5, "nonce": nonce,
+              "chainId": chain.chain_id, "type": 2, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee}
+        signed = self.sender.account.sign_transaction(tx)
+        record = JournalTx("0x" + bytes(signed.hash).hex(), loaded.digest, self.sender.address, nonce,
+                           bytes(signed.raw_transaction), max_fee, priority_fee, "signed")
+        # Journaled before it leaves this process: a crash after the send can always find it.
+        self.journal.add_tx(record.tx_hash, loaded.digest, record.sender, nonce, record.raw, max_fee, priority_fee)
+        return record
+
+    def _broadcast(self, tx: JournalTx) -> None:
+        w3 = self.registry.chain.w3
+        try:
+            self._retry("broadcasting", lambda: w3.eth.send_raw_transaction(tx.raw))
+        except ChainError as exc:
+            text = str(exc).lower()
+            if "already known" not in text and "already imported" not in text:
+                raise
+        self.journal.set_tx_status(tx.tx_hash, "broadcast")
+        self.journal.set_status(tx.attestation_id, "sent", tx_hash=tx.tx_hash)
+
+    def _send_new(self, loaded: Loaded) -> None:
+        chain = self.registry.chain
+        nonce = self._retry("reading the nonce",
+                            lambda: int(chain.w3.eth.get_transaction_count(self.sender.address, "pending")))
+        base = self._retry("reading the base fee",
+                           lambda: int(chain.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0))
+        tx = self._sign(loaded, nonce, 2 * base + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI)
+        try:
+            self._broadcast(tx)
+        except ChainError as exc:
+            if not _nonce_used(exc):
+                raise
+            # Another transaction of this sender took the nonce between reading and sending.
+            self.journal.set_tx_status(tx.tx_hash, "failed")
+            nonce = self._retry("reading the nonce",
+                                lambda: int(chain.w3.eth.get_transaction_count(self.sender.address, "pending")))
+            tx = self._sign(loaded, nonce, 2 * base + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI)
+            self._broadcast(tx)
+        if not self._wait(loaded, tx):
+            self.journal.set_status(loaded.digest, "sent", reason=f"transaction {tx.tx_hash} not mined yet")
+            raise ChainError(f"attestation {loaded.digest}: transaction {tx.tx_hash} not mined within "
+                             f"{self.receipt_timeout_s:.0f} s; run `vcp resume` later")
