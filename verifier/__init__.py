@@ -11,7 +11,8 @@ from verifier._disputes import Claim, Fault, find_fault, fraud_call, neuron_evid
 from verifier._offchain import CHECKS, VerificationReport, verify_attestation, verify_files
 from verifier._onchain import OnchainStatus, check_onchain
 from verifier._watcher import Watcher, WatchStep
+from verifier._zk import check_zk_attestation, verify_zk_proof
 
 __all__ = ["CHECKS", "Claim", "Fault", "OnchainStatus", "VerificationReport", "WatchStep", "Watcher", "check_onchain",
            "find_fault", "fraud_call", "neuron_evidence", "verify_attestation", "verify_batch", "verify_batch_files",
-           "verify_files"]
+           "verify_files", "check_zk_attestation", "verify_zk_proof"]

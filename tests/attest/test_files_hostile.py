@@ -76,9 +76,9 @@ def _zk_file(model) -> ZkAttestationFile:
 def zk_stub(monkeypatch):
     """EZKL is never run here: a zk file that gets past parsing 'verifies' (so a hostile file that
     is wrongly accepted shows up as exit 0)."""
-    from vcp import zk
+    import verifier
 
-    monkeypatch.setattr(zk, "check_zk_attestation", lambda signed, model, circuit=None: (True, None))
+    monkeypatch.setattr(verifier, "check_zk_attestation", lambda signed, model, circuit=None: (True, None))
 
 
 def _copy(good, kind: str, tmp_path: Path) -> tuple[Path, dict]:

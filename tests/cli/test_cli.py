@@ -382,8 +382,8 @@ def _zk_file(model, path: Path, name: str = "vcp") -> Path:
 
 @pytest.fixture
 def zk_verdict(monkeypatch):
-    """vcp.zk.check_zk_attestation, stubbed (EZKL is exercised in tests/test_zk.py): records calls."""
-    from vcp import zk
+    """verifier.check_zk_attestation, stubbed (EZKL is exercised in tests/zk/test_zk.py): records calls."""
+    import verifier
 
     calls, verdict = [], {"value": (True, None)}
 
@@ -391,7 +391,7 @@ def zk_verdict(monkeypatch):
         calls.append(signed)
         return verdict["value"]
 
-    monkeypatch.setattr(zk, "check_zk_attestation", check)
+    monkeypatch.setattr(verifier, "check_zk_attestation", check)
     return calls, verdict
 
 

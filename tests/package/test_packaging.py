@@ -208,6 +208,6 @@ def test_installed_wheel_compiles_a_zk_verifier(installed):
     (work / "T.sol").write_text("pragma solidity ^0.8.0;\ncontract T { function f() external pure returns (uint) "
                                 "{ return 1; } }\n")
     code = ("import json, pathlib, vcp.zk as zk; "
-            "print(json.dumps(zk._compile_verifier(pathlib.Path('T.sol'))))")  # what `vcp deploy --zk` runs
+            "print(json.dumps(zk.compile_verifier(pathlib.Path('T.sol'))))")  # what `vcp deploy --zk` runs
     compiled = json.loads(_run(installed, "python", "-c", code))
     assert compiled["contractName"] == "T" and len(compiled["bytecode"]) > 2

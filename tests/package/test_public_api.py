@@ -21,12 +21,12 @@ VCP_ALL = [
 ]
 PROVER_ALL = [
     "Answer", "ProvenBatch", "ProvenInference", "Prover", "ProverService", "ProverTimings", "ServiceStep", "Strategy",
-    "honest", "prove_batch",
+    "honest", "prove_batch", "prove_zk", "zk_attestation_for",
 ]
 VERIFIER_ALL = [
     "CHECKS", "Claim", "Fault", "OnchainStatus", "VerificationReport", "WatchStep", "Watcher", "check_onchain",
     "find_fault", "fraud_call", "neuron_evidence", "verify_attestation", "verify_batch", "verify_batch_files",
-    "verify_files",
+    "verify_files", "check_zk_attestation", "verify_zk_proof",
 ]
 CONTRACTS_ALL = ["artifact_names", "load_artifact"]
 

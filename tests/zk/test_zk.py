@@ -14,6 +14,8 @@ import sys
 import numpy as np
 import pytest
 
+from prover import prove_zk, zk_attestation_for
+from verifier import check_zk_attestation, verify_zk_proof
 from vcp import zk
 from vcp.attest.eip712 import Domain
 from vcp.chain import reverts as r
@@ -21,7 +23,7 @@ from vcp.chain.nodes import LocalNode
 from vcp.chain.registry import Registry
 from vcp.chain.tx import Sender
 from vcp.commit.commitments import ModelCommitment, input_commitment
-from vcp.commit.encoding import int8_bytes, zk_output_commitment
+from vcp.commit.encoding import BN254_R, int8_bytes, keccak256, zk_output_commitment
 from vcp.errors import ToolMissing
 from vcp.attest.files import ZkAttestationFile
 from vcp.model.synthetic import random_inputs, random_model
@@ -45,7 +47,7 @@ def small(zk_cache):
 def proven(small):
     model, circuit = small
     x = random_inputs(model, 2, seed=3)
-    return zk.prove(circuit, x[0]), x
+    return prove_zk(circuit, x[0]), x
 
 
 def test_circuit_is_cached_and_labelled(small, zk_cache):
@@ -61,34 +63,34 @@ def test_public_inputs_are_the_int8_codes(proven, small):
     proof, x = proven
     _, circuit = small
     assert [zk.decode_field(v) >> circuit.input_scale for v in proof.instances[:64]] == x[0].astype(int).tolist()
-    assert len(proof.proof) == 3072 and zk.verify_offchain(circuit, proof)
+    assert len(proof.proof) == 3072 and verify_zk_proof(circuit, proof)
     flipped = dataclasses.replace(proof, proof=bytes([proof.proof[0] ^ 1]) + proof.proof[1:])
-    assert not zk.verify_offchain(circuit, flipped)
+    assert not verify_zk_proof(circuit, flipped)
     changed = list(proof.instances)
-    changed[-1] = (changed[-1] + 1) % zk.BN254_R
-    assert not zk.verify_offchain(circuit, dataclasses.replace(proof, instances=tuple(changed)))
+    changed[-1] = (changed[-1] + 1) % BN254_R
+    assert not verify_zk_proof(circuit, dataclasses.replace(proof, instances=tuple(changed)))
 
 
 def test_offchain_binding_checks(proven, small, tmp_path):
     model, circuit = small
     proof, x = proven
     si, so = secrets.token_bytes(32), secrets.token_bytes(32)
-    att = zk.attestation_for(proof, "0x" + "12" * 20, ModelCommitment(model).root, si, so, 1)
+    att = zk_attestation_for(proof, "0x" + "12" * 20, ModelCommitment(model).root, si, so, 1)
     f = ZkAttestationFile(att, Domain(31337, "0x" + "34" * 20), model.name, proof.proof, proof.instances, proof.input,
                           si, so, {})
     f.save(tmp_path / "zk.json")
     loaded = ZkAttestationFile.load(tmp_path / "zk.json")
-    assert zk.check_zk_attestation(loaded, model, circuit) == (True, None)
+    assert check_zk_attestation(loaded, model, circuit) == (True, None)
     other = dataclasses.replace(loaded, input=x[1], attestation=dataclasses.replace(
         att, input_commitment=input_commitment(si, x[1])))
-    assert "another input" in zk.check_zk_attestation(other, model, circuit)[1]
+    assert "another input" in check_zk_attestation(other, model, circuit)[1]
     wrong_out = dataclasses.replace(loaded, attestation=dataclasses.replace(att, output_commitment=bytes(32)))
-    assert "output commitment" in zk.check_zk_attestation(wrong_out, model, circuit)[1]
+    assert "output commitment" in check_zk_attestation(wrong_out, model, circuit)[1]
     flipped = proof.proof[:5] + bytes([proof.proof[5] ^ 1]) + proof.proof[6:]
     forged = dataclasses.replace(loaded, proof=flipped, attestation=dataclasses.replace(
-        att, trace_root=zk.keccak256(flipped)))
-    assert "rejects" in zk.check_zk_attestation(forged, model, circuit)[1]
-    assert not zk.check_zk_attestation(loaded, random_model([64, 16, 10], seed=91), circuit)[0]
+        att, trace_root=keccak256(flipped)))
+    assert "rejects" in check_zk_attestation(forged, model, circuit)[1]
+    assert not check_zk_attestation(loaded, random_model([64, 16, 10], seed=91), circuit)[0]
 
 
 def test_onchain_verification_and_rejections(proven, small):
@@ -101,7 +103,7 @@ def test_onchain_verification_and_rejections(proven, small):
         registry, _ = Registry.deploy(owner)
         registry.register_model(owner, root)
         with pytest.raises(r.RegistryZkVerifierNotSet):
-            registry.submit_zk(owner, zk.attestation_for(proof, owner.address, root, b"\x01" * 32, b"\x02" * 32, 9),
+            registry.submit_zk(owner, zk_attestation_for(proof, owner.address, root, b"\x01" * 32, b"\x02" * 32, 9),
                                proof.proof, list(proof.instances), int8_bytes(x[0]), b"\x01" * 32, b"\x02" * 32)
         deployed = registry.deploy_zk_verifier(owner, circuit.verifier_bytecode)
         verifier = deployed.contract_address
@@ -111,7 +113,7 @@ def test_onchain_verification_and_rejections(proven, small):
             registry.set_zk_verifier(stranger, root, verifier, circuit.input_scale, 64, 10)
         registry.set_zk_verifier(owner, root, verifier, circuit.input_scale, 64, 10)
         si, so = secrets.token_bytes(32), secrets.token_bytes(32)
-        att = zk.attestation_for(proof, owner.address, root, si, so, nonce=1)
+        att = zk_attestation_for(proof, owner.address, root, si, so, nonce=1)
         args = (proof.proof, list(proof.instances), int8_bytes(x[0]), si, so)
 
         sub = registry.submit_zk(owner, att, *args)
@@ -122,15 +124,15 @@ def test_onchain_verification_and_rejections(proven, small):
 
         flipped = bytes([proof.proof[0] ^ 1]) + proof.proof[1:]
         with pytest.raises(r.RegistryZkProofRejected):
-            registry.submit_zk(owner, dataclasses.replace(att, nonce=2, trace_root=zk.keccak256(flipped)),
+            registry.submit_zk(owner, dataclasses.replace(att, nonce=2, trace_root=keccak256(flipped)),
                                flipped, *args[1:])
         changed = list(proof.instances)
-        changed[-1] = (changed[-1] + 1) % zk.BN254_R  # a changed public output, consistently committed
+        changed[-1] = (changed[-1] + 1) % BN254_R  # a changed public output, consistently committed
         with pytest.raises(r.RegistryZkProofRejected):
             registry.submit_zk(owner, dataclasses.replace(att, nonce=3, output_commitment=zk_output_commitment(
                 so, changed[64:])), proof.proof, changed, int8_bytes(x[0]), si, so)
         moved = list(proof.instances)
-        moved[0] = (moved[0] + (1 << circuit.input_scale)) % zk.BN254_R  # a changed public input
+        moved[0] = (moved[0] + (1 << circuit.input_scale)) % BN254_R  # a changed public input
         with pytest.raises(r.RegistryZkInputMismatch):
             registry.submit_zk(owner, dataclasses.replace(att, nonce=4), proof.proof, moved, int8_bytes(x[0]), si, so)
         with pytest.raises(r.RegistryZkInputMismatch):  # a proof for another input than the committed one
@@ -162,7 +164,7 @@ def test_a_copied_zk_proof_neither_squats_the_nonce_nor_rebinds_the_job(proven, 
         registry.set_zk_verifier(owner, root, verifier, circuit.input_scale, 64, 10)
         si, so = secrets.token_bytes(32), secrets.token_bytes(32)
         job = b"\x07" * 32
-        att = zk.attestation_for(proof, victim.address, root, si, so, nonce=5, job_id=job)
+        att = zk_attestation_for(proof, victim.address, root, si, so, nonce=5, job_id=job)
         args = (proof.proof, list(proof.instances), int8_bytes(x[0]), si, so)
         with pytest.raises(r.RegistryZkSubmitterMismatch):  # the victim's own file, sent first by the copier
             registry.submit_zk(copier, att, *args)

@@ -219,6 +219,8 @@ class _ChainBench:
     def zk_row(self, widths: tuple[int, ...], repeats: int) -> dict[str, Any]:
         """The same model proven with EZKL and verified by this chain's registry (one circuit per
         model, cached; setup time is reported when it ran in this process)."""
+        from prover import prove_zk, zk_attestation_for
+        from verifier import verify_zk_proof
         from vcp import zk
         from vcp.commit.encoding import int8_bytes
 
@@ -226,14 +228,14 @@ class _ChainBench:
         commitment = ModelCommitment(model)
         circuit = zk.prepare_circuit(model)
         x = random_inputs(model, 1, seed=11)[0]
-        proofs = [zk.prove(circuit, x) for _ in range(repeats)]
-        verify_t, _ = _times(lambda: zk.verify_offchain(circuit, proofs[0]), max(repeats, 3), 0)
+        proofs = [prove_zk(circuit, x) for _ in range(repeats)]
+        verify_t, _ = _times(lambda: verify_zk_proof(circuit, proofs[0]), max(repeats, 3), 0)
         self.registry.register_model(self.operator, commitment.root)
         deployed = self.registry.deploy_zk_verifier(self.operator, circuit.verifier_bytecode)
         self.registry.set_zk_verifier(self.operator, commitment.root, deployed.contract_address, circuit.input_scale,
                                       circuit.in_width, circuit.out_width)
         salts = secrets.token_bytes(32), secrets.token_bytes(32)
-        att = zk.attestation_for(proofs[0], self.operator.address, commitment.root, *salts,
+        att = zk_attestation_for(proofs[0], self.operator.address, commitment.root, *salts,
                                  nonce=next(self._zk_nonces))
         sub = self.registry.submit_zk(self.operator, att, proofs[0].proof, list(proofs[0].instances), int8_bytes(x),
                                       *salts)

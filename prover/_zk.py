@@ -1,0 +1,72 @@
+"""The zk prover: an EZKL proof that a set-up circuit maps an int8 input to its public outputs,
+and the vcp Attestation that proof stands for."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+
+import numpy as np
+
+from vcp.attest.eip712 import Attestation
+from vcp.commit.commitments import input_commitment
+from vcp.commit.encoding import zk_output_commitment
+from vcp.model.fixedpoint import check_input
+from vcp.errors import ZkError
+from vcp.zk import ZkCircuit, ZkProof, require_ezkl
+from vcp.zk.backend import ezkl_failure, peak_rss_mb, witness_and_proof, write_input
+
+
+def prove_zk(circuit: ZkCircuit, x: np.ndarray, isolate: bool = True) -> ZkProof:
+    """A proof that the circuit maps the int8 input ``x`` to its public outputs. With ``isolate``
+    (the default) EZKL runs in a fresh process, so its peak memory is measured on its own."""
+    require_ezkl()
+    vector = check_input(x, circuit.in_width)[0]
+    work = circuit.directory / f"run-{os.getpid()}-{time.monotonic_ns()}"
+    work.mkdir()
+    try:
+        write_input(work / "input.json", vector)
+        files = (str(work / "input.json"), str(circuit.path("model.compiled")), str(circuit.path("pk.key")),
+                 str(work / "proof.json"), str(circuit.srs_path), str(work / "witness.json"))
+        elapsed, peak = _run_prover(files, isolate)
+        proof_json = json.loads((work / "proof.json").read_text())
+    except Exception as exc:
+        raise ezkl_failure("EZKL proving failed", exc) from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    instances = tuple(int.from_bytes(bytes.fromhex(v), "little") for v in proof_json["instances"][0])
+    if list(instances[:circuit.in_width]) != circuit.public_inputs(vector):
+        raise ZkError("EZKL's public inputs are not the int8 codes scaled by 2**input_scale (unexpected encoding)")
+    proof = bytes.fromhex(proof_json["hex_proof"].removeprefix("0x"))
+    return ZkProof(proof, instances, vector, elapsed, peak, proof_json)
+
+
+def _run_prover(files: tuple[str, ...], isolate: bool) -> tuple[float, float]:
+    """EZKL's witness and proof, in a fresh process or this one: (seconds, peak RSS in MB)."""
+    if isolate:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            pool.apply(time.sleep, (0,))  # the child's own start-up is not proving time
+            started = time.perf_counter()
+            peak = pool.apply(witness_and_proof, files)
+            return time.perf_counter() - started, peak
+    before = peak_rss_mb()
+    started = time.perf_counter()
+    witness_and_proof(*files)
+    elapsed = time.perf_counter() - started
+    return elapsed, max(peak_rss_mb() - before, 0.0)
+
+
+def zk_attestation_for(proof: ZkProof, submitter: str, model_root: bytes, input_salt: bytes, output_salt: bytes,
+                       nonce: int, job_id: bytes = b"\x00" * 32) -> Attestation:
+    """The vcp Attestation a zk proof stands for: same model root and input commitment as a
+    signed one; the output commitment covers the proof's public outputs; the trace root is the
+    proof's hash; the 'prover' is the account that will submit it (the registry records it under
+    that account, so nobody else can use up its nonce or re-bind its job id)."""
+    return Attestation(prover=submitter, model_root=model_root,
+                       input_commitment=input_commitment(input_salt, proof.input),
+                       output_commitment=zk_output_commitment(output_salt, list(proof.outputs)),
+                       trace_root=proof.proof_hash, job_id=job_id, nonce=nonce)
