@@ -64,15 +64,17 @@ def _record(path: Path | None, sender: Sender, name: str, address: str, tx: TxOu
         code_keccak=deployments.code_keccak(chain, address)))
 
 
-def deploy_zk_verifier(sender: Sender, registry: Registry, model: QuantizedModel,
-                       srs: Path | None = None) -> ZkVerifierDeployment:
+def deploy_zk_verifier(sender: Sender, registry: Registry, model: QuantizedModel, srs: Path | None = None,
+                       model_root: bytes | None = None) -> ZkVerifierDeployment:
     """Set up the model's EZKL circuit (cached), deploy its verifier and register it for the
-    model's root. Needs ``pip install 'vcp[zk]'``."""
+    model's root (pass ``model_root`` if you have it: hashing every neuron is the slow part).
+    Needs ``pip install 'vcp[zk]'``."""
     from vcp import zk
 
     circuit = zk.prepare_circuit(model, srs=srs)
     tx = registry.deploy_zk_verifier(sender, circuit.verifier_bytecode)
-    registry.set_zk_verifier(sender, ModelCommitment(model).root, tx.contract_address, circuit.input_scale,
+    root = ModelCommitment(model).root if model_root is None else model_root
+    registry.set_zk_verifier(sender, root, tx.contract_address, circuit.input_scale,
                              circuit.in_width, circuit.out_width)
     return ZkVerifierDeployment(verifier=tx.contract_address, deploy_gas=tx.gas_used,
                                 srs="local, UNSAFE for production" if circuit.srs_unsafe else str(circuit.srs_path))
@@ -92,7 +94,7 @@ def deploy_contracts(sender: Sender, model: QuantizedModel, provers: Sequence[st
     optimistic, opt_tx = OptimisticInference.deploy(sender, params)
     _record(deployments_path, sender, "OptimisticInference", optimistic.address, opt_tx)
     optimistic.register_model(sender, commitment)
-    zk_info = deploy_zk_verifier(sender, registry, model, srs) if zk else None
+    zk_info = deploy_zk_verifier(sender, registry, model, srs, commitment.root) if zk else None
     return Deployed(chain_id=sender.chain.chain_id, registry=registry.address, optimistic=optimistic.address,
                     owner=sender.address, deploy_gas=tx.gas_used, deploy_gas_optimistic=opt_tx.gas_used,
                     model_root="0x" + commitment.root.hex(), register_gas=reg_tx.gas_used, provers=tuple(provers),

@@ -5,7 +5,9 @@
 The CLI only parses and prints: ``parser`` builds the arguments, ``context`` connects, finds
 deployments, resolves keys and loads models and inputs, one module per group of commands
 (``signed``, ``verify``, ``optimistic``, ``setup``, ``measure``, ``models``, ``demo``) calls the
-library, and ``render`` prints tables and JSON."""
+library, and ``render`` prints tables and JSON. ``workflows`` holds library functions waiting for a
+home outside the CLI (see its docstring). ``COMMANDS``, ``build_parser``, ``_loop`` and ``time`` are
+importable from here because tests outside tests/cli use them."""
 
 from __future__ import annotations
 
