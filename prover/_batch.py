@@ -13,6 +13,7 @@ from prover._prover import Prover, ProverTimings
 from vcp.attest.eip712 import BatchAttestation, Domain, Signature, random_nonce, sign_attestation
 from vcp.commit.commitments import BatchCommitments, commit_batch
 from vcp.attest.files import BatchBundle, BatchFile
+from vcp.errors import InvalidInput
 from vcp.model.fixedpoint import check_input
 
 
@@ -51,7 +52,7 @@ def prove_batch(prover: Prover, x: np.ndarray, nonce: int | None = None) -> Prov
     batch_x = check_input(x, prover.model.input_width)
     count = batch_x.shape[0]
     if count == 0:
-        raise ValueError("a batch needs at least one input")
+        raise InvalidInput("a batch needs at least one input")
     t0 = time.perf_counter()
     traces = prover.model.trace(batch_x)
     t1 = time.perf_counter()

@@ -12,6 +12,7 @@ import numpy as np
 from vcp.attest.eip712 import ZERO_JOB, Attestation, Domain, Signature, random_nonce, sign_attestation
 from vcp.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
 from vcp.attest.files import AttestationFile, TraceBundle
+from vcp.errors import InvalidInput
 from vcp.model.fixedpoint import check_input
 from vcp.attest.keys import SigningKey
 from vcp.model.quantize import QuantizedModel
@@ -83,7 +84,7 @@ class Prover:
         """Attest one int8 input vector (see QuantizedModel.quantize_input for float inputs)."""
         vector = check_input(x, self.model.input_width)
         if vector.shape[0] != 1:
-            raise ValueError("prove takes one input vector; call it once per sample")
+            raise InvalidInput("prove takes one input vector; call it once per sample")
         t0 = time.perf_counter()
         trace = [v[0] for v in self.model.trace(vector)]
         t1 = time.perf_counter()

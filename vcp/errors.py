@@ -4,19 +4,25 @@
     ├── InvalidInput (ValueError)           bad argument or data given by the caller
     │   ├── InvalidModel                    a model file or layer that vcp cannot run
     │   ├── InvalidAttestationFile          an attestation or trace bundle that does not parse
-    │   └── FileUnreadable                  a file that could not be read: the check could not be done
+    │   ├── FileUnreadable                  a file that could not be read: the check could not be done
+    │   └── UsageError                      bad command-line usage (``vcp`` exits 2)
     ├── KeyUnavailable                      no signing key, wrong keystore password
     ├── VerificationFailed                  a check of an attestation did not hold
     │   └── AttestationMismatch             a recomputed value differs from the attested one
     ├── ChainError                          talking to a node failed
     │   ├── NodeStartError                  a local node could not be started
     │   ├── DeploymentNotFound              no deployment recorded for a chain
-    │   └── ContractReverted                a call or transaction reverted
+    │   └── ContractReverted                a call or transaction reverted, with the error's named fields
     │       └── (one subclass per custom error of the contracts, see vcp.chain.reverts)
-    └── ToolMissing                         an external tool (node, solcjs) is not installed
+    ├── ZkError                             the zk pipeline (EZKL, the verifier build) failed
+    └── ToolMissing                         an external tool (node, solcjs, EZKL) is not installed
+
+The drawing is checked against the classes (tests/package/test_public_api.py).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class VcpError(Exception):
@@ -38,6 +44,10 @@ class InvalidAttestationFile(InvalidInput):
 class FileUnreadable(InvalidInput):
     """A file could not be read (missing, no permission, an I/O error): a check that needs it could
     not be carried out, which is not the same as invalid (``vcp verify`` exits 3)."""
+
+
+class UsageError(InvalidInput):
+    """Bad command-line usage: an unknown option, a missing argument, options that do not go together."""
 
 
 class KeyUnavailable(VcpError):
@@ -75,12 +85,21 @@ class DeploymentNotFound(ChainError):
 
 
 class ContractReverted(ChainError):
-    """A contract call reverted; subclasses name the contract's custom error."""
+    """A contract call reverted; subclasses name the contract's custom error.
 
-    def __init__(self, message: str, *, error_name: str = "", args: tuple = ()) -> None:
+    ``fields`` holds the error's arguments by their ABI names (``exc.fields["jobId"]``);
+    ``error_args`` the same values in order."""
+
+    def __init__(self, message: str, *, error_name: str = "", args: tuple = (),
+                 fields: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.error_name = error_name
-        self.error_args = args
+        self.error_args = tuple(args)
+        self.fields: dict[str, Any] = dict(fields or {})
+
+
+class ZkError(VcpError):
+    """The zk pipeline failed (EZKL or the verifier build)."""
 
 
 class ToolMissing(VcpError):

@@ -21,7 +21,7 @@ from vcp.errors import VcpError
 from vcp.ops.exchange import Exchange
 from vcp.model.quantize import QuantizedModel
 from vcp.ops.state import StateFile
-from verifier._disputes import Claim, Fault, find_fault, fraud_call
+from verifier._disputes import Claim, Consistent, Fault, Finding, Unusable, evidence_for, find_fault
 
 if TYPE_CHECKING:
     from vcp.ops.journal import Journal
@@ -116,29 +116,25 @@ class Watcher:
             return None
         true_input = self.exchange.get_input(job.input_commitment) if self.exchange else None
         data = self._trace_for(job_id, root)
-        fault = None
+        finding: Finding = Unusable("no trace: neither published nor revealed")
         if data is not None:
             trace, input_salt, output_salt = data
-            try:
-                fault = find_fault(commitment.model, Claim(job.input_commitment, job.output_commitment, job.trace_root),
-                                   trace, input_salt, output_salt, true_input)
-            except ValueError as exc:
-                if job.revealed:  # cannot happen: the contract checked the reveal
-                    out.waiting[job_id] = f"revealed trace unusable: {exc}"
-                    return None
-                data = None  # the bundle proves nothing: ask for the trace on-chain
-        if data is None:
-            if job.revealed:
+            finding = find_fault(commitment.model, Claim(job.input_commitment, job.output_commitment, job.trace_root),
+                                 trace, input_salt, output_salt, true_input)
+        if isinstance(finding, Unusable):  # nothing to check, or a bundle that proves nothing
+            if not job.revealed:
+                out.reveal_requested[job_id] = self.contract.request_reveal(self.sender, job_id)
+            elif data is None:
                 out.waiting[job_id] = "reveal event not seen yet"
-                return None
-            out.reveal_requested[job_id] = self.contract.request_reveal(self.sender, job_id)
+            else:  # cannot happen: the contract checked the revealed trace against the roots
+                out.waiting[job_id] = f"revealed trace unusable: {finding.reason}"
             return None
-        if fault is None:
+        if isinstance(finding, Consistent):
             out.verified.append(job_id)
             return "verified"
-        name, args = fraud_call(fault, commitment, trace, true_input)
+        evidence = evidence_for(finding, commitment, trace, true_input)
         if latest + 1 < job.deadline:  # room for a claim and, a block later, its proof
-            out.claimed[job_id] = self.contract.claim(self.sender, name, job_id, *args)
-        outcome = self.contract.challenge(self.sender, name, job_id, *args)
-        out.challenged[job_id] = (fault, outcome)
-        return f"challenged: {fault.detail}" if outcome.fraud else "challenge failed"
+            out.claimed[job_id] = self.contract.claim(self.sender, job_id, evidence)
+        outcome = self.contract.prove(self.sender, job_id, evidence)
+        out.challenged[job_id] = (finding, outcome)
+        return f"challenged: {finding.detail}" if outcome.fraud else "challenge failed"

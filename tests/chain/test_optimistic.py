@@ -4,6 +4,7 @@ cheats on all three chains, honest provers never slashed, and the watcher/prover
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -20,13 +21,12 @@ from vcp.commit.commitments import (
     model_metadata_digest,
     output_commitment,
     trace_root,
-    trace_tree,
 )
 from vcp.demo.optimistic import run_optimistic_demo
 from vcp.commit.encoding import int8_bytes
 from vcp.ops.exchange import Exchange
 from vcp.model.synthetic import random_inputs
-from verifier import Claim, Watcher, find_fault, fraud_call, neuron_evidence
+from verifier import Claim, InputEvidence, OutputEvidence, Watcher, evidence_for, find_fault, neuron_evidence
 
 pytestmark = pytest.mark.chain
 
@@ -106,8 +106,7 @@ def test_fraud_slashes_and_reopens(world):
     answer = world.answer(job_id, x, salt, cheats.wrong_output)
     fault = find_fault(world.model, Claim(*_claim(world, job_id)), answer.trace, answer.input_salt, answer.output_salt)
     assert fault.kind == FraudKind.NEURON and fault.layer == len(world.model.layers) - 1
-    name, args = fraud_call(fault, world.commitment, answer.trace)
-    outcome = world.contract.challenge(world.challenger, name, job_id, *args)
+    outcome = world.contract.prove(world.challenger, job_id, evidence_for(fault, world.commitment, answer.trace))
     assert outcome.fraud
     job = world.contract.job(job_id)
     assert job.status == JobStatus.OPEN and job.prover == "0x" + "00" * 20 and job.trace_root == bytes(32)
@@ -130,7 +129,7 @@ def _claim(world: World, job_id: int) -> tuple[bytes, bytes, bytes]:
 def test_challenge_of_a_correct_neuron_costs_the_challenger(world):
     job_id, x, salt = world.open()
     answer = world.answer(job_id, x, salt)
-    outcome = world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, world.evidence(answer, 0, 3))
+    outcome = world.contract.prove_neuron_fraud(world.challenger, job_id, world.evidence(answer, 0, 3))
     assert not outcome.fraud
     assert world.contract.job(job_id).status == JobStatus.ANSWERED
     assert world.contract.credit(world.prover.address) == PARAMS.challenge_bond
@@ -143,8 +142,9 @@ def test_input_and_output_fraud(world):
     fault = find_fault(world.model, Claim(*_claim(world, job_id)), answer.trace, answer.input_salt,
                        answer.output_salt, true_input=(x, salt))
     assert fault.kind == FraudKind.INPUT
-    name, args = fraud_call(fault, world.commitment, answer.trace, true_input=(x, salt))
-    assert world.contract.challenge(world.challenger, name, job_id, *args).fraud
+    evidence = evidence_for(fault, world.commitment, answer.trace, true_input=(x, salt))
+    assert isinstance(evidence, InputEvidence)
+    assert world.contract.prove_input_fraud(world.challenger, job_id, evidence).fraud
 
     # Output: the prover hands over an output (and salt) that its trace does not end with.
     job_id, x, salt = world.open(2)
@@ -156,9 +156,10 @@ def test_input_and_output_fraud(world):
     fault = find_fault(world.model, Claim(*_claim(world, job_id)), honest_answer.trace, honest_answer.input_salt,
                        honest_answer.output_salt, claimed_output=(claimed, honest_answer.output_salt))
     assert fault.kind == FraudKind.OUTPUT
-    name, args = fraud_call(fault, world.commitment, honest_answer.trace,
+    evidence = evidence_for(fault, world.commitment, honest_answer.trace,
                             claimed_output=(claimed, honest_answer.output_salt))
-    assert world.contract.challenge(world.challenger, name, job_id, *args).fraud
+    assert isinstance(evidence, OutputEvidence)
+    assert world.contract.prove_output_fraud(world.challenger, job_id, evidence).fraud
 
 
 def test_reveal_flow_and_withheld_slash(world):
@@ -278,12 +279,12 @@ def test_job_errors(world):
     with pytest.raises(r.OptimisticNoRevealPending):
         c.reveal_trace(world.prover, job_id, [int8_bytes(v) for v in answer.trace], answer.input_salt,
                        answer.output_salt)
-    fn = c.contract.functions.proveNeuronFraud(job_id, world.evidence(answer, 0, 0))
+    fn = c.contract.functions.proveNeuronFraud(job_id, *world.evidence(answer, 0, 0).abi_args())
     with pytest.raises(r.OptimisticWrongValue):
         c._send(world.challenger, fn, "challenge", value=PARAMS.challenge_bond + 1)
     world.chain.mine(PARAMS.challenge_window + 1)
     with pytest.raises(r.OptimisticDeadlinePassed):
-        c.challenge(world.challenger, "proveNeuronFraud", job_id, world.evidence(answer, 0, 0))
+        c.prove_neuron_fraud(world.challenger, job_id, world.evidence(answer, 0, 0))
     with pytest.raises(r.OptimisticDeadlinePassed):
         c.request_reveal(world.challenger, job_id)
 
@@ -293,30 +294,23 @@ def test_invalid_evidence_reverts(world):
     job_id, x, salt = world.open()
     answer = world.answer(job_id, x, salt, cheats.wrong_hidden_layer)
     good = world.evidence(answer, 0, 0)
-
-    def tampered(position: int, value):
-        ev = list(good)
-        ev[position] = value
-        return tuple(ev)
-
-    neuron = list(good[0])
-    neuron[4] += 1  # bias
     cases = {
-        "neuron": tampered(0, tuple(neuron)),
-        "inputs": tampered(3, b"\x01" + good[3][1:]),
-        "outputs": tampered(5, good[5][:-1] + bytes([(good[5][-1] + 1) % 256])),
+        "neuron": replace(good, neuron=replace(good.neuron, bias=good.neuron.bias + 1)),
+        "inputs": replace(good, inputs=b"\x01" + good.inputs[1:]),
+        "outputs": replace(good, outputs=good.outputs[:-1] + bytes([(good.outputs[-1] + 1) % 256])),
     }
     for which, evidence in cases.items():
         with pytest.raises(r.OptimisticInvalidProof) as info:
-            c.challenge(world.challenger, "proveNeuronFraud", job_id, evidence)
+            c.prove_neuron_fraud(world.challenger, job_id, evidence)
         assert info.value.error_args == (job_id, which)
+        assert info.value.fields == {"jobId": job_id, "which": which}
     with pytest.raises(r.OptimisticInvalidProof, match="input"):
-        c.challenge(world.challenger, "proveInputFraud", job_id, int8_bytes(x), b"\x00" * 32, int8_bytes(x), [])
+        c.prove_input_fraud(world.challenger, job_id, InputEvidence(int8_bytes(x), b"\x00" * 32, int8_bytes(x), ()))
     with pytest.raises(r.OptimisticInvalidProof, match="trace"):
-        c.challenge(world.challenger, "proveInputFraud", job_id, int8_bytes(x), salt, int8_bytes(x), [b"\x00" * 32])
+        c.prove_input_fraud(world.challenger, job_id, InputEvidence(int8_bytes(x), salt, int8_bytes(x), (b"\x00" * 32,)))
     with pytest.raises(r.OptimisticInvalidProof, match="output"):
-        c.challenge(world.challenger, "proveOutputFraud", job_id, b"\x01", b"\x00" * 32, b"\x01", [])
-    assert c.challenge(world.challenger, "proveNeuronFraud", job_id, good).fraud
+        c.prove_output_fraud(world.challenger, job_id, OutputEvidence(b"\x01", b"\x00" * 32, b"\x01", ()))
+    assert c.prove_neuron_fraud(world.challenger, job_id, good).fraud
 
 
 def test_payout_to_a_contract_that_refuses_or_reenters(world):
@@ -371,17 +365,11 @@ def _honest_jobs(world: World) -> None:
         for _ in range(4):
             layer = int(rng.integers(0, len(world.model.layers)))
             row = int(rng.integers(0, world.model.layers[layer].out_width))
-            assert not world.contract.simulate_challenge(world.challenger, "proveNeuronFraud", job_id,
-                                                         world.evidence(answer, layer, row))
+            assert not world.contract.simulate(world.challenger, job_id, world.evidence(answer, layer, row))
             tried += 1
-        tree = trace_tree(answer.trace)
-        assert not world.contract.simulate_challenge(
-            world.challenger, "proveInputFraud", job_id, int8_bytes(x), salt, int8_bytes(answer.trace[0]),
-            list(tree.proof(0).siblings))
-        last = len(answer.trace) - 1
-        assert not world.contract.simulate_challenge(
-            world.challenger, "proveOutputFraud", job_id, int8_bytes(answer.trace[-1]), answer.output_salt,
-            int8_bytes(answer.trace[-1]), list(tree.proof(last).siblings))
+        assert not world.contract.simulate(world.challenger, job_id, InputEvidence.of(answer.trace, x, salt))
+        assert not world.contract.simulate(
+            world.challenger, job_id, OutputEvidence.of(answer.trace, answer.trace[-1], answer.output_salt))
         tried += 2
         assert world.contract.job(job_id).status == JobStatus.ANSWERED
     assert tried == 200 * 6
@@ -514,7 +502,7 @@ class PayoutMachine(RuleBasedStateMachine):
     def challenge_neuron(self, data, layer: int, row: int) -> None:
         job_id = self._job(data)
         if job_id in self.answers:
-            self._try(self.world.contract.challenge, self.world.challenger, "proveNeuronFraud", job_id,
+            self._try(self.world.contract.prove_neuron_fraud, self.world.challenger, job_id,
                       self.world.evidence(self.answers[job_id], layer, row))
 
     @rule(data=st.data())
@@ -522,9 +510,8 @@ class PayoutMachine(RuleBasedStateMachine):
         job_id = self._job(data)
         if job_id in self.answers and job_id in self.inputs:
             answer, (x, salt) = self.answers[job_id], self.inputs[job_id]
-            tree = trace_tree(answer.trace)
-            self._try(self.world.contract.challenge, self.world.challenger, "proveInputFraud", job_id,
-                      int8_bytes(x), salt, int8_bytes(answer.trace[0]), list(tree.proof(0).siblings))
+            self._try(self.world.contract.prove_input_fraud, self.world.challenger, job_id,
+                      InputEvidence.of(answer.trace, x, salt))
 
     @rule(data=st.data())
     def request_reveal(self, data) -> None:
@@ -582,24 +569,24 @@ def test_copied_fraud_proof_without_a_claim_pays_the_copier(world):
     copier = Sender(world.chain)
     copier.ensure_funded()
     evidence = world.evidence(answer, 0, 0)
-    assert world.contract.challenge(copier, "proveNeuronFraud", job_id, evidence).fraud
+    assert world.contract.prove_neuron_fraud(copier, job_id, evidence).fraud
     with pytest.raises(r.OptimisticJobNotInStatus):
-        world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, evidence)
+        world.contract.prove_neuron_fraud(world.challenger, job_id, evidence)
 
 
 def test_claimed_fraud_proof_cannot_be_stolen_by_a_copier(world):
     job_id, x, salt = world.open()
     answer = world.answer(job_id, x, salt, cheats.wrong_hidden_layer)
     evidence = world.evidence(answer, 0, 0)
-    world.contract.claim(world.challenger, "proveNeuronFraud", job_id, evidence)  # block k
+    world.contract.claim(world.challenger, job_id, evidence)  # block k
     copier = Sender(world.chain)
     copier.ensure_funded()
     # The copier sees the reveal in the mempool and sends the same call first: it has no claim.
     with pytest.raises(r.OptimisticClaimRequired):
-        world.contract.challenge(copier, "proveNeuronFraud", job_id, evidence)
+        world.contract.prove_neuron_fraud(copier, job_id, evidence)
     # Claiming now does not help: the claim must be older than the proof (and this is the same block).
-    world.contract.claim(copier, "proveNeuronFraud", job_id, evidence)
-    outcome = world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, evidence)
+    world.contract.claim(copier, job_id, evidence)
+    outcome = world.contract.prove_neuron_fraud(world.challenger, job_id, evidence)
     assert outcome.fraud
     reward = PARAMS.prover_bond * PARAMS.challenger_reward_bps // 10_000
     assert world.contract.credit(world.challenger.address) == PARAMS.challenge_bond + reward
@@ -612,21 +599,21 @@ def test_claims_expire_so_they_cannot_block_disputes_forever(world):
     griefer = Sender(world.chain)
     griefer.ensure_funded()
     # A bogus claim on nothing in particular switches the job to claim-gated proofs, for a while.
-    world.contract._send(griefer, world.contract.contract.functions.claimFraud(job_id, b"\x00" * 32), "claim")
+    world.contract.claim_raw(griefer, job_id, b"\x00" * 32)
     last = len(world.model.layers) - 1
     fault_row = int(np.flatnonzero(answer.trace[-1] != honest(world.model, x, salt).trace[-1])[0])
     evidence = world.evidence(answer, last, fault_row)
     with pytest.raises(r.OptimisticClaimRequired):
-        world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, evidence)
+        world.contract.prove_neuron_fraud(world.challenger, job_id, evidence)
     world.chain.mine(PARAMS.reveal_window)
-    assert world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, evidence).fraud
+    assert world.contract.prove_neuron_fraud(world.challenger, job_id, evidence).fraud
 
 
 def test_endless_failed_challenges_only_pay_the_prover(world):
     job_id, x, salt = world.open()
     answer = world.answer(job_id, x, salt)
     for row in range(6):
-        assert not world.contract.challenge(world.challenger, "proveNeuronFraud", job_id,
+        assert not world.contract.prove_neuron_fraud(world.challenger, job_id,
                                             world.evidence(answer, 0, row)).fraud
     assert world.contract.credit(world.prover.address) == 6 * PARAMS.challenge_bond
     world.chain.mine(PARAMS.challenge_window)  # challenges never extend the window
@@ -637,10 +624,9 @@ def test_endless_failed_challenges_only_pay_the_prover(world):
 def test_oversized_evidence_is_refused_cheaply(world):
     job_id, x, salt = world.open()
     answer = world.answer(job_id, x, salt, cheats.wrong_hidden_layer)
-    good = list(world.evidence(answer, 0, 0))
-    good[3] = b"\x01" * 60_000  # a huge "input vector": it cannot match the trace root
+    huge = replace(world.evidence(answer, 0, 0), inputs=b"\x01" * 60_000)  # cannot match the trace root
     with pytest.raises(r.OptimisticInvalidProof):
-        world.contract.challenge(world.challenger, "proveNeuronFraud", job_id, tuple(good))
+        world.contract.prove_neuron_fraud(world.challenger, job_id, huge)
 
 
 def test_prover_killed_between_saving_and_sending_answers_once(world, tmp_path):

@@ -5,6 +5,7 @@ Each test failed on the code before the fix."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -60,8 +61,7 @@ class Game:
         return answer
 
     def junk_claim(self, job_id: int) -> None:
-        fn = self.contract.contract.functions.claimFraud(job_id, secrets.token_bytes(32))
-        self.contract._send(self.griefer, fn, "junk claim")
+        self.contract.claim_raw(self.griefer, job_id, secrets.token_bytes(32))
 
 
 @pytest.fixture
@@ -104,21 +104,21 @@ def test_the_last_block_of_the_window_is_open_to_unclaimed_proofs(game, model):
     game.junk_claim(job_id)  # mined in block deadline - 1: the gate would run past the window
     assert game.chain.w3.eth.block_number == deadline - 1
     with pytest.raises(r.OptimisticDeadlinePassed):  # a claim in the last block could never be proven
-        game.contract.claim(game.griefer, "proveNeuronFraud", job_id, evidence)
-    assert game.contract.challenge(game.watcher_key, "proveNeuronFraud", job_id, evidence).fraud
+        game.contract.claim(game.griefer, job_id, evidence)
+    assert game.contract.prove_neuron_fraud(game.watcher_key, job_id, evidence).fraud
 
 
 def test_a_copied_claim_transaction_gives_the_copier_nothing(game):
     job_id = game.open(0)
     answer = game.answer(job_id, 0, cheats.wrong_hidden_layer)
     evidence = neuron_evidence(game.commitment, answer.trace, 0, 0)
-    honest_commitment = game.contract.claim_commitment(game.watcher_key.address, "proveNeuronFraud", job_id, evidence)
+    honest_commitment = game.contract.claim_commitment(game.watcher_key.address, job_id, evidence)
     copier = game.griefer
-    game.contract._send(copier, game.contract.contract.functions.claimFraud(job_id, honest_commitment), "copy")
-    game.contract.claim(game.watcher_key, "proveNeuronFraud", job_id, evidence)
+    game.contract.claim_raw(copier, job_id, honest_commitment)
+    game.contract.claim(game.watcher_key, job_id, evidence)
     with pytest.raises(r.OptimisticClaimRequired):  # the copied claim is no claim of the copier's
-        game.contract.challenge(copier, "proveNeuronFraud", job_id, evidence)
-    assert game.contract.challenge(game.watcher_key, "proveNeuronFraud", job_id, evidence).fraud
+        game.contract.prove_neuron_fraud(copier, job_id, evidence)
+    assert game.contract.prove_neuron_fraud(game.watcher_key, job_id, evidence).fraud
     assert game.contract.credit(copier.address) == 0
 
 
@@ -146,11 +146,11 @@ def test_one_poisoned_job_does_not_blind_the_watcher_to_the_others(game):
     last = len(game.model.layers) - 1
     row = int(np.flatnonzero(own_answer.trace[-1] != honest(game.model, game.inputs[0], b"\0" * 32).trace[-1])[0])
 
-    def front_run(sender, name, job_id, *args):
+    def front_run(sender, job_id, evidence):
         if job_id == own:  # the cheater's own proof lands first: the watcher's claim then reverts
-            game.contract.challenge(game.cheater, "proveNeuronFraud", own,
-                                    neuron_evidence(game.commitment, own_answer.trace, last, row))
-        return original_claim(sender, name, job_id, *args)
+            game.contract.prove_neuron_fraud(game.cheater, own,
+                                             neuron_evidence(game.commitment, own_answer.trace, last, row))
+        return original_claim(sender, job_id, evidence)
 
     game.contract.claim = front_run
     step = game.watcher.step()
@@ -270,17 +270,14 @@ def test_record_leaf_is_the_leaf_verify_record_hashes(model_commitment):
 def test_neuron_and_trace_proofs_must_have_the_trees_depth(game):
     job_id = game.open(0)
     answer = game.answer(job_id, 0, cheats.wrong_hidden_layer)
-    evidence = list(neuron_evidence(game.commitment, answer.trace, 0, 0))
-    for position in (2, 4, 6):  # neuron proof, inputs proof, outputs proof: one sibling too many
-        longer = list(evidence)
-        longer[position] = list(evidence[position]) + [b"\x00" * 32]
+    evidence = neuron_evidence(game.commitment, answer.trace, 0, 0)
+    for proof in ("neuron_proof", "inputs_proof", "outputs_proof"):  # one sibling too many, one too few
+        siblings = getattr(evidence, proof)
         with pytest.raises(r.OptimisticInvalidProof):
-            game.contract.challenge(game.watcher_key, "proveNeuronFraud", job_id, tuple(longer))
-        shorter = list(evidence)
-        shorter[position] = list(evidence[position])[:-1]
+            game.contract.prove_neuron_fraud(game.watcher_key, job_id, replace(evidence, **{proof: siblings + (b"\x00" * 32,)}))
         with pytest.raises(r.OptimisticInvalidProof):
-            game.contract.challenge(game.watcher_key, "proveNeuronFraud", job_id, tuple(shorter))
-    assert game.contract.challenge(game.watcher_key, "proveNeuronFraud", job_id, tuple(evidence)).fraud
+            game.contract.prove_neuron_fraud(game.watcher_key, job_id, replace(evidence, **{proof: siblings[:-1]}))
+    assert game.contract.prove_neuron_fraud(game.watcher_key, job_id, evidence).fraud
 
 
 def test_a_header_proof_of_the_wrong_depth_is_refused(embedded_chain):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 
 import pytest
 
@@ -24,8 +25,9 @@ PROVER_ALL = [
     "honest", "prove_batch", "prove_zk", "zk_attestation_for",
 ]
 VERIFIER_ALL = [
-    "CHECKS", "Claim", "Fault", "OnchainStatus", "VerificationReport", "WatchStep", "Watcher", "check_onchain",
-    "find_fault", "fraud_call", "neuron_evidence", "verify_attestation", "verify_batch", "verify_batch_files",
+    "CHECKS", "Claim", "Consistent", "Fault", "Finding", "InputEvidence", "NeuronEvidence", "OnchainStatus",
+    "OutputEvidence", "Unusable", "VerificationReport", "WatchStep", "Watcher", "check_onchain", "evidence_for",
+    "find_fault", "neuron_evidence", "verify_attestation", "verify_batch", "verify_batch_files",
     "verify_files", "check_zk_attestation", "verify_zk_proof",
 ]
 CONTRACTS_ALL = ["artifact_names", "load_artifact"]
@@ -56,9 +58,11 @@ def test_version():
 ERROR_NAMES = [
     "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "FileUnreadable",
     "InvalidAttestationFile",
-    "InvalidInput", "InvalidModel", "KeyUnavailable", "NodeStartError", "ToolMissing", "VcpError",
-    "VerificationFailed",
+    "InvalidInput", "InvalidModel", "KeyUnavailable", "NodeStartError", "ToolMissing", "UsageError", "VcpError",
+    "VerificationFailed", "ZkError",
 ]
+# Defined in the tree, raised by one layer, and re-exported there (vcp.zk, vcp.cli) rather than from vcp.
+NOT_REEXPORTED_FROM_VCP = {"UsageError", "ZkError"}
 
 
 def test_error_classes_in_vcp_errors():
@@ -67,8 +71,40 @@ def test_error_classes_in_vcp_errors():
     assert sorted(classes) == sorted(ERROR_NAMES)
     for name, cls in classes.items():
         assert issubclass(cls, vcp.errors.VcpError), name
-        assert getattr(vcp, name) is cls  # every error is exported from vcp
+        if name not in NOT_REEXPORTED_FROM_VCP:
+            assert getattr(vcp, name) is cls  # every error is exported from vcp
         assert cls.__doc__
+    assert importlib.import_module("vcp.zk").ZkError is vcp.errors.ZkError
+    assert importlib.import_module("vcp.cli.parser").UsageError is vcp.errors.UsageError
+
+
+def _drawn_tree() -> dict[str, tuple[str | None, str]]:
+    """name -> (parent, extra bases) as drawn in vcp.errors' docstring."""
+    drawn: dict[str, tuple[str | None, str]] = {}
+    path: list[str] = []
+    for line in vcp.errors.__doc__.splitlines():
+        match = re.match(r"^    ((?:[│ ]   )*)(?:[├└]── )?([A-Za-z]\w*)( \(\w+(?:, \w+)*\))?", line)
+        if not match or (path == [] and match.group(2) != "VcpError"):
+            continue
+        depth = len(match.group(1)) // 4 + (1 if "── " in line else 0)
+        del path[depth:]
+        drawn[match.group(2)] = (path[-1] if path else None, (match.group(3) or "").strip(" ()"))
+        path.append(match.group(2))
+    return drawn
+
+
+def test_error_tree_drawing_is_the_class_tree():
+    drawn = _drawn_tree()
+    classes = {n: c for n, c in inspect.getmembers(vcp.errors, inspect.isclass)
+               if issubclass(c, vcp.errors.VcpError) and c.__module__ == "vcp.errors"}
+    assert sorted(drawn) == sorted(classes), "the drawing in vcp/errors.py misses or invents a class"
+    for name, (parent, extra) in drawn.items():
+        bases = classes[name].__bases__
+        if parent is None:
+            assert bases == (Exception,)
+            continue
+        assert bases[0] is classes[parent], f"{name} is drawn under {parent}, derives from {bases[0].__name__}"
+        assert ", ".join(b.__name__ for b in bases[1:]) == extra, f"{name}: drawn ({extra}), bases {bases}"
 
 
 def test_error_tree():
@@ -79,7 +115,8 @@ def test_error_tree():
     assert issubclass(e.AttestationMismatch, e.VerificationFailed)
     for cls in (e.NodeStartError, e.DeploymentNotFound, e.ContractReverted):
         assert issubclass(cls, e.ChainError)
-    for cls in (e.KeyUnavailable, e.VerificationFailed, e.ChainError, e.ToolMissing):
+    assert issubclass(e.UsageError, e.InvalidInput)
+    for cls in (e.KeyUnavailable, e.VerificationFailed, e.ChainError, e.ToolMissing, e.ZkError):
         assert not issubclass(cls, ValueError)
     assert e.VcpError.__bases__ == (Exception,)
 
@@ -89,9 +126,10 @@ def test_error_attributes():
     err = e.AttestationMismatch("output commitment", "0xaa", "0xbb")
     assert err.reason == str(err) == "output commitment mismatch: attested 0xaa, recomputed 0xbb"
     assert (err.where, err.expected, err.actual) == ("output commitment", "0xaa", "0xbb")
-    rev = e.ContractReverted("boom", error_name="X", args=(1, 2))
+    rev = e.ContractReverted("boom", error_name="X", args=(1, 2), fields={"a": 1, "b": 2})
     assert rev.error_name == "X" and rev.error_args == (1, 2) and str(rev) == "boom"
-    assert e.ContractReverted("plain").error_args == ()
+    assert rev.fields == {"a": 1, "b": 2}
+    assert e.ContractReverted("plain").error_args == () and e.ContractReverted("plain").fields == {}
 
 
 def test_revert_classes_are_contract_reverted():
@@ -101,6 +139,9 @@ def test_revert_classes_are_contract_reverted():
         assert cls.__name__ == name
     assert issubclass(reverts.PanicError, vcp.errors.ContractReverted)
     assert issubclass(reverts.ErrorString, vcp.errors.ContractReverted)
+    defined = {n for n, c in inspect.getmembers(reverts, inspect.isclass)
+               if issubclass(c, vcp.errors.ContractReverted) and c.__module__ == reverts.__name__}
+    assert set(reverts.ERROR_CLASSES) == defined - {"PanicError", "ErrorString"}  # derived, nothing kept by hand
 
 
 @pytest.mark.parametrize("module", ["vcp.cli", "vcp.demo.signed", "vcp.chain.nodes", "vcp.chain.registry", "vcp.chain.tx",

@@ -49,7 +49,7 @@ def test_prover_output(proven, model):
     assert proven.label == int(np.argmax(trace[-1]))
     assert proven.attestation.nonce == 5
     assert proven.timings.total_s >= 0
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput):
         Prover(model, KEY, DOMAIN).prove(np.zeros((2, model.input_width), dtype=np.int8))
     with pytest.raises(InvalidInput):
         Prover(model, KEY, DOMAIN).prove(np.zeros(model.input_width + 1, dtype=np.int8))

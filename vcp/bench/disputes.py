@@ -11,7 +11,7 @@ from vcp.chain.optimistic import OptimisticInference, OptimisticParams
 from vcp.chain.tx import Sender
 from vcp.commit.commitments import ModelCommitment, output_commitment, trace_root
 from vcp.model.synthetic import random_inputs, random_model
-from verifier import Claim, find_fault, fraud_call
+from verifier import Claim, evidence_for, find_fault
 
 OUTPUT_WIDTH = 10
 
@@ -42,8 +42,7 @@ def dispute_gas(chain: Chain, widths: list[int], params: OptimisticParams = Opti
         job = contract.job(job_id)
         fault = find_fault(model, Claim(job.input_commitment, job.output_commitment, job.trace_root),
                            answer.trace, answer.input_salt, answer.output_salt)
-        name, args = fraud_call(fault, commitment, answer.trace)
-        outcome = contract.challenge(challenger, name, job_id, *args)
+        outcome = contract.prove(challenger, job_id, evidence_for(fault, commitment, answer.trace))
         rows.append({
             "width": width, "params": model.param_count, "layer": fault.layer, "row": fault.row,
             "fraud": outcome.fraud, "gas": outcome.tx.gas_used, "calldata_bytes": len(outcome.tx.calldata),

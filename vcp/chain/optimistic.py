@@ -13,10 +13,13 @@ from web3.contract import Contract
 
 from contracts import load_artifact
 from vcp.chain.boundary import chain_errors
+from vcp.chain.evidence import (  # noqa: F401 - FraudKind re-exported (it was defined here)
+    Evidence, FraudKind, InputEvidence, NeuronEvidence, OutputEvidence)
 from vcp.chain.nodes import Chain
 from vcp.chain.tx import Sender, TxOutcome, calldata
 from vcp.commit.commitments import ModelCommitment, model_metadata_digest
 from vcp.commit.encoding import keccak256
+from vcp.errors import InvalidInput
 
 ARTIFACT = "OptimisticInference"
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -28,13 +31,6 @@ class JobStatus(IntEnum):
     ANSWERED = 2
     FINALIZED = 3
     CANCELLED = 4
-
-
-class FraudKind(IntEnum):
-    NEURON = 0
-    INPUT = 1
-    OUTPUT = 2
-    WITHHELD = 3
 
 
 @dataclass(frozen=True)
@@ -192,34 +188,59 @@ class OptimisticInference:
     def withdraw(self, sender: Sender) -> TxOutcome:
         return self._send(sender, self.contract.functions.withdraw(), "withdrawing")
 
-    def challenge(self, sender: Sender, fn_name: str, job_id: int, *args: Any) -> ChallengeOutcome:
-        fn = getattr(self.contract.functions, fn_name)(job_id, *args)
-        outcome = self._send(sender, fn, f"{fn_name} on job {job_id}", self.params.challenge_bond)
+    # ------------------------------------------------------------- fraud proofs
+
+    def _proof_call(self, job_id: int, evidence: Evidence) -> Any:
+        """The contract call that proves ``evidence`` (one per evidence type)."""
+        f = self.contract.functions
+        if isinstance(evidence, NeuronEvidence):
+            return f.proveNeuronFraud(job_id, *evidence.abi_args())
+        if isinstance(evidence, InputEvidence):
+            return f.proveInputFraud(job_id, *evidence.abi_args())
+        if isinstance(evidence, OutputEvidence):
+            return f.proveOutputFraud(job_id, *evidence.abi_args())
+        raise InvalidInput(f"not fraud-proof evidence: {type(evidence).__name__}")
+
+    def prove(self, sender: Sender, job_id: int, evidence: Evidence) -> ChallengeOutcome:
+        """Send the fraud proof ``evidence`` is for, with the challenge bond."""
+        outcome = self._send(sender, self._proof_call(job_id, evidence),
+                             f"proving {evidence.kind.name.lower()} fraud on job {job_id}", self.params.challenge_bond)
         fraud = any(self._is_event(log, "FraudProven") for log in outcome.logs)
         return ChallengeOutcome(fraud=fraud, tx=outcome)
 
-    def evidence_hash(self, fn_name: str, job_id: int, *args: Any) -> bytes:
-        """keccak256 of the proof call's data after the job id."""
-        data = calldata(getattr(self.contract.functions, fn_name)(job_id, *args))
-        return keccak256(data[36:])
+    def prove_neuron_fraud(self, sender: Sender, job_id: int, evidence: NeuronEvidence) -> ChallengeOutcome:
+        return self.prove(sender, job_id, evidence)
 
-    def claim_commitment(self, claimant: str, fn_name: str, job_id: int, *args: Any) -> bytes:
+    def prove_input_fraud(self, sender: Sender, job_id: int, evidence: InputEvidence) -> ChallengeOutcome:
+        return self.prove(sender, job_id, evidence)
+
+    def prove_output_fraud(self, sender: Sender, job_id: int, evidence: OutputEvidence) -> ChallengeOutcome:
+        return self.prove(sender, job_id, evidence)
+
+    def evidence_hash(self, job_id: int, evidence: Evidence) -> bytes:
+        """keccak256 of the proof call's data after the job id."""
+        return keccak256(calldata(self._proof_call(job_id, evidence))[36:])
+
+    def claim_commitment(self, claimant: str, job_id: int, evidence: Evidence) -> bytes:
         """What `claimFraud` takes: the evidence hash bound to the claimant and the job (mirrors
         `claimCommitment`), so a copied claim transaction is worth nothing to the copier."""
-        evidence = self.evidence_hash(fn_name, job_id, *args)
-        return keccak256(abi_encode(["address", "uint256", "bytes32"], [claimant, job_id, evidence]))
+        return keccak256(abi_encode(["address", "uint256", "bytes32"],
+                                    [claimant, job_id, self.evidence_hash(job_id, evidence)]))
 
-    def claim(self, sender: Sender, fn_name: str, job_id: int, *args: Any) -> TxOutcome:
+    def claim(self, sender: Sender, job_id: int, evidence: Evidence) -> TxOutcome:
         """Step one of the copy-proof dispute: commit to the evidence (prove it a block later)."""
-        commitment = self.claim_commitment(sender.address, fn_name, job_id, *args)
-        fn = self.contract.functions.claimFraud(job_id, commitment)
-        return self._send(sender, fn, f"claiming fraud on job {job_id}")
+        return self.claim_raw(sender, job_id, self.claim_commitment(sender.address, job_id, evidence))
 
-    def simulate_challenge(self, sender: Sender, fn_name: str, job_id: int, *args: Any) -> bool:
-        """What a challenge would return, without sending it (eth_call)."""
-        fn = getattr(self.contract.functions, fn_name)(job_id, *args)
-        with chain_errors(f"simulating {fn_name}"):
-            return bool(fn.call({"from": sender.address, "value": self.params.challenge_bond}))
+    def claim_raw(self, sender: Sender, job_id: int, commitment: bytes) -> TxOutcome:
+        """``claimFraud`` with any 32-byte commitment (what a copier or a griefer can send)."""
+        return self._send(sender, self.contract.functions.claimFraud(job_id, commitment),
+                          f"claiming fraud on job {job_id}")
+
+    def simulate(self, sender: Sender, job_id: int, evidence: Evidence) -> bool:
+        """What the proof would return, without sending it (eth_call)."""
+        with chain_errors(f"simulating {evidence.kind.name.lower()} fraud on job {job_id}"):
+            return bool(self._proof_call(job_id, evidence).call(
+                {"from": sender.address, "value": self.params.challenge_bond}))
 
     # ------------------------------------------------------------- events
 

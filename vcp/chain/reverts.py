@@ -1,7 +1,8 @@
 """Contract custom errors as Python exceptions, and revert data decoded into them.
 
 Every ``error`` in the compiled ABIs has a class here (a test checks none is missing), so callers
-catch ``RegistryNonceUsed`` rather than parse strings.
+catch ``RegistryNonceUsed`` rather than parse strings, and read its arguments by name
+(``exc.fields["nonce"]``). ``ERROR_CLASSES`` is derived from the classes defined here.
 """
 
 from __future__ import annotations
@@ -196,22 +197,13 @@ class ErrorString(ContractReverted):
     """A revert with a reason string (``require(cond, "...")``)."""
 
 
+_GENERIC = (PanicError, ErrorString)  # Solidity's own reverts, not custom errors of the contracts
+
+# Every custom-error class above, by name: derived from the module, so adding a class is enough.
 ERROR_CLASSES: dict[str, type[ContractReverted]] = {
-    cls.__name__: cls
-    for cls in (
-        RegistryUnauthorizedAccount, RegistryZeroAddress, RegistryModelNotActive, RegistryModelAlreadyRegistered,
-        RegistryProverNotAuthorized, RegistryNonceUsed, RegistryInvalidSignature, RegistrySignerMismatch,
-        RegistryEmptyBatch, RegistryZkVerifierNotSet, RegistryZkSubmitterMismatch, RegistryZkInstanceCount, RegistryZkInputCommitment,
-        RegistryZkInputMismatch, RegistryZkOutputCommitment, RegistryZkProofHash, RegistryZkProofRejected,
-        NeuronWidthMismatch, NeuronWidthOutOfRange, NeuronBiasOutOfRange, NeuronMultiplierOutOfRange,
-        NeuronShiftOutOfRange, NeuronActivationUnknown, NeuronIndexOutOfRange,
-        OptimisticUnauthorizedAccount, OptimisticZeroAddress, OptimisticInvalidParameter,
-        OptimisticModelNotRegistered, OptimisticModelAlreadyRegistered, OptimisticInvalidHeader,
-        OptimisticWrongValue, OptimisticJobNotInStatus, OptimisticDeadlinePassed,
-        OptimisticDeadlineNotReached, OptimisticRevealPending, OptimisticNoRevealPending,
-        OptimisticAlreadyRevealed, OptimisticNotProver, OptimisticInvalidProof,
-        OptimisticInvalidReveal, OptimisticNothingToWithdraw, OptimisticTransferFailed, OptimisticClaimRequired,
-    )
+    cls.__name__: cls for cls in list(globals().values())
+    if isinstance(cls, type) and issubclass(cls, ContractReverted) and cls.__module__ == __name__
+    and cls not in _GENERIC
 }
 
 
@@ -262,10 +254,10 @@ def decode_revert(data: bytes) -> ContractReverted:
                      for a, t in zip(abi_decode(types, data[4:]), types))
     except Exception:  # malformed payload from a node: keep the name, drop the args
         args = ()
-    cls = ERROR_CLASSES.get(name) or {"ErrorString": ErrorString, "PanicError": PanicError}.get(name, ContractReverted)
+    cls = ERROR_CLASSES.get(name) or {c.__name__: c for c in _GENERIC}.get(name, ContractReverted)
     detail = ", ".join(f"{n}={_format(a, t)}" for n, a, t in zip(names, args, types))
     message = f"{name}({detail}): {cls.__doc__}" if cls.__doc__ and cls is not ContractReverted else f"{name}({detail})"
-    return cls(message, error_name=name, args=args)
+    return cls(message, error_name=name, args=args, fields=dict(zip(names, args)))
 
 
 def _chain_of(exc: BaseException) -> list[BaseException]:

@@ -6,16 +6,12 @@ import argparse
 from pathlib import Path
 
 from vcp import __version__
-from vcp.errors import InvalidInput
+from vcp.errors import UsageError
 
 DEFAULT_JOURNAL = Path(".vcp/journal.sqlite")
 DEFAULT_DEPLOYMENTS = Path("deployments.json")
 VERIFY_EXIT_CODES = ("exit status: 0 valid; 1 invalid (a check failed, or the file is malformed or refused); "
                      "2 usage error; 3 could not check (a file unreadable, the node unreachable, EZKL missing)")
-
-
-class UsageError(InvalidInput):
-    """Bad command-line usage."""
 
 
 class _Parser(argparse.ArgumentParser):
