@@ -26,7 +26,7 @@ from vcp.attest.keys import SigningKey
 from vcp.model.builtin import demo_model
 from vcp.model.quantize import QuantizedModel
 from vcp.model.synthetic import random_inputs, random_model
-from verifier import Claim, evidence_for, find_fault, verify_attestation, verify_batch
+from verifier import Claim, find_fault, fraud_call, verify_attestation, verify_batch
 
 DEMO_WIDTHS = (64, 32, 10)
 BENCH_PARAMS = OptimisticParams(challenge_window=20, reveal_window=10, answer_window=50)
@@ -93,6 +93,17 @@ def environment() -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Subject:
+    """One model under measurement: registered on both contracts, with its prover and inputs."""
+
+    model: QuantizedModel
+    commitment: ModelCommitment
+    prover: Prover
+    inputs: np.ndarray
+    plain: dict[str, float]  # plain inference of one input (spread)
+
+
 class _ChainBench:
     """Contracts deployed once per chain; one authorised prover key."""
 
@@ -121,6 +132,17 @@ class _ChainBench:
         return {**base, **values}
 
     def run_model(self, widths: tuple[int, ...]) -> list[dict[str, Any]]:
+        subject = self._subject(widths)
+        rows = [self.signed_single(subject)]
+        rows.extend(self.signed_batched(subject, n) for n in self._batch_sizes(subject.model))
+        x = subject.inputs[0]
+        salt = secrets.token_bytes(32)
+        rows.append(self.optimistic_happy(subject, x, salt))
+        rows.append(self.optimistic_dispute(subject, x, salt))
+        return rows
+
+    def _subject(self, widths: tuple[int, ...]) -> _Subject:
+        """The model registered on both contracts, its prover, its inputs and its plain inference time."""
         cfg = self.config
         model = model_for(widths)
         commitment = ModelCommitment(model)
@@ -128,58 +150,65 @@ class _ChainBench:
         self.optimistic.register_model(self.operator, commitment)
         prover = Prover(model, self.key, self.registry.domain)
         inputs = random_inputs(model, max(cfg.batch_sizes), seed=7)
-        rows = []
-
         plain, _ = _times(lambda: model.infer(inputs[:1]), cfg.repeats * 5, cfg.warmup)
+        return _Subject(model, commitment, prover, inputs, plain)
 
-        # Signed single attestations.
+    def _batch_sizes(self, model: QuantizedModel) -> list[int]:
+        """The configured batch sizes, without those over the multiply-add cap (1 always runs)."""
+        macs = sum(layer.weight.size for layer in model.layers)
+        return [b for b in self.config.batch_sizes if b == 1 or b * macs <= self.config.max_batch_macs]
+
+    def signed_single(self, s: _Subject) -> dict[str, Any]:
+        """Signed single attestations: prove, verify off-chain, submit one per transaction."""
+        cfg, model, inputs = self.config, s.model, s.inputs
         counter = iter(range(10**9))
-        prove_t, proofs = _times(lambda: prover.prove(inputs[next(counter) % len(inputs)]), cfg.repeats, cfg.warmup)
-        split = {k: spread([getattr(p.timings, k) for p in proofs])["median"] for k in ("inference_s", "commit_s", "sign_s")}
+        prove_t, proofs = _times(lambda: s.prover.prove(inputs[next(counter) % len(inputs)]), cfg.repeats, cfg.warmup)
+        split = {k: spread([getattr(p.timings, k) for p in proofs])["median"]
+                 for k in ("inference_s", "commit_s", "sign_s")}
         signed = [AttestationFile(p.attestation, p.domain, p.signature, model.name, model.param_count, "-", "0" * 64)
                   for p in proofs]
         verify_t, reports = _times(lambda: verify_attestation(signed[0], proofs[0].bundle, model,
-                                                              model_commitment=commitment), cfg.repeats, cfg.warmup)
+                                                              model_commitment=s.commitment), cfg.repeats, cfg.warmup)
         assert all(r.valid for r in reports)
         subs = [self.registry.submit(self.operator, p.attestation, p.signature) for p in proofs]
-        gas = int(np.median([s.tx.gas_used for s in subs]))
+        gas = int(np.median([sub.tx.gas_used for sub in subs]))
         floor, ratio = floor_and_ratio(subs[0].tx.gas_used, subs[0].tx.calldata)
-        rows.append(self.row(
-            "signed_single", model, 1, plain_inference_s=plain["median"], prove_s=prove_t,
+        return self.row(
+            "signed_single", model, 1, plain_inference_s=s.plain["median"], prove_s=prove_t,
             prover_split_s=split, verify_offchain_s=verify_t, gas_per_tx=gas, calldata_bytes=len(subs[0].tx.calldata),
             gas_floor=floor, gas_floor_ratio=subs[0].tx.gas_used / floor,
-            latency_s=spread([s.tx.latency_s for s in subs]),
-            overhead_vs_plain=prove_t["median"] / plain["median"]))
+            latency_s=spread([sub.tx.latency_s for sub in subs]),
+            overhead_vs_plain=prove_t["median"] / s.plain["median"])
 
-        # Signed batches.
-        macs = sum(layer.weight.size for layer in model.layers)
-        for n in [b for b in cfg.batch_sizes if b == 1 or b * macs <= cfg.max_batch_macs]:
-            plain_b, _ = _times(lambda: model.infer(inputs[:n]), cfg.repeats, cfg.warmup)
-            prove_b, batches = _times(lambda: prove_batch(prover, inputs[:n]), cfg.repeats, cfg.warmup)
-            split_b = {k: spread([getattr(b.timings, k) for b in batches])["median"]
-                       for k in ("inference_s", "commit_s", "sign_s")}
-            first = batches[0]
-            bfile = BatchFile(first.batch, first.domain, first.signature, model.name, "-", "0" * 64)
-            verify_b, checks = _times(lambda: verify_batch(bfile, first.bundle, model, model_commitment=commitment),
-                                      cfg.repeats, cfg.warmup)
-            assert all(c.valid for c in checks)
-            subs = [self.registry.submit_batch(self.operator, b.batch, b.signature) for b in batches]
-            record, proof = first.record_proof(n - 1)
-            inclusion = self.registry.verify_record_tx(self.operator, first.batch, record, n - 1, proof)
-            gas_b = int(np.median([s.tx.gas_used for s in subs]))
-            floor_b, _ = floor_and_ratio(subs[0].tx.gas_used, subs[0].tx.calldata)
-            rows.append(self.row(
-                "signed_batched", model, n, plain_inference_s=plain["median"], prove_s=prove_b,
-                prover_split_s=split_b, verify_offchain_s=verify_b, verify_to_prove=verify_b["median"] / prove_b["median"],
-                gas_per_tx=gas_b, calldata_bytes=len(subs[0].tx.calldata), gas_floor=floor_b,
-                gas_floor_ratio=subs[0].tx.gas_used / floor_b, inclusion_check_gas=inclusion.gas_used,
-                latency_s=spread([s.tx.latency_s for s in subs]),
-                attested_per_s=n / prove_b["median"], plain_batch_inference_s=plain_b,
-                overhead_vs_plain=prove_b["median"] / plain_b["median"]))
+    def signed_batched(self, s: _Subject, n: int) -> dict[str, Any]:
+        """Signed batches of ``n``: prove, verify off-chain, submit, and one inclusion check on-chain."""
+        cfg, model, inputs = self.config, s.model, s.inputs
+        plain_b, _ = _times(lambda: model.infer(inputs[:n]), cfg.repeats, cfg.warmup)
+        prove_b, batches = _times(lambda: prove_batch(s.prover, inputs[:n]), cfg.repeats, cfg.warmup)
+        split_b = {k: spread([getattr(b.timings, k) for b in batches])["median"]
+                   for k in ("inference_s", "commit_s", "sign_s")}
+        first = batches[0]
+        bfile = BatchFile(first.batch, first.domain, first.signature, model.name, "-", "0" * 64)
+        verify_b, checks = _times(lambda: verify_batch(bfile, first.bundle, model, model_commitment=s.commitment),
+                                  cfg.repeats, cfg.warmup)
+        assert all(c.valid for c in checks)
+        subs = [self.registry.submit_batch(self.operator, b.batch, b.signature) for b in batches]
+        record, proof = first.record_proof(n - 1)
+        inclusion = self.registry.verify_record_tx(self.operator, first.batch, record, n - 1, proof)
+        gas_b = int(np.median([sub.tx.gas_used for sub in subs]))
+        floor_b, _ = floor_and_ratio(subs[0].tx.gas_used, subs[0].tx.calldata)
+        return self.row(
+            "signed_batched", model, n, plain_inference_s=s.plain["median"], prove_s=prove_b,
+            prover_split_s=split_b, verify_offchain_s=verify_b, verify_to_prove=verify_b["median"] / prove_b["median"],
+            gas_per_tx=gas_b, calldata_bytes=len(subs[0].tx.calldata), gas_floor=floor_b,
+            gas_floor_ratio=subs[0].tx.gas_used / floor_b, inclusion_check_gas=inclusion.gas_used,
+            latency_s=spread([sub.tx.latency_s for sub in subs]),
+            attested_per_s=n / prove_b["median"], plain_batch_inference_s=plain_b,
+            overhead_vs_plain=prove_b["median"] / plain_b["median"])
 
-        # Optimistic: happy path and dispute.
-        x = inputs[0]
-        salt = secrets.token_bytes(32)
+    def optimistic_happy(self, s: _Subject, x: np.ndarray, salt: bytes) -> dict[str, Any]:
+        """Optimistic, no dispute: open, answer, check off-chain, finalize after the window."""
+        cfg, model, commitment = self.config, s.model, s.commitment
         answer_t, answers = _times(lambda: honest(model, x, salt), cfg.repeats, cfg.warmup)
         answer = answers[0]
         job_id, open_tx = self.optimistic.open_job(self.requester, commitment.root, input_commitment(salt, x), 10**15)
@@ -193,14 +222,17 @@ class _ChainBench:
         self.chain.mine(BENCH_PARAMS.challenge_window + 1)
         finalize_tx = self.optimistic.finalize(self.prover_account, job_id)
         happy_gas = open_tx.gas_used + submit_tx.gas_used + finalize_tx.gas_used
-        rows.append(self.row(
-            "optimistic_happy", model, 1, plain_inference_s=plain["median"], prove_s=answer_t,
+        return self.row(
+            "optimistic_happy", model, 1, plain_inference_s=s.plain["median"], prove_s=answer_t,
             verify_offchain_s=check_t, gas_per_tx=happy_gas,
             gas_breakdown={"open_job": open_tx.gas_used, "submit_result": submit_tx.gas_used,
                            "finalize": finalize_tx.gas_used},
             calldata_bytes=len(submit_tx.calldata), finality_blocks=BENCH_PARAMS.challenge_window + 1,
-            overhead_vs_plain=answer_t["median"] / plain["median"]))
+            overhead_vs_plain=answer_t["median"] / s.plain["median"])
 
+    def optimistic_dispute(self, s: _Subject, x: np.ndarray, salt: bytes) -> dict[str, Any]:
+        """Optimistic, disputed: a wrong hidden layer, caught by one fraud proof."""
+        model, commitment = s.model, s.commitment
         job_id, _ = self.optimistic.open_job(self.requester, commitment.root, input_commitment(salt, x), 10**15)
         lie = cheats.wrong_hidden_layer(model, x, salt)
         self.optimistic.submit_result(self.prover_account, job_id, output_commitment(lie.output_salt, lie.trace[-1]),
@@ -208,12 +240,12 @@ class _ChainBench:
         job = self.optimistic.job(job_id)
         fault = find_fault(model, Claim(job.input_commitment, job.output_commitment, job.trace_root), lie.trace,
                            lie.input_salt, lie.output_salt)
-        outcome = self.optimistic.prove(self.challenger, job_id, evidence_for(fault, commitment, lie.trace))
+        name, args = fraud_call(fault, commitment, lie.trace)
+        outcome = self.optimistic.challenge(self.challenger, name, job_id, *args)
         self.optimistic.cancel_job(self.requester, job_id)
-        rows.append(self.row(
+        return self.row(
             "optimistic_dispute", model, 1, gas_per_tx=outcome.tx.gas_used, calldata_bytes=len(outcome.tx.calldata),
-            fraud_proven=outcome.fraud, disputed_width=model.layers[fault.layer].in_width, rounds=1))
-        return rows
+            fraud_proven=outcome.fraud, disputed_width=model.layers[fault.layer].in_width, rounds=1)
 
     def zk_row(self, widths: tuple[int, ...], repeats: int) -> dict[str, Any]:
         """The same model proven with EZKL and verified by this chain's registry (one circuit per
@@ -249,9 +281,10 @@ class _ChainBench:
         return self.row(
             "zk", model, 1, plain_inference_s=plain["median"], prove_s=prove, verify_offchain_s=verify_t,
             gas_per_tx=sub.tx.gas_used, calldata_bytes=len(sub.tx.calldata), proof_bytes=len(proofs[0].proof),
-            verifier_deploy_gas=deployed.gas_used, verifier_only_gas=alone.gas_used, setup_s=circuit.setup_s or None, logrows=circuit.logrows,
-            prove_peak_rss_mb=max(p.peak_rss_mb for p in proofs), proving_key_bytes=circuit.pk_bytes,
-            srs="local (unsafe)" if circuit.srs_unsafe else "given", overhead_vs_plain=prove["median"] / plain["median"])
+            verifier_deploy_gas=deployed.gas_used, verifier_only_gas=alone.gas_used, setup_s=circuit.setup_s or None,
+            logrows=circuit.logrows, prove_peak_rss_mb=max(p.peak_rss_mb for p in proofs),
+            proving_key_bytes=circuit.pk_bytes, srs="local (unsafe)" if circuit.srs_unsafe else "given",
+            overhead_vs_plain=prove["median"] / plain["median"])
 
     def throughput(self, singles: int, batches: int, batch_size: int = 1024) -> list[dict[str, Any]]:
         """Landed end to end (prove, commit, sign, submit, receipt), submissions pipelined."""
@@ -294,22 +327,7 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
             rows.extend(bench.throughput(config.throughput_singles, config.throughput_batches))
             note(f"{kind}: dispute gas by width")
             disputes.extend({"chain": kind, **row} for row in dispute_gas(chain, list(config.dispute_widths)))
-    from vcp.zk import ezkl_version
-
-    zk_chain = next((c for c in config.chains if c != "embedded"), config.chains[0] if config.chains else None)
-    if ezkl_version() is None:
-        zk = {"available": False, "why": "EZKL is not installed (pip install 'vcp[zk]'); its figures from "
-                                         "ANCHORS.md are shown as anchors"}
-    elif not config.zk_models or zk_chain is None:
-        zk = {"available": True, "why": "no zk models in this configuration"}
-    else:
-        zk = {"available": True, "ezkl": ezkl_version(), "chain": zk_chain,
-              "why": f"EZKL {ezkl_version()} measured in this run on {zk_chain}"}
-        with open_chain(zk_chain) as chain:
-            bench = _ChainBench(chain, config)
-            for widths in config.zk_models:
-                note(f"{zk_chain}: zk proof of {'->'.join(map(str, widths))}")
-                rows.append(bench.zk_row(widths, config.zk_repeats))
+    zk = _zk_rows(config, note, rows)
     result = {
         "environment": environment(),
         "config": {**asdict(config), "prices": asdict(config.prices)},
@@ -323,3 +341,24 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
     }
     result["targets"] = evaluate_targets(result)
     return result
+
+
+def _zk_rows(config: BenchConfig, note: Callable[[str], None], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The zk models proven on the first chain that is not the embedded one (rows appended to
+    ``rows``); returns what the report says about zk in this run."""
+    from vcp.zk import ezkl_version
+
+    zk_chain = next((c for c in config.chains if c != "embedded"), config.chains[0] if config.chains else None)
+    if ezkl_version() is None:
+        return {"available": False, "why": "EZKL is not installed (pip install 'vcp[zk]'); its figures from "
+                                           "ANCHORS.md are shown as anchors"}
+    if not config.zk_models or zk_chain is None:
+        return {"available": True, "why": "no zk models in this configuration"}
+    zk = {"available": True, "ezkl": ezkl_version(), "chain": zk_chain,
+          "why": f"EZKL {ezkl_version()} measured in this run on {zk_chain}"}
+    with open_chain(zk_chain) as chain:
+        bench = _ChainBench(chain, config)
+        for widths in config.zk_models:
+            note(f"{zk_chain}: zk proof of {'->'.join(map(str, widths))}")
+            rows.append(bench.zk_row(widths, config.zk_repeats))
+    return zk
