@@ -13,7 +13,11 @@ from typing import Any
 
 from vcp.errors import ToolMissing
 
-__all__ = ["load_artifact", "artifact_names"]
+__all__ = ["load_artifact", "artifact_names", "EVM_VERSION"]
+
+# The EVM version (hardfork) everything runs, named once in contracts/evm.json: both compile scripts
+# read it for solc's evmVersion, and vcp.chain.nodes for the chains it starts.
+EVM_VERSION: str = json.loads(resources.files(__name__).joinpath("evm.json").read_text())["evmVersion"]
 
 
 def _artifacts():

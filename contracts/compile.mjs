@@ -9,9 +9,10 @@ import solc from 'solc';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(HERE, 'artifacts');
 const SOURCE_DIRS = ['src', 'test'];
-// Shanghai: the newest fork that all three chains (py-evm, Anvil, Ganache 7.9) run.
+// The one place the EVM version is named (read by compile_file.mjs and by Python too).
+export const EVM_VERSION = JSON.parse(fs.readFileSync(path.join(HERE, 'evm.json'), 'utf8')).evmVersion;
 export const SETTINGS = {
-  evmVersion: 'shanghai',
+  evmVersion: EVM_VERSION,
   optimizer: { enabled: true, runs: 10000 },
   outputSelection: { '*': { '': ['ast'], '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
 };

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from contracts import artifact_names, load_artifact
-from vcp.chain.nodes import HARDFORK
+from contracts import EVM_VERSION, artifact_names, load_artifact
+from vcp.chain.nodes import HARDFORK, open_chain
 
 pytestmark = pytest.mark.node
 
@@ -49,13 +50,44 @@ def test_artifact_settings():
     assert "AttestationRegistry" in names
     for name in names:
         artifact = load_artifact(name)
-        assert artifact["compiler"]["settings"]["evmVersion"] == HARDFORK == "shanghai", name
+        assert artifact["compiler"]["settings"]["evmVersion"] == HARDFORK, name
         assert artifact["compiler"]["version"].startswith("0.8.")
         assert artifact["contractName"] == name.split("/")[-1]
         assert artifact["bytecode"].startswith("0x") and len(artifact["bytecode"]) > 2
         assert artifact["deployedBytecode"].startswith("0x")
-    compile_script = (ROOT / "contracts" / "compile.mjs").read_text()
-    assert f"evmVersion: '{HARDFORK}'" in compile_script
+
+
+def compile_file(contracts_dir: Path, source: Path) -> dict:
+    proc = subprocess.run([node_binary(), str(contracts_dir / "compile_file.mjs"), str(source)],
+                          cwd=contracts_dir.parent, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+TINY = "pragma solidity ^0.8.0;\ncontract T { function f() external pure returns (uint256) { return 0; } }\n"
+
+
+def test_one_evm_version_everywhere(contracts_copy, tmp_path):
+    """contracts/evm.json names the EVM version once: Python (the chains vcp starts), both compile
+    scripts (solc's evmVersion) and the embedded chain's VM all take it from there."""
+    named = json.loads((ROOT / "contracts" / "evm.json").read_text())["evmVersion"]
+    assert named == EVM_VERSION == HARDFORK
+    assert named == "shanghai"  # the newest fork Ganache 7.9 runs: change it on purpose only
+    for script in ("compile.mjs", "compile_file.mjs"):
+        text = (ROOT / "contracts" / script).read_text()
+        assert "evm.json" in text and named not in text, f"{script} names the EVM version itself"
+    with open_chain("embedded") as chain:
+        assert chain.tester.backend.chain.get_vm().fork == named
+    source = tmp_path / "T.sol"
+    source.write_text(TINY)
+    assert compile_file(ROOT / "contracts", source)["evmVersion"] == named  # from solc's own metadata
+    # Another EVM version in evm.json reaches both scripts: every artifact is stale, and a file
+    # compiles for that version.
+    (contracts_copy / "evm.json").write_text(json.dumps({"evmVersion": "paris"}))
+    assert compile_file(contracts_copy, source)["evmVersion"] == "paris"
+    proc = check(contracts_copy)
+    assert proc.returncode == 1, proc.stderr + proc.stdout
+    assert proc.stderr.count("stale artifact") == len(artifact_names(include_test=True)), proc.stderr
 
 
 def test_modified_source_is_stale(contracts_copy):

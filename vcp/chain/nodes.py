@@ -17,7 +17,7 @@ from web3.providers import HTTPProvider
 
 from vcp.errors import ChainError, NodeStartError, ToolMissing
 
-HARDFORK = "shanghai"  # the newest fork Ganache 7.9 runs; must match contracts/compile.mjs
+from contracts import EVM_VERSION as HARDFORK  # named once, in contracts/evm.json (compile scripts read it too)
 CHAIN_KINDS = ("embedded", "anvil", "ganache")
 START_TIMEOUT_S = 60.0
 DEV_FUNDING_WEI = 10 * 10**18  # dev accounts hold 1,000 (Ganache) or 10,000 ETH each
