@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -158,52 +159,100 @@ def render(result: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
     """(HTML text, {file name: PNG bytes})."""
     pngs = {"gas_per_inference.png": plot_gas_per_inference(result), "prover_overhead.png": plot_overhead(result),
             "time_split.png": plot_time_split(result), "dispute_gas.png": plot_dispute_gas(result)}
-    env = result["environment"]
-    targets = _table(["target", "value", "limit", "met"],
-                     [[t["name"], _fmt(t["value"]), ("≤ " if t["better"] == "lower" else "≥ ") + _fmt(t["limit"]),
-                       "yes" if t["met"] else "NO"] for t in result["targets"]])
+    zk_rows = [r for r in result["rows"] if r["mode"] == "zk"]
+    sections = _Sections(
+        targets=_targets_table(result), rows=_rows_table(result), throughput=_throughput_table(result),
+        disputes=_disputes_table(result), anchors=_anchors_table(), compare=_compare_table(result, zk_rows),
+        reproduced=_reproduced_table(zk_rows), trust=_trust_table(), figs=_figures(pngs))
+    return _page(result, sections), pngs
+
+
+@dataclass(frozen=True)
+class _Sections:
+    """The report's HTML pieces, each rendered on its own."""
+
+    targets: str
+    rows: str
+    throughput: str
+    disputes: str
+    anchors: str
+    compare: str
+    reproduced: str
+    trust: str
+    figs: str
+
+
+def _targets_table(result: dict[str, Any]) -> str:
+    return _table(["target", "value", "limit", "met"],
+                  [[t["name"], _fmt(t["value"]), ("≤ " if t["better"] == "lower" else "≥ ") + _fmt(t["limit"]),
+                    "yes" if t["met"] else "NO"] for t in result["targets"]])
+
+
+def _rows_table(result: dict[str, Any]) -> str:
     main = [r for r in result["rows"] if r["mode"] != "throughput"]
-    rows = _table(
+    return _table(
         ["chain", "mode", "model", "params", "batch", "gas/tx", "gas/inference", "floor ratio", "USD/inference",
          "prove (median s)", "verify off-chain (median s)", "overhead vs plain"],
         [[r["chain"], MODE_LABELS.get(r["mode"], r["mode"]), r["model"], _fmt(r["params"]), r["batch"],
           _fmt(r.get("gas_per_tx")), _fmt(r.get("gas_per_inference")), _fmt(r.get("gas_floor_ratio")),
           _fmt(r.get("cost_usd_per_inference")), _fmt((r.get("prove_s") or {}).get("median")),
           _fmt((r.get("verify_offchain_s") or {}).get("median")), _fmt(r.get("overhead_vs_plain"))] for r in main])
-    throughput = _table(["chain", "single attestations landed/s", "batched inferences landed/s (N=1024)"],
-                        [[r["chain"], _fmt(r["single_attestations_per_s"]), _fmt(r["batched_inferences_per_s"])]
-                         for r in result["rows"] if r["mode"] == "throughput"])
-    disputes = _table(["chain", "width", "params", "fraud proof gas", "calldata bytes"],
-                      [[d["chain"], d["width"], _fmt(d["params"]), _fmt(d["gas"]), _fmt(d["calldata_bytes"])]
-                       for d in result.get("disputes", [])])
-    anchors = _table(["system", "verify gas", "prover", "source"],
-                     [[f"EZKL {EZKL_VERSION}, {'->'.join(map(str, w))}", _fmt(a["verify_gas"]),
-                       f"{a['prove_s']} s prove, {a['setup_s']} s setup", "measured (ANCHORS.md)"]
-                      for w, a in EZKL_MEASURED.items()]
-                     + [[name, _fmt(gas), "", "cited"] for name, gas in CITED_VERIFY_GAS.items()])
-    zk_rows = [r for r in result["rows"] if r["mode"] == "zk"]
+
+
+def _throughput_table(result: dict[str, Any]) -> str:
+    return _table(["chain", "single attestations landed/s", "batched inferences landed/s (N=1024)"],
+                  [[r["chain"], _fmt(r["single_attestations_per_s"]), _fmt(r["batched_inferences_per_s"])]
+                   for r in result["rows"] if r["mode"] == "throughput"])
+
+
+def _disputes_table(result: dict[str, Any]) -> str:
+    return _table(["chain", "width", "params", "fraud proof gas", "calldata bytes"],
+                  [[d["chain"], d["width"], _fmt(d["params"]), _fmt(d["gas"]), _fmt(d["calldata_bytes"])]
+                   for d in result.get("disputes", [])])
+
+
+def _anchors_table() -> str:
+    return _table(["system", "verify gas", "prover", "source"],
+                  [[f"EZKL {EZKL_VERSION}, {'->'.join(map(str, w))}", _fmt(a["verify_gas"]),
+                    f"{a['prove_s']} s prove, {a['setup_s']} s setup", "measured (ANCHORS.md)"]
+                   for w, a in EZKL_MEASURED.items()]
+                  + [[name, _fmt(gas), "", "cited"] for name, gas in CITED_VERIFY_GAS.items()])
+
+
+_FINALITY = {"signed_single": "receipt", "optimistic_dispute": "1 tx in the window", "zk": "receipt"}
+
+
+def _compare_table(result: dict[str, Any], zk_rows: list[dict[str, Any]]) -> str:
+    """Each zk row beside the signed and optimistic rows of the same model and chain."""
     side_by_side = []
     for z in zk_rows:
         same = [r for r in result["rows"] if r["model"] == z["model"] and r["chain"] == z["chain"]
                 and r["mode"] in ("signed_single", "optimistic_happy", "optimistic_dispute")]
         for r in same + [z]:
+            final = f"{r.get('finality_blocks')} blocks" if r["mode"] == "optimistic_happy" else _FINALITY[r["mode"]]
             side_by_side.append([z["model"], MODE_LABELS[r["mode"]], _fmt((r.get("prove_s") or {}).get("median")),
                                  _fmt(r.get("proof_bytes", 65 if r["mode"] == "signed_single" else None)),
                                  _fmt((r.get("verify_offchain_s") or {}).get("median")), _fmt(r.get("gas_per_tx")),
-                                 _fmt(r.get("verifier_deploy_gas")),
-                                 {"signed_single": "receipt", "optimistic_happy": f"{r.get('finality_blocks')} blocks",
-                                  "optimistic_dispute": "1 tx in the window", "zk": "receipt"}[r["mode"]]])
-    compare = _table(["model", "mode", "prover s", "proof bytes", "verify off-chain s", "gas", "verifier deploy gas",
-                      "final after"], side_by_side) if side_by_side else "<p>No zk rows in this run.</p>"
-    reproduced = _table(["model", "prove s (this run)", "prove s (ANCHORS)", "verifier gas (this run, Shanghai)",
-                         "verify gas (ANCHORS, Prague)", "proof bytes", "proving key bytes", "peak RSS MB"],
-                        [[z["model"], _fmt(z["prove_s"]["median"]),
-                          _fmt((EZKL_MEASURED.get(tuple(int(w) for w in z["model"].split("->"))) or {}).get("prove_s")),
-                          _fmt(z.get("verifier_only_gas")),
-                          _fmt((EZKL_MEASURED.get(tuple(int(w) for w in z["model"].split("->"))) or {}).get("verify_gas")),
-                          _fmt(z["proof_bytes"]), _fmt(z["proving_key_bytes"]), _fmt(z["prove_peak_rss_mb"])]
-                         for z in zk_rows]) if zk_rows else ""
-    trust = _table(["mode", "what it guarantees", "whom you trust", "final after"], [
+                                 _fmt(r.get("verifier_deploy_gas")), final])
+    return _table(["model", "mode", "prover s", "proof bytes", "verify off-chain s", "gas", "verifier deploy gas",
+                   "final after"], side_by_side) if side_by_side else "<p>No zk rows in this run.</p>"
+
+
+def _reproduced_table(zk_rows: list[dict[str, Any]]) -> str:
+    """This run's EZKL figures next to ANCHORS.md's for the same model."""
+    def anchor(z: dict[str, Any]) -> dict[str, Any]:
+        return EZKL_MEASURED.get(tuple(int(w) for w in z["model"].split("->"))) or {}
+
+    return _table(["model", "prove s (this run)", "prove s (ANCHORS)", "verifier gas (this run, Shanghai)",
+                   "verify gas (ANCHORS, Prague)", "proof bytes", "proving key bytes", "peak RSS MB"],
+                  [[z["model"], _fmt(z["prove_s"]["median"]), _fmt(anchor(z).get("prove_s")),
+                    _fmt(z.get("verifier_only_gas")), _fmt(anchor(z).get("verify_gas")),
+                    _fmt(z["proof_bytes"]), _fmt(z["proving_key_bytes"]), _fmt(z["prove_peak_rss_mb"])]
+                   for z in zk_rows]) if zk_rows else ""
+
+
+def _trust_table() -> str:
+    return _table(["mode", "what it guarantees", "whom you trust", "final after"], [
         ["signed (EIP-712)", "an authorised key claimed this output for this input and model", "the prover",
          "the receipt"],
         ["optimistic", "the result stands unless one re-executed neuron (or the input/output link) disproves it",
@@ -211,11 +260,18 @@ def render(result: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
         ["zk (EZKL, anchor)", "the output follows from the committed model and input", "the proof system and its setup",
          "the proof"],
     ])
-    figs = "".join(
+
+
+def _figures(pngs: dict[str, bytes]) -> str:
+    return "".join(
         f'<figure><img alt="{name}" src="data:image/png;base64,{base64.b64encode(png).decode()}"></figure>'
         for name, png in pngs.items())
+
+
+def _page(result: dict[str, Any], s: _Sections) -> str:
+    env = result["environment"]
     prices = result["config"]["prices"]
-    text = f"""<!doctype html><html><head><meta charset="utf-8"><title>vcp benchmark</title>
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>vcp benchmark</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}table{{border-collapse:collapse;
 margin:1em 0;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}th{{background:#f3f3f3}}
 td:first-child,th:first-child{{text-align:left}}img{{max-width:100%}}figure{{margin:1em 0}}</style></head><body>
@@ -225,20 +281,19 @@ numpy {env['numpy']}, web3 {env['web3']}, py-evm {env['py-evm']}, {html.escape(e
 hardfork {env['hardfork']}. Times are medians over {result['config']['repeats']} repeats after
 {result['config']['warmup']} warm-up runs. Costs at {prices['gas_price_gwei']} gwei and ${prices['eth_usd']:,.0f}/ETH.
 Run time {result['wall_time_s']:.0f} s.</p>
-<h2>Targets</h2>{targets}
-<h2>Plots</h2>{figs}
-<h2>Every row</h2>{rows}
-<h2>Throughput (landed end to end, submissions pipelined)</h2>{throughput}
-<h2>Dispute gas by width</h2>{disputes}
-<h2>Signed, optimistic and zk on the same model and chain</h2>{compare}
+<h2>Targets</h2>{s.targets}
+<h2>Plots</h2>{s.figs}
+<h2>Every row</h2>{s.rows}
+<h2>Throughput (landed end to end, submissions pipelined)</h2>{s.throughput}
+<h2>Dispute gas by width</h2>{s.disputes}
+<h2>Signed, optimistic and zk on the same model and chain</h2>{s.compare}
 <p>The zk verify gas includes the registry's binding of the proof to vcp's input and output commitments
 (about 60,000 gas on top of EZKL's verifier).</p>
-<h2>EZKL reproduced</h2>{reproduced}
-<h2>Anchors</h2><p>zk backend: {html.escape(result['zk']['why'])}.</p>{anchors}
-<h2>What each mode guarantees</h2>{trust}
+<h2>EZKL reproduced</h2>{s.reproduced}
+<h2>Anchors</h2><p>zk backend: {html.escape(result['zk']['why'])}.</p>{s.anchors}
+<h2>What each mode guarantees</h2>{s.trust}
 </body></html>
 """
-    return text, pngs
 
 
 def write_report(bench_path: Path, out_path: Path) -> Path:
@@ -260,7 +315,8 @@ def headline_markdown(result: dict[str, Any]) -> str:
     env = result["environment"]
     lines = [f"vcp {env['vcp']}, {env['cpus']} CPUs, Python {env['python']}, {env['solc']}, hardfork "
              f"{env['hardfork']}; medians of {result['config']['repeats']} repeats; "
-             f"{result['config']['prices']['gas_price_gwei']} gwei, ${result['config']['prices']['eth_usd']:,.0f}/ETH.", ""]
+             f"{result['config']['prices']['gas_price_gwei']} gwei, "
+             f"${result['config']['prices']['eth_usd']:,.0f}/ETH.", ""]
     lines += ["| target | value | limit | met |", "|---|---|---|---|"]
     for t in result["targets"]:
         limit = ("≤ " if t["better"] == "lower" else "≥ ") + _fmt(t["limit"])
