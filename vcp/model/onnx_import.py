@@ -140,10 +140,16 @@ def _dims(value_info) -> tuple:
     return tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in shape.dim)
 
 
-def import_onnx(path: Path, output: str | None = None) -> ImportedModel:
-    """Read ``path`` into a float ``Model``; raises InvalidModel with the reason otherwise."""
-    proto, digest = _load(path)
-    graph = _Graph(proto)
+@dataclass(frozen=True)
+class _Input:
+    """The graph's one activation input: its name, its declared shape, its feature width."""
+
+    name: str
+    dims: tuple
+    width: int
+
+
+def _graph_input(path: Path, proto, graph: _Graph) -> _Input:
     inputs = [i for i in proto.graph.input if i.name not in graph.consts]
     if len(inputs) != 1:
         raise InvalidModel(f"{path}: vcp imports models with one input, this one has {len(inputs)}")
@@ -153,112 +159,159 @@ def import_onnx(path: Path, output: str | None = None) -> ImportedModel:
     if not in_dims or any(not isinstance(d, int) or d <= 0 for d in feature_dims):
         raise InvalidModel(f"{path}: input {graph_input.name!r} has shape {in_dims}; every axis but the batch "
                            "axis must be static")
-    width = int(np.prod(feature_dims)) if feature_dims else 1
+    return _Input(graph_input.name, in_dims, int(np.prod(feature_dims)) if feature_dims else 1)
 
+
+def _graph_output(path: Path, proto, output: str | None) -> str:
+    """The output to import: the one asked for, else the only float output, else the only output."""
     outputs = {o.name: o for o in proto.graph.output}
     if output is None:
         floats = [o.name for o in proto.graph.output if o.type.tensor_type.elem_type in FLOAT_TYPES]
         if len(floats) == 1:
-            output = floats[0]
-        elif len(proto.graph.output) == 1:
-            output = proto.graph.output[0].name
-        else:
-            raise InvalidModel(f"{path}: several outputs ({', '.join(outputs)}); choose one with --output")
-    elif output not in outputs:
+            return floats[0]
+        if len(proto.graph.output) == 1:
+            return proto.graph.output[0].name
+        raise InvalidModel(f"{path}: several outputs ({', '.join(outputs)}); choose one with --output")
+    if output not in outputs:
         raise InvalidModel(f"{path}: no output named {output!r} (outputs: {', '.join(outputs)})")
+    return output
 
-    layers: list[Layer] = []
-    pending: tuple[np.ndarray, np.ndarray | None] | None = None  # MatMul waiting for its Add
-    head = "none"
 
-    def flush() -> None:
-        nonlocal pending
-        if pending is not None:
-            weight, bias = pending
-            layers.append(Dense(weight, bias if bias is not None else np.zeros(weight.shape[0])))
-            pending = None
+class _LayerBuilder:
+    """vcp layers from the sequential chain of ONNX nodes, one node at a time."""
 
-    for node in graph.chain_to(output, graph_input.name):
+    def __init__(self, graph: _Graph, width: int) -> None:
+        self.graph = graph
+        self.width = width
+        self.layers: list[Layer] = []
+        self.pending: tuple[np.ndarray, np.ndarray | None] | None = None  # MatMul waiting for its Add
+        self.head = "none"
+
+    def flush(self) -> None:
+        if self.pending is not None:
+            weight, bias = self.pending
+            self.layers.append(Dense(weight, bias if bias is not None else np.zeros(weight.shape[0])))
+            self.pending = None
+
+    def add(self, node) -> None:
         op, name = node.op_type, node.name or node.op_type
         a = _attrs(node)
         if op not in SUPPORTED_OPS:
             raise InvalidModel(f"unsupported ONNX op {op} in node {name!r}; vcp supports: {_supported()}")
+        head = self.head
         if head != "none" and op not in ("Identity", "Cast") and not (head != "argmax" and op == "ArgMax"):
             raise InvalidModel(f"node {name!r} ({op}) follows the {head} head; only Identity, Cast or ArgMax may")
-        if op == "Gemm":
-            flush()
-            if a.get("transA", 0):
-                raise InvalidModel(f"Gemm node {name!r} has transA=1; only the activation-first form is supported")
-            weight = graph.const(node.input[1], node, "B (weights)").astype(np.float64)
-            weight = weight if a.get("transB", 0) else weight.T
-            bias = (graph.const(node.input[2], node, "C (bias)").astype(np.float64).reshape(-1)
-                    if len(node.input) > 2 and node.input[2] else np.zeros(weight.shape[0]))
-            if bias.size == 1 and weight.shape[0] != 1:
-                bias = np.full(weight.shape[0], float(bias[0]))
-            layers.append(Dense(weight * a.get("alpha", 1.0), bias * a.get("beta", 1.0)))
-        elif op == "MatMul":
-            flush()
-            if node.input[0] in graph.consts:
-                raise InvalidModel(f"MatMul node {name!r} multiplies weights by activations (W @ x); vcp "
-                                   "supports x @ W")
-            weight = graph.const(node.input[1], node, "the second input (weights)").astype(np.float64)
-            if weight.ndim != 2:
-                raise InvalidModel(f"MatMul node {name!r}: weights of shape {weight.shape}; 2-D expected")
-            pending = (weight.T, None)
-        elif op == "Add":
-            other = next(i for i in node.input if i in graph.consts)
-            bias = graph.consts[other].astype(np.float64)
-            if pending is None or pending[1] is not None:
-                raise InvalidModel(f"Add node {name!r} does not follow a MatMul; vcp supports Add as a bias only")
-            if bias.size not in (1, pending[0].shape[0]) or bias.ndim > 2 or (bias.ndim == 2 and bias.shape[0] != 1):
-                raise InvalidModel(f"Add node {name!r}: bias of shape {bias.shape} does not match "
-                                   f"{pending[0].shape[0]} outputs")
-            pending = (pending[0], np.broadcast_to(bias.reshape(-1), (pending[0].shape[0],)).copy())
-        elif op == "Relu":
-            flush()
-            layers.append(ReLU())
-        elif op == "Reshape":
-            shape = graph.const(node.input[1], node, "the target shape").astype(np.int64).reshape(-1)
-            current = (pending[0].shape[0] if pending else
-                       next((lyr.weight.shape[0] for lyr in reversed(layers) if isinstance(lyr, Dense)), width))
-            rest = shape[1:]
-            known = int(np.prod([d for d in rest if d > 0])) if len(rest) else 1
-            ok = (len(shape) >= 1 and shape[0] in (-1, 0) and -1 not in rest and known == current) or \
-                 (len(shape) >= 2 and shape[0] in (0,) and list(rest).count(-1) == 1) or \
-                 (len(shape) == 2 and shape[1] == -1 and shape[0] in (0,))
-            if not ok:
-                raise InvalidModel(f"Reshape node {name!r} to {shape.tolist()} would mix samples of a batch; vcp "
-                                   "supports reshapes that keep the batch axis")
-        elif op in ("Squeeze", "Unsqueeze"):
-            axes = a.get("axes")
-            if axes is None and len(node.input) > 1 and node.input[1]:
-                axes = graph.const(node.input[1], node, "axes").reshape(-1).tolist()
-            if axes is None or 0 in [int(x) for x in axes]:
-                raise InvalidModel(f"{op} node {name!r} touches the batch axis; vcp supports it on feature axes")
-        elif op == "Flatten":
-            if a.get("axis", 1) != 1:
-                raise InvalidModel(f"Flatten node {name!r} with axis {a.get('axis')}; vcp supports axis=1")
-        elif op == "Dropout":
-            if len(node.input) > 2 and node.input[2] and bool(graph.const(node.input[2], node, "training_mode")):
-                raise InvalidModel(f"Dropout node {name!r} is in training mode")
-        elif op == "Cast":
-            if a.get("to") not in FLOAT_TYPES and head != "argmax":
-                raise InvalidModel(f"Cast node {name!r} casts to type {a.get('to')}; only float casts are supported")
-        elif op in HEADS:
-            flush()
-            head = op.lower()
-    flush()
-    if not layers or not isinstance(layers[0], Dense):
-        raise InvalidModel(f"{path}: no dense layer found between input and output")
-    if layers[0].weight.shape[1] != width:
-        raise InvalidModel(f"{path}: the first layer takes {layers[0].weight.shape[1]} values, the input has {width}")
+        handler = self._HANDLERS.get(op)
+        if handler is not None:
+            handler(self, node, name, a)
+
+    def _gemm(self, node, name: str, a: dict) -> None:
+        self.flush()
+        if a.get("transA", 0):
+            raise InvalidModel(f"Gemm node {name!r} has transA=1; only the activation-first form is supported")
+        weight = self.graph.const(node.input[1], node, "B (weights)").astype(np.float64)
+        weight = weight if a.get("transB", 0) else weight.T
+        bias = (self.graph.const(node.input[2], node, "C (bias)").astype(np.float64).reshape(-1)
+                if len(node.input) > 2 and node.input[2] else np.zeros(weight.shape[0]))
+        if bias.size == 1 and weight.shape[0] != 1:
+            bias = np.full(weight.shape[0], float(bias[0]))
+        self.layers.append(Dense(weight * a.get("alpha", 1.0), bias * a.get("beta", 1.0)))
+
+    def _matmul(self, node, name: str, a: dict) -> None:
+        self.flush()
+        if node.input[0] in self.graph.consts:
+            raise InvalidModel(f"MatMul node {name!r} multiplies weights by activations (W @ x); vcp "
+                               "supports x @ W")
+        weight = self.graph.const(node.input[1], node, "the second input (weights)").astype(np.float64)
+        if weight.ndim != 2:
+            raise InvalidModel(f"MatMul node {name!r}: weights of shape {weight.shape}; 2-D expected")
+        self.pending = (weight.T, None)
+
+    def _add(self, node, name: str, a: dict) -> None:
+        pending = self.pending
+        other = next(i for i in node.input if i in self.graph.consts)
+        bias = self.graph.consts[other].astype(np.float64)
+        if pending is None or pending[1] is not None:
+            raise InvalidModel(f"Add node {name!r} does not follow a MatMul; vcp supports Add as a bias only")
+        if bias.size not in (1, pending[0].shape[0]) or bias.ndim > 2 or (bias.ndim == 2 and bias.shape[0] != 1):
+            raise InvalidModel(f"Add node {name!r}: bias of shape {bias.shape} does not match "
+                               f"{pending[0].shape[0]} outputs")
+        self.pending = (pending[0], np.broadcast_to(bias.reshape(-1), (pending[0].shape[0],)).copy())
+
+    def _relu(self, node, name: str, a: dict) -> None:
+        self.flush()
+        self.layers.append(ReLU())
+
+    def _reshape(self, node, name: str, a: dict) -> None:
+        shape = self.graph.const(node.input[1], node, "the target shape").astype(np.int64).reshape(-1)
+        current = (self.pending[0].shape[0] if self.pending else
+                   next((lyr.weight.shape[0] for lyr in reversed(self.layers) if isinstance(lyr, Dense)), self.width))
+        rest = shape[1:]
+        known = int(np.prod([d for d in rest if d > 0])) if len(rest) else 1
+        ok = (len(shape) >= 1 and shape[0] in (-1, 0) and -1 not in rest and known == current) or \
+             (len(shape) >= 2 and shape[0] in (0,) and list(rest).count(-1) == 1) or \
+             (len(shape) == 2 and shape[1] == -1 and shape[0] in (0,))
+        if not ok:
+            raise InvalidModel(f"Reshape node {name!r} to {shape.tolist()} would mix samples of a batch; vcp "
+                               "supports reshapes that keep the batch axis")
+
+    def _squeeze(self, node, name: str, a: dict) -> None:
+        axes = a.get("axes")
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            axes = self.graph.const(node.input[1], node, "axes").reshape(-1).tolist()
+        if axes is None or 0 in [int(x) for x in axes]:
+            raise InvalidModel(f"{node.op_type} node {name!r} touches the batch axis; vcp supports it on feature axes")
+
+    def _flatten(self, node, name: str, a: dict) -> None:
+        if a.get("axis", 1) != 1:
+            raise InvalidModel(f"Flatten node {name!r} with axis {a.get('axis')}; vcp supports axis=1")
+
+    def _dropout(self, node, name: str, a: dict) -> None:
+        if len(node.input) > 2 and node.input[2] and bool(self.graph.const(node.input[2], node, "training_mode")):
+            raise InvalidModel(f"Dropout node {name!r} is in training mode")
+
+    def _cast(self, node, name: str, a: dict) -> None:
+        if a.get("to") not in FLOAT_TYPES and self.head != "argmax":
+            raise InvalidModel(f"Cast node {name!r} casts to type {a.get('to')}; only float casts are supported")
+
+    def _final_head(self, node, name: str, a: dict) -> None:
+        self.flush()
+        self.head = node.op_type.lower()
+
+    _HANDLERS = {"Gemm": _gemm, "MatMul": _matmul, "Add": _add, "Relu": _relu, "Reshape": _reshape,
+                 "Squeeze": _squeeze, "Unsqueeze": _squeeze, "Flatten": _flatten, "Dropout": _dropout, "Cast": _cast,
+                 "Softmax": _final_head, "LogSoftmax": _final_head, "ArgMax": _final_head}  # HEADS
+
+    def finish(self, path: Path) -> list[Layer]:
+        """The layers, checked to start with a dense layer that takes the input's width."""
+        self.flush()
+        layers = self.layers
+        if not layers or not isinstance(layers[0], Dense):
+            raise InvalidModel(f"{path}: no dense layer found between input and output")
+        if layers[0].weight.shape[1] != self.width:
+            raise InvalidModel(f"{path}: the first layer takes {layers[0].weight.shape[1]} values, "
+                               f"the input has {self.width}")
+        return layers
+
+
+def import_onnx(path: Path, output: str | None = None) -> ImportedModel:
+    """Read ``path`` into a float ``Model``; raises InvalidModel with the reason otherwise."""
+    proto, digest = _load(path)
+    graph = _Graph(proto)
+    graph_input = _graph_input(path, proto, graph)
+    output = _graph_output(path, proto, output)
+    builder = _LayerBuilder(graph, graph_input.width)
+    for node in graph.chain_to(output, graph_input.name):
+        builder.add(node)
+    layers = builder.finish(path)
     producer = f"{proto.producer_name} {proto.producer_version}".strip()
     identity = {
         "source": Path(path).name, "source_sha256": digest, "importer": IMPORTER, "producer": producer,
-        "opset": {o.domain or "ai.onnx": o.version for o in proto.opset_import}, "output": output, "head": head,
+        "opset": {o.domain or "ai.onnx": o.version for o in proto.opset_import}, "output": output,
+        "head": builder.head,
     }
     try:
         model = Model(name=Path(path).stem, layers=tuple(layers))
     except InvalidModel as exc:
         raise InvalidModel(f"{path}: {exc}") from exc
-    return ImportedModel(model, head, graph_input.name, output, in_dims, identity)
+    return ImportedModel(model, builder.head, graph_input.name, output, graph_input.dims, identity)
