@@ -26,7 +26,7 @@ from vcp.attest.keys import SigningKey
 from vcp.model.builtin import demo_model
 from vcp.model.quantize import QuantizedModel
 from vcp.model.synthetic import random_inputs, random_model
-from verifier import Claim, find_fault, fraud_call, verify_attestation, verify_batch
+from verifier import Claim, evidence_for, find_fault, verify_attestation, verify_batch
 
 DEMO_WIDTHS = (64, 32, 10)
 BENCH_PARAMS = OptimisticParams(challenge_window=20, reveal_window=10, answer_window=50)
@@ -240,8 +240,7 @@ class _ChainBench:
         job = self.optimistic.job(job_id)
         fault = find_fault(model, Claim(job.input_commitment, job.output_commitment, job.trace_root), lie.trace,
                            lie.input_salt, lie.output_salt)
-        name, args = fraud_call(fault, commitment, lie.trace)
-        outcome = self.optimistic.challenge(self.challenger, name, job_id, *args)
+        outcome = self.optimistic.prove(self.challenger, job_id, evidence_for(fault, commitment, lie.trace))
         self.optimistic.cancel_job(self.requester, job_id)
         return self.row(
             "optimistic_dispute", model, 1, gas_per_tx=outcome.tx.gas_used, calldata_bytes=len(outcome.tx.calldata),
