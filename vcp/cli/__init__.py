@@ -22,12 +22,12 @@ from vcp.cli.demo import cmd_demo
 from vcp.cli.measure import cmd_bench, cmd_report
 from vcp.cli.models import cmd_export, cmd_inspect
 from vcp.cli.optimistic import _loop, cmd_request, cmd_serve, cmd_watch, cmd_withdraw  # noqa: F401  (_loop: tests)
-from vcp.cli.parser import UsageError, build_parser
+from vcp.cli.parser import build_parser
 from vcp.cli.render import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from vcp.cli.setup import cmd_deploy, cmd_keygen, cmd_node
 from vcp.cli.signed import cmd_prove, cmd_resume, cmd_run, cmd_status, cmd_submit
 from vcp.cli.verify import cmd_verify
-from vcp.errors import InvalidInput, VcpError, VerificationFailed
+from vcp.errors import InvalidInput, UsageError, VcpError, VerificationFailed
 
 __all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 

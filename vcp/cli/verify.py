@@ -7,9 +7,8 @@ import sys
 from typing import Any
 
 from vcp.cli.context import Context
-from vcp.cli.parser import UsageError
 from vcp.cli.render import EXIT_FAILED, EXIT_OK, EXIT_UNCHECKED, EXIT_USAGE, print_json, printable
-from vcp.errors import InvalidInput, VcpError, VerificationFailed
+from vcp.errors import InvalidInput, UsageError, VcpError, VerificationFailed
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
