@@ -52,7 +52,7 @@ def test_prove_range_writes_and_journals_each_file_once(model, tmp_path):
     from prover import Prover
     from vcp.attest.eip712 import Domain
     from vcp.attest.keys import SigningKey
-    from vcp.cli.workflows import journal_file, prove_range
+    from vcp.ops.landing import journal_file, prove_range
     from vcp.ops.journal import Journal
 
     prover = Prover(model, SigningKey.generate(), Domain(31337, "0x" + "11" * 20))

@@ -26,7 +26,7 @@ def _inspect_rows(result: dict) -> list[tuple[str, str]]:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from vcp.cli.workflows import inspect_onnx
+    from vcp.model.onnx_io import inspect_onnx
 
     result = inspect_onnx(args.model, args.calibration, args.validation, args.output)
     if args.json:

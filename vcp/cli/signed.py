@@ -13,7 +13,7 @@ from vcp.errors import InvalidInput
 def cmd_prove(args: argparse.Namespace) -> int:
     from prover import Prover
     from vcp.attest.eip712 import parse_bytes32
-    from vcp.cli.workflows import journal_file
+    from vcp.ops.landing import journal_file
 
     ctx = Context(args)
     model = ctx.model
@@ -36,7 +36,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
 def _prove_zk(ctx: Context, x, job_id: bytes, domain) -> int:
     from vcp import zk
     from vcp.chain.registry import Registry
-    from vcp.cli.workflows import journal_file, prove_zk_file, require_zk_verifier
+    from vcp.cli.workflows import prove_zk_file, require_zk_verifier
+    from vcp.ops.landing import journal_file
     from vcp.commit.commitments import ModelCommitment
 
     args = ctx.args
@@ -118,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Prove inputs A..B-1 (each written and journaled before anything is sent), then land them.
     Killed at any point and started again, it redoes nothing that was done."""
     from prover import Prover
-    from vcp.cli.workflows import prove_and_land
+    from vcp.ops.landing import prove_and_land
     from vcp.model.datasets import load_digits_split
 
     first, last = read_range(args.inputs)

@@ -4,6 +4,7 @@ fixed-point model drifts from the float one (onnxruntime), and export the quanti
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,28 @@ def export_onnx(qmodel: QuantizedModel, path: Path, batch: int | None = None, in
 
     write_atomic(Path(path), proto.SerializeToString())
     return Path(path)
+
+
+def inspect_onnx(model: Path, calibration: Path | None = None, validation: Path | None = None,
+                 output: str | None = None) -> dict[str, Any]:
+    """Import and quantize an ONNX model and measure its agreement with onnxruntime: the report
+    ``vcp inspect`` prints."""
+    from vcp.commit.commitments import ModelCommitment
+    from vcp.model.onnx_import import import_onnx
+
+    started = time.perf_counter()
+    imported = import_onnx(model, output)
+    x, how = load_calibration(calibration, imported.model.input_width)
+    qmodel = quantize_imported(imported, x, how)
+    import_s = time.perf_counter() - started
+    check = load_calibration(validation, imported.model.input_width)[0] if validation else x
+    agree = agreement(model, imported, qmodel, check)
+    return {
+        "model": str(model), "head": imported.head, "output": imported.output_name,
+        "input_shape": list(imported.input_shape), "params": qmodel.param_count, "widths": qmodel.widths,
+        "layers": describe(qmodel), "quantization": how, "identity": imported.identity,
+        "model_root": "0x" + ModelCommitment(qmodel).root.hex(), "import_and_quantize_s": import_s,
+        "agreement": {"inputs": "validation" if validation else "calibration", "samples": agree.samples,
+                      "top1": agree.top1_agreement, "max_abs_diff": agree.max_abs_diff,
+                      "float_import_vs_onnxruntime_top1": agree.float_vs_reference_top1},
+    }
