@@ -307,7 +307,8 @@ def test_invalid_evidence_reverts(world):
     with pytest.raises(r.OptimisticInvalidProof, match="input"):
         c.prove_input_fraud(world.challenger, job_id, InputEvidence(int8_bytes(x), b"\x00" * 32, int8_bytes(x), ()))
     with pytest.raises(r.OptimisticInvalidProof, match="trace"):
-        c.prove_input_fraud(world.challenger, job_id, InputEvidence(int8_bytes(x), salt, int8_bytes(x), (b"\x00" * 32,)))
+        c.prove_input_fraud(world.challenger, job_id,
+                            InputEvidence(int8_bytes(x), salt, int8_bytes(x), (b"\x00" * 32,)))
     with pytest.raises(r.OptimisticInvalidProof, match="output"):
         c.prove_output_fraud(world.challenger, job_id, OutputEvidence(b"\x01", b"\x00" * 32, b"\x01", ()))
     assert c.prove_neuron_fraud(world.challenger, job_id, good).fraud

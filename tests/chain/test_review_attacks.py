@@ -274,7 +274,8 @@ def test_neuron_and_trace_proofs_must_have_the_trees_depth(game):
     for proof in ("neuron_proof", "inputs_proof", "outputs_proof"):  # one sibling too many, one too few
         siblings = getattr(evidence, proof)
         with pytest.raises(r.OptimisticInvalidProof):
-            game.contract.prove_neuron_fraud(game.watcher_key, job_id, replace(evidence, **{proof: siblings + (b"\x00" * 32,)}))
+            game.contract.prove_neuron_fraud(game.watcher_key, job_id,
+                                             replace(evidence, **{proof: siblings + (b"\x00" * 32,)}))
         with pytest.raises(r.OptimisticInvalidProof):
             game.contract.prove_neuron_fraud(game.watcher_key, job_id, replace(evidence, **{proof: siblings[:-1]}))
     assert game.contract.prove_neuron_fraud(game.watcher_key, job_id, evidence).fraud

@@ -21,7 +21,7 @@ from prover import Prover
 from vcp.chain.nodes import LocalNode, RpcChain, free_port
 from vcp.chain.registry import Registry
 from vcp.ops.submitter import Submitter, load_any
-from vcp.chain.tx import Sender
+from vcp.chain.tx import Fees, Sender
 from vcp.commit.commitments import ModelCommitment
 from vcp.errors import ChainError, ContractReverted
 from vcp.ops.journal import Journal
@@ -162,7 +162,7 @@ def test_a_nonce_taken_by_another_transaction(setup):
     setup.journal.add(loaded.digest, loaded.kind, setup.paths[0], loaded.chain_id, loaded.registry, loaded.prover,
                       loaded.nonce)
     nonce = setup.node.w3.eth.get_transaction_count(submitter.sender.address)
-    signed = submitter._sign(loaded, nonce, 10**10, 10**9)  # signed and journaled; then the process "died"
+    signed = submitter._sign(loaded, nonce, Fees(10**10, 10**9))  # signed and journaled; then the process "died"
     # Meanwhile the same key spends that nonce elsewhere (another tool, another machine).
     other = Sender(setup.node, setup.submit_key.reveal())
     other.transact(to=setup.operator.address, data=b"", value=1)

@@ -16,6 +16,7 @@ import numpy as np
 
 from vcp.commit.commitments import ModelCommitment, trace_tree
 from vcp.commit.encoding import int8_bytes
+from vcp.errors import InvalidInput
 
 
 class FraudKind(IntEnum):
@@ -63,7 +64,11 @@ class NeuronEvidence:
     @classmethod
     def of(cls, commitment: ModelCommitment, trace: list[np.ndarray], layer: int, row: int) -> "NeuronEvidence":
         """Neuron ``row`` of ``layer`` against ``trace`` (the committed one)."""
-        q = commitment.model.layers[layer]
+        layers = commitment.model.layers
+        if not (0 <= layer < len(layers) and 0 <= row < layers[layer].out_width and len(trace) == len(layers) + 1):
+            raise InvalidInput(f"no neuron ({layer}, {row}) in a model of {len(layers)} layers with a trace of "
+                               f"{len(trace)} vectors")
+        q = layers[layer]
         index = commitment.neuron_index(layer, row)
         tree = trace_tree(trace)
         neuron = NeuronData(layer, row, q.in_width, q.out_width, int(q.bias[row]), int(q.multiplier[row]),

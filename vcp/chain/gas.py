@@ -21,3 +21,13 @@ def submit_floor(calldata: bytes) -> int:
 
 def intrinsic_gas(calldata: bytes) -> int:
     return TX_BASE + calldata_gas(calldata)
+
+
+GAS_MARGIN_PERCENT = 20
+
+
+def with_margin(estimate: int) -> int:
+    """The gas limit vcp signs for a node's estimate: the one margin policy of every sender
+    (vcp.chain.tx.Sender). The limit is not what a transaction pays (that is gasUsed); the margin
+    covers state that moves between the estimate and the block (a counter, a warm slot gone cold)."""
+    return estimate + estimate * GAS_MARGIN_PERCENT // 100

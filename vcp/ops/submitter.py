@@ -18,7 +18,7 @@ from typing import Callable, TypeVar
 from vcp.attest.eip712 import hex32
 from vcp.chain.boundary import chain_errors
 from vcp.chain.registry import Registry
-from vcp.chain.tx import PRIORITY_FEE_WEI, Sender
+from vcp.chain.tx import Fees, Sender
 from vcp.commit.encoding import int8_bytes
 from vcp.errors import ChainError, ContractReverted, InvalidAttestationFile
 from vcp.attest.files import AttestationFile, BatchFile, ZkAttestationFile, read_json
@@ -89,15 +89,16 @@ class Submitter:
     # ------------------------------------------------------------------ bounded retries
 
     def _retry(self, action: str, fn: Callable[[], T]) -> T:
-        for delay in (*self.retry_delays_s, None):
+        delays = iter(self.retry_delays_s)
+        while True:
             try:
                 with chain_errors(action):
                     return fn()
             except ChainError as exc:
+                delay = next(delays, None)
                 if delay is None or not _transient(exc):
                     raise
                 time.sleep(delay)
-        raise AssertionError("unreachable")  # the loop returns or raises
 
     # ------------------------------------------------------------------ public
 
@@ -149,9 +150,7 @@ class Submitter:
     # ------------------------------------------------------------------ the steps
 
     def _recorded(self, loaded: Loaded) -> bytes:
-        return self._retry("reading the registry",
-                           lambda: bytes(self.registry.contract.functions.recordedDigest(loaded.prover,
-                                                                                         loaded.nonce).call()))
+        return self._retry("reading the registry", lambda: self.registry.recorded_digest(loaded.prover, loaded.nonce))
 
     def _land(self, loaded: Loaded) -> None:
         digest = bytes.fromhex(loaded.digest[2:])
@@ -174,22 +173,10 @@ class Submitter:
         self.journal.set_status(loaded.digest, "landed", reason="found on-chain")
 
     def _receipt(self, tx_hash: str) -> dict | None:
-        w3 = self.registry.chain.w3
-        try:
-            return self._retry("reading a receipt", lambda: dict(w3.eth.get_transaction_receipt(tx_hash)))
-        except ChainError as exc:
-            if "not found" in str(exc).lower() or "TransactionNotFound" in repr(exc.__cause__):
-                return None
-            raise
+        return self._retry("reading a receipt", lambda: self.sender.receipt(tx_hash))
 
     def _known(self, tx_hash: str) -> bool:
-        w3 = self.registry.chain.w3
-        try:
-            return self._retry("looking up a transaction", lambda: w3.eth.get_transaction(tx_hash)) is not None
-        except ChainError as exc:
-            if "not found" in str(exc).lower() or "TransactionNotFound" in repr(exc.__cause__):
-                return False
-            raise
+        return self._retry("looking up a transaction", lambda: self.sender.is_known(tx_hash))
 
     def _wait(self, loaded: Loaded, tx: JournalTx) -> bool:
         deadline = time.monotonic() + self.receipt_timeout_s
@@ -225,8 +212,7 @@ class Submitter:
         if self._recorded(loaded) == bytes.fromhex(loaded.digest[2:]):
             self._found_on_chain(loaded)
             return True
-        bumped = self._sign(loaded, tx.nonce, tx.max_fee * FEE_BUMP_PERCENT // 100 + 1,
-                            tx.priority_fee * FEE_BUMP_PERCENT // 100 + 1)
+        bumped = self._sign(loaded, tx.nonce, Fees(tx.max_fee, tx.priority_fee).bumped(FEE_BUMP_PERCENT))
         self.journal.set_tx_status(tx.tx_hash, "replaced")
         self._broadcast(bumped)
         if self._wait(loaded, bumped):
@@ -247,24 +233,21 @@ class Submitter:
         self.journal.set_tx_status(tx.tx_hash, "failed")
         return False
 
-    def _sign(self, loaded: Loaded, nonce: int, max_fee: int, priority_fee: int) -> JournalTx:
-        chain = self.registry.chain
-        data = loaded.calldata(self.registry)
-        gas = self._retry("estimating gas", lambda: int(chain.w3.eth.estimate_gas(
-            {"from": self.sender.address, "to": self.registry.address, "data": data})))
-        tx = {"to": self.registry.address, "data": data, "value": 0, "gas": gas + gas // 5, "nonce": nonce,
-              "chainId": chain.chain_id, "type": 2, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee}
-        signed = self.sender.account.sign_transaction(tx)
-        record = JournalTx("0x" + bytes(signed.hash).hex(), loaded.digest, self.sender.address, nonce,
-                           bytes(signed.raw_transaction), max_fee, priority_fee, "signed")
+    def _sign(self, loaded: Loaded, nonce: int, fees: Fees) -> JournalTx:
+        """Sender's steps of the one transaction path: gas limit, sign; then the journal."""
+        to, data = self.registry.address, loaded.calldata(self.registry)
+        # On the latest block: a pending transaction of ours for this attestation may be the one replaced.
+        gas = self._retry("estimating gas", lambda: self.sender.gas_limit(to=to, data=data, replacing=True))
+        signed = self.sender.sign(to=to, data=data, gas=gas, nonce=nonce, fees=fees)
         # Journaled before it leaves this process: a crash after the send can always find it.
-        self.journal.add_tx(record.tx_hash, loaded.digest, record.sender, nonce, record.raw, max_fee, priority_fee)
-        return record
+        self.journal.add_tx(signed.tx_hash, loaded.digest, signed.sender, nonce, signed.raw, fees.max_fee,
+                            fees.priority_fee)
+        return JournalTx(signed.tx_hash, loaded.digest, signed.sender, nonce, signed.raw, fees.max_fee,
+                         fees.priority_fee, "signed")
 
     def _broadcast(self, tx: JournalTx) -> None:
-        w3 = self.registry.chain.w3
         try:
-            self._retry("broadcasting", lambda: w3.eth.send_raw_transaction(tx.raw))
+            self._retry("broadcasting", lambda: self.sender.broadcast(tx.raw))
         except ChainError as exc:
             text = str(exc).lower()
             if "already known" not in text and "already imported" not in text:
@@ -273,12 +256,9 @@ class Submitter:
         self.journal.set_status(tx.attestation_id, "sent", tx_hash=tx.tx_hash)
 
     def _send_new(self, loaded: Loaded) -> None:
-        chain = self.registry.chain
-        nonce = self._retry("reading the nonce",
-                            lambda: int(chain.w3.eth.get_transaction_count(self.sender.address, "pending")))
-        base = self._retry("reading the base fee",
-                           lambda: int(chain.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0))
-        tx = self._sign(loaded, nonce, 2 * base + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI)
+        nonce = self._retry("reading the nonce", self.sender.pending_nonce)
+        fees = self._retry("reading the base fee", self.sender.fees)
+        tx = self._sign(loaded, nonce, fees)
         try:
             self._broadcast(tx)
         except ChainError as exc:
@@ -286,9 +266,7 @@ class Submitter:
                 raise
             # Another transaction of this sender took the nonce between reading and sending.
             self.journal.set_tx_status(tx.tx_hash, "failed")
-            nonce = self._retry("reading the nonce",
-                                lambda: int(chain.w3.eth.get_transaction_count(self.sender.address, "pending")))
-            tx = self._sign(loaded, nonce, 2 * base + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI)
+            tx = self._sign(loaded, self._retry("reading the nonce", self.sender.pending_nonce), fees)
             self._broadcast(tx)
         if not self._wait(loaded, tx):
             self.journal.set_status(loaded.digest, "sent", reason=f"transaction {tx.tx_hash} not mined yet")
