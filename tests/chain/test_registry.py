@@ -475,6 +475,7 @@ def test_decode_revert_known_errors():
     exc = decode_revert(sel("RegistryNonceUsed(address,uint256)") + abi_encode(["address", "uint256"],
                                                                                  ["0x" + "ab" * 20, 99]))
     assert type(exc) is RegistryNonceUsed and checksummed(exc.error_args) == (to_checksum_address("0x" + "ab" * 20), 99)
+    assert exc.fields == {"prover": to_checksum_address("0x" + "ab" * 20), "nonce": 99}  # by the ABI's names
     assert "nonce=99" in str(exc)
     exc = decode_revert(sel("Error(string)") + abi_encode(["string"], ["nope"]))
     assert type(exc) is ErrorString and exc.error_args == ("nope",)
@@ -562,3 +563,27 @@ def test_deployments_file(setup, tmp_path):
         path.write_text(bad)
         with pytest.raises(InvalidInput):
             deployments.lookup(path, s.chain, "AttestationRegistry")
+
+
+# ---------------------------------------------------------------- the one transaction path
+
+
+def test_every_transaction_takes_one_path_with_one_gas_margin(registry_setup, model_commitment):
+    """transact: gas limit (estimate + with_margin) -> sign -> journal -> broadcast -> receipt."""
+    from vcp.chain.gas import with_margin
+
+    registry, operator, _ = registry_setup
+    journaled = []
+    fn = registry.contract.functions.setProver(operator.address, True)
+    from vcp.chain.tx import calldata
+
+    estimate = int(operator.chain.w3.eth.estimate_gas({"from": operator.address, "to": registry.address,
+                                                       "data": calldata(fn)}))
+    outcome = operator.transact(to=registry.address, data=calldata(fn), action="authorising", journal=journaled.append)
+    assert [tx.tx_hash for tx in journaled] == [outcome.tx_hash]
+    assert journaled[0].gas == with_margin(estimate) and journaled[0].sender == operator.address
+    assert registry.is_prover(operator.address)
+    many = operator.transact_many([(registry.address, calldata(registry.contract.functions.setProver(a, True)))
+                                   for a in ("0x" + "01" * 20, "0x" + "02" * 20)], journal=journaled.append)
+    assert [tx.tx_hash for tx in journaled[1:]] == [o.tx_hash for o in many]
+    assert [tx.nonce for tx in journaled] == [journaled[0].nonce + i for i in range(3)]
