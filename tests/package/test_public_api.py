@@ -30,7 +30,7 @@ VERIFIER_ALL = [
     "find_fault", "neuron_evidence", "verify_attestation", "verify_batch", "verify_batch_files",
     "verify_files", "check_zk_attestation", "verify_zk_proof",
 ]
-CONTRACTS_ALL = ["artifact_names", "load_artifact"]
+CONTRACTS_ALL = ["EVM_VERSION", "artifact_names", "load_artifact"]
 
 
 @pytest.mark.parametrize(
