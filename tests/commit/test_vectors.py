@@ -11,8 +11,17 @@ import pytest
 from eth_utils import keccak
 
 from vcp.attest.eip712 import Attestation, Domain, Signature, recover_signer
-from vcp.commit.commitments import input_commitment, output_commitment
-from vcp.commit.encoding import activation_payload, header_payload, leaf_hash, neuron_payload, node_hash
+from vcp.commit.commitments import input_commitment, output_commitment, record_leaf, trace_leaves, trace_root
+from vcp.commit.encoding import (
+    BN254_R,
+    activation_payload,
+    header_payload,
+    leaf_hash,
+    neuron_payload,
+    node_hash,
+    record_payload,
+    zk_output_commitment,
+)
 from vcp.model.fixedpoint import Activation, QuantizedDense, neuron_output
 from vcp.commit.merkle import MerkleProof, MerkleTree, verify_proof
 
@@ -49,6 +58,33 @@ def test_salted_commitments():
     assert input_commitment(unhex(c["salt"]), values) == unhex(c["input"])
     assert output_commitment(unhex(c["salt"]), values) == unhex(c["output"])
     assert c["input"] != c["output"]  # domain-separated
+
+
+def test_record_leaf():
+    rec = load("encoding")["record"]
+    args = (unhex(rec["input_commitment"]), unhex(rec["output_commitment"]), unhex(rec["trace_root"]))
+    assert record_payload(*args) == unhex(rec["payload"])
+    assert record_leaf(*args) == leaf_hash(unhex(rec["payload"])) == unhex(rec["leaf"])
+    enc = load("encoding")  # the record is made of the other vectors
+    assert rec["input_commitment"] == enc["commitments"]["input"] and rec["trace_root"] == enc["trace"][2]["root"]
+
+
+def test_zk_output_commitment():
+    cases = load("encoding")["zk_output"]
+    assert any(case["outputs"] == [] for case in cases)
+    for case in cases:
+        outputs = [int(v, 16) for v in case["outputs"]]
+        assert all(0 <= v < BN254_R for v in outputs)
+        assert zk_output_commitment(unhex(case["salt"]), outputs) == unhex(case["commitment"])
+
+
+def test_trace_roots():
+    cases = load("encoding")["trace"]
+    assert [len(case["vectors"]) for case in cases] == [1, 2, 3, 5]  # padded with 0, 0, 1 and 3 leaves
+    for case in cases:
+        trace = [np.array(v, dtype=np.int8) for v in case["vectors"]]
+        assert trace_leaves(trace) == [unhex(leaf) for leaf in case["leaves"]]
+        assert trace_root(trace) == unhex(case["root"])
 
 
 def test_merkle_roots_and_proofs():

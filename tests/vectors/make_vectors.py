@@ -2,7 +2,8 @@
 
     .venv/bin/python tests/vectors/make_vectors.py
 
-Python (tests/test_vectors.py) and Solidity (through contracts/test harnesses) both check them.
+Python (tests/commit/test_vectors.py) and Solidity (contracts/test/NeuronHarness.sol, in
+tests/chain/test_solidity_mirror.py) both check them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,18 @@ import numpy as np
 from eth_utils import keccak
 
 from vcp.attest.eip712 import Attestation, Domain, sign_attestation
-from vcp.commit.encoding import activation_payload, header_payload, leaf_hash, neuron_payload, node_hash
-from vcp.commit.commitments import input_commitment, output_commitment
+from vcp.commit.encoding import (
+    BN254_R,
+    activation_payload,
+    field_element,
+    header_payload,
+    leaf_hash,
+    neuron_payload,
+    node_hash,
+    record_payload,
+    zk_output_commitment,
+)
+from vcp.commit.commitments import input_commitment, output_commitment, record_leaf, trace_leaves, trace_root
 from vcp.model.fixedpoint import Activation, neuron_output
 from vcp.commit.merkle import MerkleTree
 
@@ -25,6 +36,15 @@ KEY = keccak(text="vcp test vector key (public, never use for value)")
 
 def hx(b: bytes) -> str:
     return "0x" + b.hex()
+
+
+def unhx(text: str) -> bytes:
+    return bytes.fromhex(text[2:])
+
+
+def u32(value: int) -> bytes:
+    """A field element as the 32 big-endian bytes of a uint256 (JSON keeps them exact as hex)."""
+    return value.to_bytes(32, "big")
 
 
 def encoding_vectors() -> dict:
@@ -43,6 +63,13 @@ def encoding_vectors() -> dict:
         tree = MerkleTree(leaves)
         merkle.append({"leaf_payloads": [hx(bytes([i])) for i in range(n)], "root": hx(tree.root),
                        "proofs": [{"index": i, "siblings": [hx(s) for s in tree.proof(i).siblings]} for i in range(n)]})
+    traces = []  # 1, 2, 3 and 5 vectors: no padding, none, one and three padding leaves
+    for widths in ((3,), (4, 2), (5, 3, 2), (6, 5, 4, 3, 2)):
+        trace = [rng.integers(-128, 128, w).astype(np.int8) for w in widths]
+        traces.append({"vectors": [v.tolist() for v in trace], "leaves": [hx(leaf) for leaf in trace_leaves(trace)],
+                       "root": hx(trace_root(trace))})
+    ic, oc, root = input_commitment(salt, acts), output_commitment(salt, acts), unhx(traces[2]["root"])
+    outputs = [field_element(v) for v in (-128, -1, 0, 1, 127)] + [2**64 + 1, BN254_R - 2**200]
     return {
         "neuron": {"fields": neuron, "payload": hx(npay), "leaf": hx(leaf_hash(npay))},
         "activation": {"index": 2, "values": acts.tolist(), "payload": hx(apay), "leaf": hx(leaf_hash(apay))},
@@ -53,6 +80,11 @@ def encoding_vectors() -> dict:
         "commitments": {"salt": hx(salt), "values": acts.tolist(),
                         "input": hx(input_commitment(salt, acts)), "output": hx(output_commitment(salt, acts))},
         "merkle": merkle,
+        "record": {"input_commitment": hx(ic), "output_commitment": hx(oc), "trace_root": hx(root),
+                   "payload": hx(record_payload(ic, oc, root)), "leaf": hx(record_leaf(ic, oc, root))},
+        "zk_output": [{"salt": hx(salt), "outputs": [hx(u32(v)) for v in values],
+                       "commitment": hx(zk_output_commitment(salt, values))} for values in (outputs, [])],
+        "trace": traces,
     }
 
 
