@@ -8,14 +8,10 @@ import tempfile
 from pathlib import Path
 
 from prover import Prover
-from vcp.chain.nodes import EmbeddedChain
-from vcp.chain.registry import Registry
-from vcp.chain.tx import Sender
-from vcp.commit.commitments import ModelCommitment
-from vcp.model.datasets import load_digits_split
-from vcp.attest.files import AttestationFile
-from vcp.attest.keys import SigningKey
-from vcp.model.builtin import demo_model
+from vcp.attest import AttestationFile, SigningKey
+from vcp.chain import EmbeddedChain, Registry, Sender
+from vcp.commit import ModelCommitment
+from vcp.model import demo_model, load_digits_split
 from verifier import check_onchain, verify_files
 
 out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="vcp-demo-"))

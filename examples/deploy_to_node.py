@@ -1,4 +1,4 @@
-"""Deploy the registry to a node that is already running, and submit an attestation there.
+"""Deploy vcp's contracts to a node that is already running, and submit an attestation there.
 
     vcp node anvil --port 8545 &           # or: npx ganache / your own node
     python examples/deploy_to_node.py http://127.0.0.1:8545
@@ -12,15 +12,9 @@ import tempfile
 from pathlib import Path
 
 from prover import Prover
-from vcp.chain import deployments
-from vcp.chain.gas import submit_floor
-from vcp.chain.nodes import RpcChain
-from vcp.chain.registry import Registry
-from vcp.chain.tx import Sender
-from vcp.commit.commitments import ModelCommitment
-from vcp.model.datasets import load_digits_split
-from vcp.attest.keys import SigningKey, key_from_env
-from vcp.model.builtin import demo_model
+from vcp.attest import SigningKey, key_from_env
+from vcp.chain import Registry, RpcChain, Sender, deploy_contracts, submit_floor
+from vcp.model import demo_model, load_digits_split
 
 if len(sys.argv) < 2:
     sys.exit("usage: deploy_to_node.py RPC_URL [DEPLOYMENTS_FILE]")
@@ -33,15 +27,11 @@ owner = Sender(chain, key.reveal())
 if chain.dev_accounts():
     owner.ensure_funded()
 
-registry, deploy_tx = Registry.deploy(owner)
-deployments.record(deployments_file, chain.chain_id, "AttestationRegistry", deployments.Deployment(
-    address=registry.address, tx=deploy_tx.tx_hash, block=deploy_tx.block_number, deployer=owner.address,
-    code_keccak=deployments.code_keccak(chain, registry.address)))
-print(f"chain {chain.chain_id}: AttestationRegistry at {registry.address} (deploy gas {deploy_tx.gas_used:,})")
-
 model = demo_model()
-registry.register_model(owner, ModelCommitment(model).root)
-registry.set_prover(owner, owner.address)  # here the owner also proves
+deployed = deploy_contracts(owner, model, provers=[owner.address], deployments_path=deployments_file)
+print(f"chain {chain.chain_id}: AttestationRegistry at {deployed.registry} (deploy gas {deployed.deploy_gas:,}), "
+      f"OptimisticInference at {deployed.optimistic}; recorded in {deployments_file}")
+registry = Registry(chain, deployed.registry)  # here the owner is also the authorised prover
 
 proven = Prover(model, key, registry.domain).prove(model.quantize_input(load_digits_split().x_test[0]))
 proven.save(deployments_file.parent / "attestation.json")

@@ -6,16 +6,12 @@
 import sys
 
 from prover import Prover
-from vcp.chain.gas import ECRECOVER, NEW_STORAGE_SLOT, TX_BASE, calldata_gas, submit_floor
-from vcp.chain.nodes import open_chain
-from vcp.chain.registry import Registry
-from vcp.chain.tx import Sender
-from vcp.commit.commitments import ModelCommitment
-from vcp.model.datasets import load_digits_split
-from vcp.attest.files import AttestationFile
-from vcp.attest.keys import SigningKey
-from vcp.model.builtin import demo_model
-from vcp.bench.timing import measure
+from vcp.attest import AttestationFile, SigningKey
+from vcp.bench import measure
+from vcp.chain import (ECRECOVER, NEW_STORAGE_SLOT, TX_BASE, Registry, Sender, calldata_gas, open_chain,
+                       submit_floor)
+from vcp.commit import ModelCommitment
+from vcp.model import demo_model, load_digits_split
 from verifier import verify_attestation
 
 kind = sys.argv[1] if len(sys.argv) > 1 else "embedded"

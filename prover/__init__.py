@@ -9,7 +9,7 @@ in optimistic mode, answer jobs with a bond and make the trace available.
 from prover._batch import ProvenBatch, prove_batch
 from prover._prover import ProvenInference, Prover, ProverTimings
 from prover._service import Answer, ProverService, ServiceStep, Strategy, honest
-from prover._zk import prove_zk, zk_attestation_for
+from prover._zk import ZkProven, prove_zk, prove_zk_file, zk_attestation_for
 
 __all__ = ["Answer", "ProvenBatch", "ProvenInference", "Prover", "ProverService", "ProverTimings", "ServiceStep",
-           "Strategy", "honest", "prove_batch", "prove_zk", "zk_attestation_for"]
+           "Strategy", "ZkProven", "honest", "prove_batch", "prove_zk", "prove_zk_file", "zk_attestation_for"]

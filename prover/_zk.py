@@ -5,18 +5,26 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from vcp.attest.eip712 import Attestation
-from vcp.commit.commitments import input_commitment
+from vcp import zk
+from vcp.attest.eip712 import Attestation, random_nonce
+from vcp.attest.files import ZkAttestationFile
+from vcp.commit.commitments import ModelCommitment, input_commitment
 from vcp.commit.encoding import zk_output_commitment
 from vcp.model.fixedpoint import check_input
 from vcp.errors import ZkError
 from vcp.zk import ZkCircuit, ZkProof, require_ezkl
 from vcp.zk.backend import ezkl_failure, peak_rss_mb, witness_and_proof, write_input
+
+
+ZERO_JOB = b"\x00" * 32
 
 
 def prove_zk(circuit: ZkCircuit, x: np.ndarray, isolate: bool = True) -> ZkProof:
@@ -70,3 +78,27 @@ def zk_attestation_for(proof: ZkProof, submitter: str, model_root: bytes, input_
                        input_commitment=input_commitment(input_salt, proof.input),
                        output_commitment=zk_output_commitment(output_salt, list(proof.outputs)),
                        trace_root=proof.proof_hash, job_id=job_id, nonce=nonce)
+
+
+@dataclass(frozen=True)
+class ZkProven:
+    path: Path
+    proof_bytes: int
+    prove_s: float
+    setup_s: float  # 0 when the circuit came from the cache
+
+
+def prove_zk_file(model, x: np.ndarray, domain, submitter: str, out: Path, job_id: bytes = ZERO_JOB,
+                  srs: Path | None = None) -> ZkProven:
+    """Prove int8 input ``x`` with EZKL and write a zk attestation file to ``out``. The registry
+    records a zk attestation under the account that submits it: ``submitter`` names it."""
+    root = ModelCommitment(model).root
+    circuit = zk.prepare_circuit(model, srs=srs)
+    proof = prove_zk(circuit, x)
+    in_salt, out_salt = secrets.token_bytes(32), secrets.token_bytes(32)
+    att = zk_attestation_for(proof, submitter, root, in_salt, out_salt, random_nonce(), job_id)
+    circuit_info = {"ezkl": zk.ezkl_version(), "logrows": circuit.logrows, "input_scale": circuit.input_scale,
+                    "srs": "local, UNSAFE for production" if circuit.srs_unsafe else str(circuit.srs_path)}
+    ZkAttestationFile(att, domain, model.name, proof.proof, proof.instances, proof.input, in_salt, out_salt,
+                      circuit_info).save(out)
+    return ZkProven(path=out, proof_bytes=len(proof.proof), prove_s=proof.prove_s, setup_s=circuit.setup_s)

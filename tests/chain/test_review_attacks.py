@@ -162,7 +162,7 @@ def test_one_poisoned_job_does_not_blind_the_watcher_to_the_others(game):
 
 
 def test_watch_loop_survives_node_errors(monkeypatch):
-    from vcp import cli
+    from vcp.cli import optimistic as service_loop
 
     calls = []
 
@@ -175,13 +175,13 @@ def test_watch_loop_survives_node_errors(monkeypatch):
             raise ChainError("reading events: the node is unreachable (ConnectionError)")
         raise Stop
 
-    monkeypatch.setattr(cli.time, "sleep", lambda _: None)
+    monkeypatch.setattr(service_loop.time, "sleep", lambda _: None)
     with pytest.raises(Stop):
-        cli._loop(step, once=False, interval=1.0)
+        service_loop.run_steps(step, once=False, interval=1.0)
     assert len(calls) == 3
     with pytest.raises(ChainError):
         calls.clear()
-        cli._loop(step, once=True, interval=1.0)
+        service_loop.run_steps(step, once=True, interval=1.0)
 
 
 # ----------------------------------------------------------------------------- 3. reveal griefing

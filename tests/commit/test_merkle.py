@@ -14,6 +14,7 @@ from vcp.commit.commitments import (
     trace_root,
     trace_tree,
 )
+from vcp.errors import InvalidInput
 from vcp.model.datasets import load_digits_split
 from vcp.commit.encoding import (
     DOMAIN_LEAF,
@@ -83,9 +84,9 @@ def test_padding_rule():
     padded = five + [ZERO_HASH] * 3
     assert merkle_root(five) == merkle_root(padded)  # padding is ZERO_HASH leaves ...
     assert MerkleTree(five).leaf_count == 5  # ... but they are not provable leaves
-    with pytest.raises(IndexError):
+    with pytest.raises(InvalidInput):
         MerkleTree(five).proof(5)
-    with pytest.raises(IndexError):
+    with pytest.raises(InvalidInput):
         MerkleTree(five).proof(-1)
     assert merkle_root(leaves(4)) != merkle_root(leaves(4)[:3])  # a dropped leaf changes the root
     with pytest.raises(ValueError):
@@ -184,7 +185,7 @@ def test_neuron_index_bounds(model, model_commitment):
     assert model_commitment.neuron_index(1, 0) == 1 + model.layers[0].out_width
     for layer, row in [(-1, 0), (0, -1), (0, model.layers[0].out_width), (len(model.layers), 0),
                        (1, model.layers[1].out_width)]:
-        with pytest.raises(IndexError):
+        with pytest.raises(InvalidInput):
             model_commitment.neuron_index(layer, row)
 
 

@@ -405,7 +405,7 @@ def _npy(data: bytes, what: str) -> np.ndarray:
     try:
         version = np.lib.format.read_magic(buffer)
         if version not in ((1, 0), (2, 0)):
-            raise ValueError(f"npy version {version} (1.0 or 2.0 expected)")
+            raise InvalidAttestationFile(f"{what} is npy version {version} (1.0 or 2.0 expected)")
         reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, fortran, dtype = reader(buffer)
     except (ValueError, SyntaxError, TypeError, EOFError, OverflowError) as exc:

@@ -6,6 +6,7 @@ import statistics
 from dataclasses import dataclass
 
 from vcp.chain.gas import submit_floor
+from vcp.errors import InvalidInput
 
 DEFAULT_GAS_PRICE_GWEI = 1.0
 DEFAULT_ETH_USD = 3_000.0
@@ -27,7 +28,7 @@ class Prices:
 
 def amortized(gas: int, inferences: int) -> float:
     if inferences <= 0:
-        raise ValueError("inferences must be positive")
+        raise InvalidInput("inferences must be positive")
     return gas / inferences
 
 

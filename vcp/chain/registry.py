@@ -135,6 +135,12 @@ class Registry:
         outcome = sender.transact(to=self.address, data=data, action="submitting the zk attestation")
         return self._submission(outcome, RECORDED_TOPIC)
 
+    def zk_verifier(self, model_root: bytes) -> str | None:
+        """The zk verifier contract registered for ``model_root``, or None."""
+        with chain_errors("reading the zk verifier"):
+            info = self.contract.functions.zkVerifier(model_root).call()
+        return None if int(info[0], 16) == 0 else to_checksum_address(info[0])
+
     def recorded_digest(self, prover: str, nonce: int) -> bytes:
         with chain_errors("reading the registry"):
             return bytes(self.contract.functions.recordedDigest(prover, nonce).call())

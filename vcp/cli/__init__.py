@@ -5,23 +5,20 @@
 The CLI only parses and prints: ``parser`` builds the arguments, ``context`` connects, finds
 deployments, resolves keys and loads models and inputs, one module per group of commands
 (``signed``, ``verify``, ``optimistic``, ``setup``, ``measure``, ``models``, ``demo``) calls the
-library, and ``render`` prints tables and JSON. ``workflows`` holds library functions waiting for a
-home outside the CLI (see its docstring). ``COMMANDS``, ``build_parser``, ``_loop`` and ``time`` are
-importable from here because tests outside tests/cli use them."""
+library, and ``render`` prints tables and JSON. ``COMMANDS`` and ``build_parser`` are importable from here."""
 
 from __future__ import annotations
 
 import os
 import signal
 import sys
-import time  # noqa: F401  (tests patch vcp.cli.time.sleep for the serve/watch loop)
 import traceback
 from typing import Sequence
 
 from vcp.cli.demo import cmd_demo
 from vcp.cli.measure import cmd_bench, cmd_report
 from vcp.cli.models import cmd_export, cmd_inspect
-from vcp.cli.optimistic import _loop, cmd_request, cmd_serve, cmd_watch, cmd_withdraw  # noqa: F401  (_loop: tests)
+from vcp.cli.optimistic import cmd_request, cmd_serve, cmd_watch, cmd_withdraw
 from vcp.cli.parser import build_parser
 from vcp.cli.render import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from vcp.cli.setup import cmd_deploy, cmd_keygen, cmd_node

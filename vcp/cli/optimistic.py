@@ -12,7 +12,7 @@ from vcp.cli.render import EXIT_OK, say, warn
 from vcp.errors import InvalidInput
 
 
-def _loop(step: Callable[[], None], once: bool, interval: float) -> int:
+def run_steps(step: Callable[[], None], once: bool, interval: float) -> int:
     from vcp.errors import ChainError
 
     while True:
@@ -47,7 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     service = ProverService(contract, sender, model, Exchange(args.exchange), args.state,
                             journal=Journal(args.journal))
     say(f"serving {model.name} as {sender.address} on {contract.address}")
-    return _loop(lambda: _print_service_step(service.step()), args.once, args.interval)
+    return run_steps(lambda: _print_service_step(service.step()), args.once, args.interval)
 
 
 def _print_watch_step(done) -> None:
@@ -74,7 +74,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     contract, sender = ctx.optimistic_client("post challenge bonds")
     watcher = Watcher(contract, sender, [model], args.state, Exchange(args.exchange), journal=Journal(args.journal))
     say(f"watching {contract.address} from block {watcher.state.data['last_block'] + 1}")
-    return _loop(lambda: _print_watch_step(watcher.step()), args.once, args.interval)
+    return run_steps(lambda: _print_watch_step(watcher.step()), args.once, args.interval)
 
 
 def cmd_request(args: argparse.Namespace) -> int:

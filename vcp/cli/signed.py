@@ -34,16 +34,18 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 
 def _prove_zk(ctx: Context, x, job_id: bytes, domain) -> int:
+    from prover import prove_zk_file
     from vcp import zk
     from vcp.chain.registry import Registry
-    from vcp.cli.workflows import prove_zk_file, require_zk_verifier
-    from vcp.ops.landing import journal_file
     from vcp.commit.commitments import ModelCommitment
+    from vcp.errors import InvalidInput
+    from vcp.ops.landing import journal_file
 
     args = ctx.args
     zk.require_ezkl()
-    if args.rpc_url:
-        require_zk_verifier(Registry(ctx.chain, domain.verifying_contract), ModelCommitment(ctx.model).root)
+    registry = Registry(ctx.chain, domain.verifying_contract) if args.rpc_url else None
+    if registry is not None and registry.zk_verifier(ModelCommitment(ctx.model).root) is None:
+        raise InvalidInput("no zk verifier is registered for this model: run `vcp deploy --zk` first")
     # The registry records a zk attestation under the account that submits it: name it now.
     submitter = ctx.key("name the account that will submit the zk attestation").address
     done = prove_zk_file(ctx.model, x, domain, submitter, args.out, job_id=job_id, srs=args.srs)

@@ -26,6 +26,7 @@ from vcp.commit.encoding import (
     u,
 )
 from vcp.commit.merkle import MerkleProof, MerkleTree, merkle_root
+from vcp.errors import InvalidInput
 from vcp.model.quantize import QuantizedModel
 
 
@@ -69,7 +70,7 @@ class ModelCommitment:
         """Position of neuron (layer, row) in the tree: after the header and earlier layers."""
         widths = [lyr.out_width for lyr in self.model.layers]
         if not (0 <= layer < len(widths) and 0 <= row < widths[layer]):
-            raise IndexError(f"no neuron ({layer}, {row})")
+            raise InvalidInput(f"no neuron ({layer}, {row})")
         return 1 + sum(widths[:layer]) + row
 
     def neuron_proof(self, layer: int, row: int) -> tuple[bytes, MerkleProof]:
@@ -129,7 +130,7 @@ def commit_batch(traces: list[np.ndarray], input_salts: bytes, output_salts: byt
     output_commitment and record_leaf one by one, with the per-record Python work cut to slicing."""
     count = traces[0].shape[0]
     if len(input_salts) != 32 * count or len(output_salts) != 32 * count:
-        raise ValueError("one 32-byte input salt and output salt per record")
+        raise InvalidInput("one 32-byte input salt and output salt per record")
     widths = [t.shape[1] for t in traces]
     raw = [np.ascontiguousarray(t, dtype=np.int8).tobytes() for t in traces]
     prefixes = [DOMAIN_LEAF + KIND_ACTIVATION + u(i, 2) + u(w, 4) for i, w in enumerate(widths)]

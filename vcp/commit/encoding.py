@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from vcp.errors import InvalidInput
+
 try:  # C keccak (safe-pysha3): ~5x faster than the pure-binding fallback, same bytes
     from sha3 import keccak_256 as _keccak_256
 
@@ -72,7 +74,7 @@ def int8_bytes(values: np.ndarray) -> bytes:
 def _vector(values: np.ndarray) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim != 1:
-        raise ValueError(f"expected one int8 vector, got shape {arr.shape}")
+        raise InvalidInput(f"expected one int8 vector, got shape {arr.shape}")
     return arr
 
 
@@ -113,7 +115,7 @@ def record_payload(input_commitment: bytes, output_commitment: bytes, trace_root
 
 def salted_commitment(domain: bytes, salt: bytes, values: np.ndarray) -> bytes:
     if len(salt) != 32:
-        raise ValueError("salt must be 32 bytes")
+        raise InvalidInput("salt must be 32 bytes")
     values = _vector(values)
     return keccak256(domain + salt + u(len(values), 4) + int8_bytes(values))
 
@@ -129,7 +131,7 @@ def field_element(value: int) -> int:
 def zk_output_commitment(salt: bytes, outputs: list[int]) -> bytes:
     """Commitment to a zk proof's public outputs (field elements), as the registry recomputes it."""
     if len(salt) != 32:
-        raise ValueError("salt must be 32 bytes")
+        raise InvalidInput("salt must be 32 bytes")
     return keccak256(DOMAIN_ZK_OUTPUT + salt + u(len(outputs), 4) + b"".join(u(v, 32) for v in outputs))
 
 

@@ -45,7 +45,7 @@ class MerkleTree:
 
     def proof(self, index: int) -> MerkleProof:
         if not 0 <= index < self.leaf_count:
-            raise IndexError(f"leaf {index} outside 0..{self.leaf_count - 1}")
+            raise InvalidInput(f"leaf {index} outside 0..{self.leaf_count - 1}")
         siblings = []
         i = index
         for level in self.levels[:-1]:
