@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IAttestationRegistry} from "./IAttestationRegistry.sol";
+import {Owned} from "./Owned.sol";
 import {Signatures} from "./Signatures.sol";
 import {MerkleProofs} from "./MerkleProofs.sol";
 import {VcpEncoding} from "./VcpEncoding.sol";
@@ -14,24 +15,23 @@ interface IHalo2Verifier {
 /// @title AttestationRegistry
 /// @notice Records EIP-712 inference attestations from authorised provers for registered models.
 /// @dev One new storage slot per attestation (prover, nonce) -> digest: the gas floor vcp measures.
-contract AttestationRegistry is IAttestationRegistry {
+contract AttestationRegistry is IAttestationRegistry, Owned {
     bytes32 private constant _DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 private constant _NAME_HASH = keccak256("vcp");
     bytes32 private constant _VERSION_HASH = keccak256("1");
-    /// @dev Must equal vcp.attestation.ATTESTATION_TYPE.
+    /// @dev Must equal vcp.attest.eip712.ATTESTATION_TYPE.
     bytes32 private constant _ATTESTATION_TYPEHASH = keccak256(
         "Attestation(address prover,bytes32 modelRoot,bytes32 inputCommitment,bytes32 outputCommitment,bytes32 traceRoot,bytes32 jobId,uint256 nonce)"
     );
 
-    /// @dev Must equal vcp.attestation.BATCH_TYPE.
+    /// @dev Must equal vcp.attest.eip712.BATCH_TYPE.
     bytes32 private constant _BATCH_TYPEHASH =
         keccak256("AttestationBatch(address prover,bytes32 modelRoot,bytes32 recordsRoot,uint256 count,uint256 nonce)");
 
     bytes32 private immutable _cachedDomainSeparator;
     uint256 private immutable _cachedChainId;
 
-    address private _owner;
     mapping(bytes32 modelRoot => ModelStatus) private _models;
     mapping(address prover => bool) private _provers;
     mapping(address prover => mapping(uint256 nonce => bytes32 digest)) private _records;
@@ -40,17 +40,9 @@ contract AttestationRegistry is IAttestationRegistry {
     /// @dev BN254 scalar field: a zk proof's public values are elements of it.
     uint256 private constant _FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
-    constructor(address initialOwner) {
-        if (initialOwner == address(0)) revert RegistryZeroAddress();
-        _owner = initialOwner;
+    constructor(address initialOwner) Owned(initialOwner) {
         _cachedChainId = block.chainid;
         _cachedDomainSeparator = _buildDomainSeparator();
-        emit OwnershipTransferred(address(0), initialOwner);
-    }
-
-    modifier onlyOwner() {
-        if (msg.sender != _owner) revert RegistryUnauthorizedAccount(msg.sender);
-        _;
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -73,14 +65,6 @@ contract AttestationRegistry is IAttestationRegistry {
         if (prover == address(0)) revert RegistryZeroAddress();
         _provers[prover] = authorized;
         emit ProverAuthorizationChanged(prover, authorized);
-    }
-
-    /// @inheritdoc IAttestationRegistry
-    function transferOwnership(address newOwner) external onlyOwner {
-        if (newOwner == address(0)) revert RegistryZeroAddress();
-        address previous = _owner;
-        _owner = newOwner;
-        emit OwnershipTransferred(previous, newOwner);
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -156,9 +140,7 @@ contract AttestationRegistry is IAttestationRegistry {
         bytes32[] calldata proof) external view returns (bool)
     {
         if (_records[batch.prover][batch.nonce] != _hashBatch(batch)) return false;
-        bytes32 leaf = keccak256(
-            abi.encodePacked(bytes1(0x00), bytes1("R"), record.inputCommitment, record.outputCommitment, record.traceRoot)
-        );
+        bytes32 leaf = VcpEncoding.recordLeaf(record.inputCommitment, record.outputCommitment, record.traceRoot);
         return MerkleProofs.verifyInTree(batch.recordsRoot, leaf, index, batch.count, proof);
     }
 
@@ -198,14 +180,18 @@ contract AttestationRegistry is IAttestationRegistry {
     }
 
     /// @inheritdoc IAttestationRegistry
-    function owner() external view returns (address) {
-        return _owner;
-    }
-
-    /// @inheritdoc IAttestationRegistry
     function domainSeparator() public view returns (bytes32) {
         // Recomputed after a chain split so signatures never carry over to the fork.
         return block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildDomainSeparator();
+    }
+
+    /// @dev Owned's errors are this contract's own (RegistryUnauthorizedAccount, RegistryZeroAddress).
+    function _unauthorizedError() internal pure override returns (bytes4) {
+        return RegistryUnauthorizedAccount.selector;
+    }
+
+    function _zeroAddressError() internal pure override returns (bytes4) {
+        return RegistryZeroAddress.selector;
     }
 
     /// @dev Active model, authorised prover, unused nonce: the checks every submission shares.
@@ -244,10 +230,10 @@ contract AttestationRegistry is IAttestationRegistry {
             uint256 expected = scaled >= 0 ? uint256(scaled) : _FIELD - uint256(-scaled);
             if (instances[i] != expected) revert RegistryZkInputMismatch(i);
         }
-        bytes32 outputs = keccak256(
-            abi.encodePacked(bytes1(0x04), outputSalt, uint32(zk.outWidth), instances[inWidth:])
-        );
-        if (outputs != a.outputCommitment) revert RegistryZkOutputCommitment();
+        // instances.length == inWidth + outWidth (checked above): the rest are the outWidth outputs.
+        if (VcpEncoding.zkOutputCommitment(outputSalt, instances[inWidth:]) != a.outputCommitment) {
+            revert RegistryZkOutputCommitment();
+        }
         if (keccak256(proof) != a.traceRoot) revert RegistryZkProofHash();
     }
 

@@ -2,7 +2,7 @@
 pragma solidity 0.8.37;
 
 /// @title FixedPointNeuron
-/// @notice One neuron of vcp's fixed-point arithmetic, bit for bit as `vcp.fixedpoint.neuron_output`
+/// @notice One neuron of vcp's fixed-point arithmetic, bit for bit as `vcp.model.fixedpoint.neuron_output`
 /// (and the vectorised `QuantizedDense.__call__` / `requantize`):
 ///
 ///     acc = bias + sum_i w[i] * x[i]                      (int8 weights and inputs, exact)
@@ -10,20 +10,20 @@ pragma solidity 0.8.37;
 ///
 /// with `lo = 0` for RELU (activation 1) and -128 for NONE (activation 0), the width in
 /// 1..4096 (`MAX_WIDTH`), bias an int32, `M` in [1, 2**31) and `s` in [1, 62].
-/// @dev Vectors are `bytes`, one two's-complement byte per int8 value (`vcp.encoding.int8_bytes`).
+/// @dev Vectors are `bytes`, one two's-complement byte per int8 value (`vcp.commit.encoding.int8_bytes`).
 /// Under the bounds above |acc| < 2**31.05 and |acc * M| + 2**61 < 2**63, so int256 arithmetic
 /// never wraps and equals Python's unbounded integers. The dot product is computed 32 bytes at a
 /// time with SIMD-within-a-register multiplications (see `dot`); `vcp` tests it against the
 /// Python reference on thousands of random neurons, including every bound.
 library FixedPointNeuron {
-    /// @dev vcp.fixedpoint.MAX_WIDTH: the widest layer vcp accepts (and the bound `dot` relies on).
+    /// @dev vcp.model.fixedpoint.MAX_WIDTH: the widest layer vcp accepts (and the bound `dot` relies on).
     uint256 internal constant MAX_WIDTH = 4096;
-    /// @dev vcp.fixedpoint.MULTIPLIER_MAX: multipliers are in [1, 2**31).
+    /// @dev vcp.model.fixedpoint.MULTIPLIER_MAX: multipliers are in [1, 2**31).
     uint256 internal constant MULTIPLIER_MAX = 2 ** 31 - 1;
-    /// @dev vcp.fixedpoint.SHIFT_MIN / SHIFT_MAX.
+    /// @dev vcp.model.fixedpoint.SHIFT_MIN / SHIFT_MAX.
     uint256 internal constant SHIFT_MIN = 1;
     uint256 internal constant SHIFT_MAX = 62;
-    /// @dev vcp.fixedpoint.Activation.NONE / RELU, as encoded in the neuron leaf.
+    /// @dev vcp.model.fixedpoint.Activation.NONE / RELU, as encoded in the neuron leaf.
     uint8 internal constant ACTIVATION_NONE = 0;
     uint8 internal constant ACTIVATION_RELU = 1;
 
@@ -54,7 +54,7 @@ library FixedPointNeuron {
     /// @notice An int8 vector was read past its end.
     error NeuronIndexOutOfRange(uint256 index, uint256 length);
 
-    /// @notice The neuron's int8 output for `inputs`; mirrors `vcp.fixedpoint.neuron_output`.
+    /// @notice The neuron's int8 output for `inputs`; mirrors `vcp.model.fixedpoint.neuron_output`.
     /// @param weights The neuron's int8 weights, one byte each (the weights of its model leaf).
     /// @param inputs The previous layer's int8 activations, one byte each (same length).
     /// @param bias int32 bias, as int256.
@@ -62,7 +62,7 @@ library FixedPointNeuron {
     /// @param shift Requantization shift s in [1, 62].
     /// @param activation 0 (NONE: clamp to [-128, 127]) or 1 (RELU: clamp to [0, 127]).
     /// @dev Reverts with a `Neuron*` error on any argument outside the spec's bounds, which are
-    /// exactly the bounds `vcp.fixedpoint.QuantizedDense` enforces on a model.
+    /// exactly the bounds `vcp.model.fixedpoint.QuantizedDense` enforces on a model.
     function output(
         bytes calldata weights,
         bytes calldata inputs,
@@ -84,7 +84,7 @@ library FixedPointNeuron {
     }
 
     /// @notice `clamp((acc * multiplier + 2**(shift - 1)) >> shift, lo, 127)`, arithmetic shift;
-    /// mirrors `vcp.fixedpoint.requantize` for one value.
+    /// mirrors `vcp.model.fixedpoint.requantize` for one value.
     /// @dev Unchecked: the caller guarantees |acc| < 2**32, multiplier < 2**31 and shift in [1, 62]
     /// (`output` does), so nothing can wrap.
     function requantize(int256 acc, uint256 multiplier, uint256 shift, uint8 activation)

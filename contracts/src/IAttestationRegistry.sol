@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {IOwned} from "./IOwned.sol";
+
 /// @title IAttestationRegistry
 /// @notice Records EIP-712 attestations that an authorised prover ran a registered model.
 /// @dev The typed data is mirrored by `vcp/attest/eip712.py`; both sides check the shared vectors in
 /// `tests/vectors/eip712.json`. Domain: {name: "vcp", version: "1", chainId, verifyingContract}.
-interface IAttestationRegistry {
+interface IAttestationRegistry is IOwned {
     /// @notice The signed claim. `prover` is also the expected signer.
     /// @param modelRoot Merkle root of the fixed-point model (header leaf + one leaf per neuron).
     /// @param inputCommitment Salted keccak256 commitment to the int8 input vector.
@@ -63,8 +65,6 @@ interface IAttestationRegistry {
     event ModelRetired(bytes32 indexed modelRoot);
     /// @notice Emitted when the owner authorises (`true`) or revokes (`false`) a prover.
     event ProverAuthorizationChanged(address indexed prover, bool authorized);
-    /// @notice Emitted when ownership moves.
-    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
     /// @notice Emitted when a batch of `count` attestations is recorded under one signature.
     event BatchRecorded(bytes32 indexed digest, address indexed prover, bytes32 indexed modelRoot, uint256 nonce,
         uint256 count);
@@ -117,9 +117,6 @@ interface IAttestationRegistry {
 
     /// @notice Authorises or revokes `prover`. Owner only.
     function setProver(address prover, bool authorized) external;
-
-    /// @notice Hands ownership to `newOwner` (non-zero). Owner only.
-    function transferOwnership(address newOwner) external;
 
     /// @notice Checks and records a signed attestation; anyone may relay it.
     /// @dev Reverts with RegistryModelNotActive, RegistryProverNotAuthorized, RegistryNonceUsed,
@@ -184,9 +181,6 @@ interface IAttestationRegistry {
 
     /// @notice Whether `prover` may attest.
     function isProver(address prover) external view returns (bool);
-
-    /// @notice The owner.
-    function owner() external view returns (address);
 
     /// @notice The EIP-712 domain separator for this chain and contract.
     function domainSeparator() external view returns (bytes32);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {IOwned} from "./IOwned.sol";
 import {VcpEncoding} from "./VcpEncoding.sol";
 
 /// @title IOptimisticInference
@@ -21,7 +22,7 @@ import {VcpEncoding} from "./VcpEncoding.sol";
 /// Data availability: the prover publishes the trace bundle off-chain; if it does not, anyone
 /// may `requestReveal` and the prover must `revealTrace` on-chain within `revealWindow` blocks
 /// or lose its bond (`slashWithheld`). All payouts are credited and pulled with `withdraw`.
-interface IOptimisticInference {
+interface IOptimisticInference is IOwned {
     enum JobStatus {
         None,
         Open,
@@ -94,7 +95,6 @@ interface IOptimisticInference {
     event JobFinalized(uint256 indexed jobId, address indexed prover, uint256 payout);
     event JobCancelled(uint256 indexed jobId);
     event Withdrawn(address indexed account, uint256 amount);
-    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
 
     error OptimisticUnauthorizedAccount(address account);
     error OptimisticZeroAddress();

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {VcpEncoding} from "./VcpEncoding.sol";
+
 /// @title MerkleProofs
-/// @notice Indexed Merkle proofs over vcp's keccak256 trees; mirrors `vcp.merkle.verify_proof` and
-/// `vcp.merkle.root_from_proof`.
+/// @notice Indexed Merkle proofs over vcp's keccak256 trees, and the trace root; mirrors
+/// `vcp.commit.merkle.verify_proof`, `vcp.commit.merkle.root_from_proof` and
+/// `vcp.commit.commitments.trace_root`.
 /// @dev A proof is the list of sibling hashes from the leaf upwards. Bit k of `index` says
 /// whether the running hash is the right (1) or the left (0) child at height k, so the index is
 /// the leaf's position in the (zero-padded, power-of-two) tree. A proof is valid only if every
@@ -19,7 +22,7 @@ pragma solidity 0.8.37;
 /// hash (no payload hashes to it, so a caller that checks the leaf's payload is safe).
 library MerkleProofs {
     /// @notice Depth of a tree over `leaves` leaves padded to a power of two: ceil(log2(leaves)),
-    /// 0 for a single leaf; mirrors `vcp.merkle.proof_depth`.
+    /// 0 for a single leaf; mirrors `vcp.commit.merkle.proof_depth`.
     function depthFor(uint256 leaves) internal pure returns (uint256 depth) {
         while (depth < 256 && (uint256(1) << depth) < leaves) ++depth;
     }
@@ -68,7 +71,7 @@ library MerkleProofs {
     }
 
     /// @notice The root `proof` leads to, and whether every bit of `index` was consumed (when
-    /// not, the root is meaningless); mirrors `vcp.merkle.root_from_proof` (None = not consumed).
+    /// not, the root is meaningless); mirrors `vcp.commit.merkle.root_from_proof` (None = not consumed).
     function rootFromProof(bytes32 leaf, uint256 index, bytes32[] calldata proof)
         internal
         pure
@@ -129,5 +132,27 @@ library MerkleProofs {
             root := h
             consumed := iszero(i)
         }
+    }
+
+    /// @notice The trace root: the Merkle root over the activation leaves of `trace` (vector i at
+    /// leaf i, 0 = the input), padded with bytes32(0) leaves to a power of two, as
+    /// `vcp.commit.merkle.MerkleTree` pads; mirrors `vcp.commit.commitments.trace_root`.
+    /// @dev Builds the whole padded tree in memory (one level, hashed up in place). An empty trace
+    /// gives bytes32(0) (the tree of one padding leaf) where Python raises: callers check the length.
+    function rootOfActivations(bytes[] calldata trace) internal pure returns (bytes32) {
+        uint256 n = trace.length;
+        uint256 size = 1;
+        while (size < n) size <<= 1;
+        bytes32[] memory level = new bytes32[](size);
+        for (uint256 i = 0; i < n; ++i) {
+            level[i] = VcpEncoding.activationLeaf(uint16(i), trace[i]);
+        }
+        while (size > 1) {
+            size >>= 1;
+            for (uint256 i = 0; i < size; ++i) {
+                level[i] = VcpEncoding.nodeHash(level[2 * i], level[2 * i + 1]);
+            }
+        }
+        return level[0];
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IOptimisticInference} from "./IOptimisticInference.sol";
+import {Owned} from "./Owned.sol";
 import {VcpEncoding} from "./VcpEncoding.sol";
 import {MerkleProofs} from "./MerkleProofs.sol";
 import {FixedPointNeuron} from "./FixedPointNeuron.sol";
@@ -11,7 +12,7 @@ import {FixedPointNeuron} from "./FixedPointNeuron.sol";
 /// fraud proof re-executes the one neuron (or the input/output link) that is wrong.
 /// @dev Every final transition sets the status, credits, emits, and pays only through `withdraw`
 /// (checks-effects-interactions, pull payments). `totalOwed` always equals the ETH balance.
-contract OptimisticInference is IOptimisticInference {
+contract OptimisticInference is IOptimisticInference, Owned {
     uint256 private constant _BPS = 10_000;
 
     /// @notice Bond a prover posts with each result.
@@ -30,7 +31,6 @@ contract OptimisticInference is IOptimisticInference {
     /// @notice Share of a slashed bond that goes to whoever proved the fraud; the rest to the requester.
     uint256 public immutable challengerRewardBps;
 
-    address private _owner;
     uint256 private _nextJobId = 1;
     uint256 private _totalOwed;
     mapping(bytes32 modelRoot => ModelShape) private _models;
@@ -48,14 +48,12 @@ contract OptimisticInference is IOptimisticInference {
         uint64 answerWindow_,
         uint64 revealWindow_,
         uint256 challengerRewardBps_
-    ) {
-        if (initialOwner == address(0)) revert OptimisticZeroAddress();
+    ) Owned(initialOwner) {
         if (proverBond_ == 0) revert OptimisticInvalidParameter("proverBond");
         if (challengeWindow_ == 0) revert OptimisticInvalidParameter("challengeWindow");
         if (revealWindow_ == 0) revert OptimisticInvalidParameter("revealWindow");
         if (answerWindow_ == 0) revert OptimisticInvalidParameter("answerWindow");
         if (challengerRewardBps_ > _BPS) revert OptimisticInvalidParameter("challengerRewardBps");
-        _owner = initialOwner;
         proverBond = proverBond_;
         challengeBond = challengeBond_;
         revealBond = revealBond_;
@@ -63,7 +61,6 @@ contract OptimisticInference is IOptimisticInference {
         answerWindow = answerWindow_;
         revealWindow = revealWindow_;
         challengerRewardBps = challengerRewardBps_;
-        emit OwnershipTransferred(address(0), initialOwner);
     }
 
     // ------------------------------------------------------------------ models
@@ -77,8 +74,7 @@ contract OptimisticInference is IOptimisticInference {
         uint32 neurons,
         bytes32 metadataDigest,
         bytes32[] calldata headerProof
-    ) external {
-        if (msg.sender != _owner) revert OptimisticUnauthorizedAccount(msg.sender);
+    ) external onlyOwner {
         if (_models[modelRoot].layers != 0) revert OptimisticModelAlreadyRegistered(modelRoot);
         bytes32 leaf = VcpEncoding.headerLeaf(layers, inWidth, outWidth, neurons, metadataDigest);
         if (layers == 0 || !MerkleProofs.verifyInTree(modelRoot, leaf, 0, uint256(neurons) + 1, headerProof)) {
@@ -86,14 +82,6 @@ contract OptimisticInference is IOptimisticInference {
         }
         _models[modelRoot] = ModelShape({layers: layers, inWidth: inWidth, neurons: neurons});
         emit ModelRegistered(modelRoot, layers, inWidth, outWidth);
-    }
-
-    /// @notice Hands ownership (model registration) to `newOwner`. Owner only.
-    function transferOwnership(address newOwner) external {
-        if (msg.sender != _owner) revert OptimisticUnauthorizedAccount(msg.sender);
-        if (newOwner == address(0)) revert OptimisticZeroAddress();
-        emit OwnershipTransferred(_owner, newOwner);
-        _owner = newOwner;
     }
 
     // ------------------------------------------------------------------ job lifecycle
@@ -187,7 +175,7 @@ contract OptimisticInference is IOptimisticInference {
         if (msg.sender != job.prover) revert OptimisticNotProver(msg.sender, job.prover);
         uint256 layers = job.layers;
         if (trace.length != layers + 1) revert OptimisticInvalidReveal(jobId, "length");
-        if (_traceRoot(trace) != job.traceRoot) revert OptimisticInvalidReveal(jobId, "traceRoot");
+        if (MerkleProofs.rootOfActivations(trace) != job.traceRoot) revert OptimisticInvalidReveal(jobId, "traceRoot");
         if (VcpEncoding.inputCommitment(inputSalt, trace[0]) != job.inputCommitment) {
             revert OptimisticInvalidReveal(jobId, "input");
         }
@@ -345,17 +333,21 @@ contract OptimisticInference is IOptimisticInference {
         return keccak256(abi.encode(claimant, jobId, evidenceHash));
     }
 
-    /// @notice The owner (who registers models).
-    function owner() external view returns (address) {
-        return _owner;
-    }
-
     /// @notice The id the next job will get.
     function nextJobId() external view returns (uint256) {
         return _nextJobId;
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev Owned's errors are this contract's own (OptimisticUnauthorizedAccount, OptimisticZeroAddress).
+    function _unauthorizedError() internal pure override returns (bytes4) {
+        return OptimisticUnauthorizedAccount.selector;
+    }
+
+    function _zeroAddressError() internal pure override returns (bytes4) {
+        return OptimisticZeroAddress.selector;
+    }
 
     function _jobInStatus(uint256 jobId, JobStatus expected) private view returns (Job storage job) {
         job = _jobs[jobId];
@@ -431,24 +423,5 @@ contract OptimisticInference is IOptimisticInference {
         _credits[job.requester] += proverBond - reward;
         emit FraudProven(jobId, beneficiary, prover, kind, layer, row);
         emit JobReopened(jobId, job.deadline);
-    }
-
-    /// @dev Merkle root over the activation leaves of `trace`, padded with zero to a power of two
-    /// (mirrors vcp.commitments.trace_root).
-    function _traceRoot(bytes[] calldata trace) private pure returns (bytes32) {
-        uint256 n = trace.length;
-        uint256 size = 1;
-        while (size < n) size <<= 1;
-        bytes32[] memory level = new bytes32[](size);
-        for (uint256 i = 0; i < n; ++i) {
-            level[i] = VcpEncoding.activationLeaf(uint16(i), trace[i]);
-        }
-        while (size > 1) {
-            size >>= 1;
-            for (uint256 i = 0; i < size; ++i) {
-                level[i] = VcpEncoding.nodeHash(level[2 * i], level[2 * i + 1]);
-            }
-        }
-        return level[0];
     }
 }

@@ -3,7 +3,7 @@ pragma solidity 0.8.37;
 
 /// @title Signatures
 /// @notice ecrecover that accepts only canonical signatures, mirrored by
-/// `vcp.attestation.Signature.is_canonical`.
+/// `vcp.attest.eip712.Signature.is_canonical`.
 /// @dev IMPORTANT: returns address(0) for any non-canonical or unrecoverable signature; callers
 /// must treat zero as failure. High-s signatures are refused so that a signature cannot be
 /// re-shaped into a second valid one (EIP-2).

@@ -7,7 +7,7 @@ import {VcpEncoding} from "../src/VcpEncoding.sol";
 
 /// @title NeuronHarness
 /// @notice TEST ONLY: exposes FixedPointNeuron, MerkleProofs and VcpEncoding as external functions
-/// so that Python can check them against vcp's reference implementation (tests/test_solidity_mirror.py).
+/// so that Python can check them against vcp's reference implementation (tests/chain/test_solidity_mirror.py).
 contract NeuronHarness {
     /// @notice FixedPointNeuron.output.
     function output(
@@ -164,6 +164,40 @@ contract NeuronHarness {
     /// @notice VcpEncoding.outputCommitment.
     function outputCommitment(bytes32 salt, bytes calldata values) external pure returns (bytes32) {
         return VcpEncoding.outputCommitment(salt, values);
+    }
+
+    /// @notice VcpEncoding.recordPayload.
+    function recordPayload(bytes32 inputCommit, bytes32 outputCommit, bytes32 traceRoot)
+        external
+        pure
+        returns (bytes memory)
+    {
+        return VcpEncoding.recordPayload(inputCommit, outputCommit, traceRoot);
+    }
+
+    /// @notice VcpEncoding.recordLeaf.
+    function recordLeaf(bytes32 inputCommit, bytes32 outputCommit, bytes32 traceRoot) external pure returns (bytes32) {
+        return VcpEncoding.recordLeaf(inputCommit, outputCommit, traceRoot);
+    }
+
+    /// @notice VcpEncoding.zkOutputCommitment.
+    function zkOutputCommitment(bytes32 salt, uint256[] calldata outputs) external pure returns (bytes32) {
+        return VcpEncoding.zkOutputCommitment(salt, outputs);
+    }
+
+    /// @notice VcpEncoding.zkOutputCommitment on `instances[inWidth:]`, as AttestationRegistry calls it
+    /// (a calldata slice: the public inputs come first).
+    function zkOutputCommitmentOfInstances(bytes32 salt, uint256[] calldata instances, uint256 inWidth)
+        external
+        pure
+        returns (bytes32)
+    {
+        return VcpEncoding.zkOutputCommitment(salt, instances[inWidth:]);
+    }
+
+    /// @notice MerkleProofs.rootOfActivations.
+    function rootOfActivations(bytes[] calldata trace) external pure returns (bytes32) {
+        return MerkleProofs.rootOfActivations(trace);
     }
 
     /// @notice MerkleProofs.verify.

@@ -1,5 +1,6 @@
 """The Solidity mirrors of the spec (FixedPointNeuron, VcpEncoding, MerkleProofs) agree bit for bit
-with vcp.model.fixedpoint, vcp.commit.encoding, vcp.commit.merkle and vcp.commit.commitments.
+with vcp.model.fixedpoint, vcp.commit.encoding, vcp.commit.merkle and vcp.commit.commitments
+(record leaf, zk output commitment and trace root included).
 
 Everything runs as eth_calls to contracts/test/NeuronHarness.sol on one embedded chain (py-evm).
 The neuron is checked against both Python paths (``neuron_output`` and ``QuantizedDense``) on
@@ -41,10 +42,21 @@ from vcp.commit.commitments import (
     input_commitment,
     model_metadata_digest,
     output_commitment,
+    record_leaf,
     trace_leaves,
+    trace_root,
     trace_tree,
 )
-from vcp.commit.encoding import activation_payload, header_payload, leaf_hash, neuron_payload, node_hash
+from vcp.commit.encoding import (
+    BN254_R,
+    activation_payload,
+    header_payload,
+    leaf_hash,
+    neuron_payload,
+    node_hash,
+    record_payload,
+    zk_output_commitment,
+)
 from vcp.model.fixedpoint import (
     INT32_MAX,
     INT32_MIN,
@@ -538,6 +550,7 @@ def test_demo_trace_leaves_and_proofs(h):
         assert bytes(h.inputCommitment(salt, trace[0].tobytes())) == input_commitment(salt, trace[0])
         assert bytes(h.outputCommitment(salt, trace[-1].tobytes())) == output_commitment(
             salt, trace[-1])
+        assert bytes(h.rootOfActivations([v.tobytes() for v in trace])) == trace_root(trace) == tree.root
 
 
 @settings(FAST, max_examples=100)
@@ -577,6 +590,36 @@ def test_other_encodings_any_fields(h, index, values, salt, layers, widths, left
     assert bytes(h.nodeHash(left, right)) == node_hash(left, right)
 
 
+@settings(FAST, max_examples=100)
+@given(commitments=st.tuples(*[st.binary(min_size=32, max_size=32)] * 3))
+def test_record_leaf_any_fields(h, commitments):
+    assert bytes(h.recordPayload(*commitments)) == record_payload(*commitments)
+    assert bytes(h.recordLeaf(*commitments)) == record_leaf(*commitments) == leaf_hash(record_payload(*commitments))
+
+
+field_elements = st.one_of(st.integers(0, 255), st.integers(BN254_R - 256, BN254_R - 1), st.integers(0, BN254_R - 1))
+
+
+@settings(FAST, max_examples=100)
+@given(salt=st.binary(min_size=32, max_size=32), inputs=st.lists(field_elements, max_size=8),
+       outputs=st.lists(field_elements, max_size=20))
+def test_zk_output_commitment_any_outputs(h, salt, inputs, outputs):
+    """Also as the registry calls it: on the outputs that follow the inputs in the proof's instances."""
+    expected = zk_output_commitment(salt, outputs)
+    assert bytes(h.zkOutputCommitment(salt, outputs)) == expected
+    assert bytes(h.zkOutputCommitmentOfInstances(salt, inputs + outputs, len(inputs))) == expected
+
+
+@settings(FAST, max_examples=100)
+@given(widths=st.lists(st.integers(0, 70), min_size=1, max_size=17), seed=st.integers(0, 2**32 - 1))
+def test_trace_root_any_trace(h, widths, seed):
+    """MerkleProofs.rootOfActivations against vcp.commit.commitments.trace_root: every padding shape
+    from 1 to 17 vectors (0 to 15 padding leaves), vectors of any width including empty ones."""
+    rng = np.random.default_rng(seed)
+    trace = [rng.integers(-128, 128, w).astype(np.int8) for w in widths]
+    assert bytes(h.rootOfActivations([v.tobytes() for v in trace])) == trace_root(trace)
+
+
 def test_shared_encoding_vectors(harness):
     enc = json.loads((VECTORS / "encoding.json").read_text())
 
@@ -605,6 +648,19 @@ def test_shared_encoding_vectors(harness):
             leaf = leaf_hash(unhex(case["leaf_payloads"][proof["index"]]))
             siblings = [unhex(s) for s in proof["siblings"]]
             assert call(harness.functions.verify(root, leaf, proof["index"], siblings))
+    rec = enc["record"]
+    record = (unhex(rec["input_commitment"]), unhex(rec["output_commitment"]), unhex(rec["trace_root"]))
+    assert bytes(call(harness.functions.recordPayload(*record))) == unhex(rec["payload"])
+    assert bytes(call(harness.functions.recordLeaf(*record))) == unhex(rec["leaf"])
+    for case in enc["zk_output"]:
+        outputs = [int(v, 16) for v in case["outputs"]]
+        got = call(harness.functions.zkOutputCommitment(unhex(case["salt"]), outputs))
+        assert bytes(got) == unhex(case["commitment"])
+    for case in enc["trace"]:
+        vectors = [i8(v).tobytes() for v in case["vectors"]]
+        for index, (vector, leaf) in enumerate(zip(vectors, case["leaves"], strict=True)):
+            assert bytes(call(harness.functions.activationLeaf(index, vector))) == unhex(leaf)
+        assert bytes(call(harness.functions.rootOfActivations(vectors))) == unhex(case["root"])
 
 
 # --------------------------------------------------------------------------------------------
