@@ -136,15 +136,15 @@ class ProverService:
         self._note(job_id, "answering")
         if answer.publish_bundle:
             self.exchange.put_bundle(self.chain_id, self.contract.address, job_id, bundle)
-        self._send_answer(job_id, entry, result)
+        self.send_answer(job_id, entry, result)
 
     def _resend(self, job_id: int, deadline: int, latest: int, entry: dict, result: ServiceStep) -> None:
         if latest + 1 > deadline:
             result.skipped[job_id] = "answer deadline passed"
             return
-        self._send_answer(job_id, entry, result)
+        self.send_answer(job_id, entry, result)
 
-    def _send_answer(self, job_id: int, entry: dict, result: ServiceStep) -> None:
+    def send_answer(self, job_id: int, entry: dict, result: ServiceStep) -> None:
         """Send the saved answer. submitResult only succeeds on an Open job, so a retry can never
         post a second bond for the same job."""
         trace = [np.frombuffer(bytes.fromhex(v), dtype=np.int8) for v in entry["trace"]]

@@ -9,7 +9,8 @@ in optimistic mode, watch results and prove the first wrong step in one transact
 from vcp.chain.evidence import InputEvidence, NeuronEvidence, OutputEvidence
 from verifier._batch import verify_batch, verify_batch_files
 from verifier._disputes import Claim, Consistent, Fault, Finding, Unusable, evidence_for, find_fault, neuron_evidence
-from verifier._offchain import CHECKS, VerificationReport, verify_attestation, verify_files
+from verifier._offchain import (CHECKS, VerificationReport, load_any, verify_any, verify_attestation, verify_files,
+                                verify_loaded)
 from verifier._onchain import OnchainStatus, check_onchain
 from verifier._watcher import Watcher, WatchStep
 from verifier._zk import check_zk_attestation, verify_zk_proof
@@ -17,4 +18,4 @@ from verifier._zk import check_zk_attestation, verify_zk_proof
 __all__ = ["CHECKS", "Claim", "Consistent", "Fault", "Finding", "InputEvidence", "NeuronEvidence", "OutputEvidence",
            "Unusable", "evidence_for", "OnchainStatus", "VerificationReport", "WatchStep", "Watcher", "check_onchain",
            "find_fault", "neuron_evidence", "verify_attestation", "verify_batch", "verify_batch_files",
-           "verify_files", "check_zk_attestation", "verify_zk_proof"]
+           "verify_files", "check_zk_attestation", "verify_zk_proof", "load_any", "verify_any", "verify_loaded"]

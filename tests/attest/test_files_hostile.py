@@ -31,7 +31,7 @@ from vcp.errors import InvalidAttestationFile, VcpError
 from vcp.attest.files import BatchBundle, TraceBundle, ZkAttestationFile
 from vcp.attest.keys import SigningKey
 from vcp.model.synthetic import random_inputs
-from verifier._offchain import load_any, verify_any
+from verifier import load_any, verify_any
 
 DOMAIN = Domain(31337, "0x" + "5a" * 20)
 KEY = SigningKey(bytes.fromhex("4b" * 32))

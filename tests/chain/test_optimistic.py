@@ -14,7 +14,7 @@ from prover import ProverService, honest
 from prover import cheats
 from vcp.chain import reverts as r
 from vcp.chain.optimistic import FraudKind, JobStatus, OptimisticInference, OptimisticParams
-from vcp.chain.tx import Sender
+from vcp.chain.tx import Sender, calldata
 from vcp.commit.commitments import (
     ModelCommitment,
     input_commitment,
@@ -239,11 +239,11 @@ def test_constructor_and_admin_errors(world):
     fn = world.contract.contract.functions
     bad_header = fn.registerModel(b"\x01" * 32, 2, 64, 10, 42, model_metadata_digest(world.model), [])
     with pytest.raises(r.OptimisticInvalidHeader):
-        world.contract._send(world.owner, bad_header, "register")
+        world.contract.send_call(world.owner, bad_header, "register")
     with pytest.raises(r.OptimisticUnauthorizedAccount):
-        world.contract._send(world.requester, fn.transferOwnership(world.requester.address), "transfer")
+        world.contract.send_call(world.requester, fn.transferOwnership(world.requester.address), "transfer")
     with pytest.raises(r.OptimisticZeroAddress):
-        world.contract._send(world.owner, fn.transferOwnership("0x" + "00" * 20), "transfer")
+        world.contract.send_call(world.owner, fn.transferOwnership("0x" + "00" * 20), "transfer")
 
 
 def test_job_errors(world):
@@ -281,7 +281,7 @@ def test_job_errors(world):
                        answer.output_salt)
     fn = c.contract.functions.proveNeuronFraud(job_id, *world.evidence(answer, 0, 0).abi_args())
     with pytest.raises(r.OptimisticWrongValue):
-        c._send(world.challenger, fn, "challenge", value=PARAMS.challenge_bond + 1)
+        c.send_call(world.challenger, fn, "challenge", value=PARAMS.challenge_bond + 1)
     world.chain.mine(PARAMS.challenge_window + 1)
     with pytest.raises(r.OptimisticDeadlinePassed):
         c.prove_neuron_fraud(world.challenger, job_id, world.evidence(answer, 0, 0))
@@ -323,7 +323,7 @@ def test_payout_to_a_contract_that_refuses_or_reenters(world):
     attacker = w3.eth.contract(address=deployed.contract_address, abi=art["abi"])
 
     def send(fn, value=0):
-        return world.owner.transact(to=attacker.address, data=bytes.fromhex(fn._encode_transaction_data()[2:]),
+        return world.owner.transact(to=attacker.address, data=calldata(fn),
                                     value=value)
 
     x, salt = world.inputs[0], secrets.token_bytes(32)
@@ -639,7 +639,7 @@ def test_prover_killed_between_saving_and_sending_answers_once(world, tmp_path):
                                     exchange.put_input(world.inputs[0], secrets.token_bytes(32)), FEE)[0]
     service = ProverService(world.contract, world.prover, world.model, exchange, tmp_path / "p.json", journal=journal)
     sent = []
-    service._send_answer = lambda job_id, entry, result: sent.append(job_id)  # dies right after saving
+    service.send_answer = lambda job_id, entry, result: sent.append(job_id)  # dies right after saving
     service.step()
     assert sent == [job_a] and service.state.data["jobs"][str(job_a)]["answered"] == "sending"
     assert world.contract.job(job_a).status == JobStatus.OPEN

@@ -291,4 +291,4 @@ def test_a_header_proof_of_the_wrong_depth_is_refused(embedded_chain):
     root = node_hash(leaf_hash(header_payload(*header)), sibling)
     fn = contract.contract.functions.registerModel(root, *header, [sibling])
     with pytest.raises(r.OptimisticInvalidHeader):
-        contract._send(owner, fn, "registering")
+        contract.send_call(owner, fn, "registering")

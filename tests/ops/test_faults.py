@@ -162,7 +162,7 @@ def test_a_nonce_taken_by_another_transaction(setup):
     setup.journal.add(loaded.digest, loaded.kind, setup.paths[0], loaded.chain_id, loaded.registry, loaded.prover,
                       loaded.nonce)
     nonce = setup.node.w3.eth.get_transaction_count(submitter.sender.address)
-    signed = submitter._sign(loaded, nonce, Fees(10**10, 10**9))  # signed and journaled; then the process "died"
+    signed = submitter.sign(loaded, nonce, Fees(10**10, 10**9))  # signed and journaled; then the process "died"
     # Meanwhile the same key spends that nonce elsewhere (another tool, another machine).
     other = Sender(setup.node, setup.submit_key.reveal())
     other.transact(to=setup.operator.address, data=b"", value=1)

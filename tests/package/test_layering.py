@@ -5,6 +5,7 @@ the public API: every name they import is listed in its module's ``__all__``."""
 from __future__ import annotations
 
 import ast
+import re
 import importlib
 from pathlib import Path
 
@@ -84,3 +85,14 @@ def test_every_public_name_resolves(package):
     module = importlib.import_module(package)
     for name in module.__all__:
         assert getattr(module, name) is not None, f"{package}.{name}"
+
+
+def test_tests_reach_no_private_member_of_another_package():
+    """Tests use the packages' public names: no ``from pkg._module import``, no ``obj._method(`` of
+    vcp, prover or verifier objects (a test's own helpers may be private)."""
+    pattern = re.compile(r"from (vcp|prover|verifier)(\.\w+)*\._\w+ import|import (vcp|prover|verifier)(\.\w+)*\._\w+"
+                         r"|\.(contract|registry|submitter|service|watcher|sender)\._\w+")
+    offending = [f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+                 for path in sorted((ROOT / "tests").rglob("test_*.py")) if path.name != "test_layering.py"
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert not offending, "tests reach into private members:\n" + "\n".join(offending)

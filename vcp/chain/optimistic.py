@@ -142,7 +142,9 @@ class OptimisticInference:
 
     # ------------------------------------------------------------- transactions
 
-    def _send(self, sender: Sender, fn: Any, action: str, value: int = 0) -> TxOutcome:
+    def send_call(self, sender: Sender, fn: Any, action: str, value: int = 0) -> TxOutcome:
+        """Any call of this contract (``self.contract.functions.X(...)``) through the one transaction
+        path: for calls the typed methods do not make, such as the hostile ones tests send."""
         data = calldata(fn)
         return sender.transact(to=self.address, data=data, value=value, action=action)
 
@@ -152,41 +154,41 @@ class OptimisticInference:
         fn = self.contract.functions.registerModel(
             commitment.root, len(m.layers), m.input_width, m.output_width, m.neuron_count,
             model_metadata_digest(m), list(proof.siblings))
-        return self._send(sender, fn, "registering the model")
+        return self.send_call(sender, fn, "registering the model")
 
     def open_job(self, sender: Sender, model_root: bytes, input_commitment: bytes, fee: int) -> tuple[int, TxOutcome]:
-        outcome = self._send(sender, self.contract.functions.openJob(model_root, input_commitment), "opening a job", fee)
+        outcome = self.send_call(sender, self.contract.functions.openJob(model_root, input_commitment), "opening a job", fee)
         event = self.contract.events.JobOpened().process_log(self._log(outcome, "JobOpened"))
         return int(event["args"]["jobId"]), outcome
 
     def cancel_job(self, sender: Sender, job_id: int) -> TxOutcome:
-        return self._send(sender, self.contract.functions.cancelJob(job_id), "cancelling the job")
+        return self.send_call(sender, self.contract.functions.cancelJob(job_id), "cancelling the job")
 
     def submit_result(self, sender: Sender, job_id: int, output_commitment: bytes, trace_root: bytes,
                       bond: int | None = None) -> TxOutcome:
         fn = self.contract.functions.submitResult(job_id, output_commitment, trace_root)
-        return self._send(sender, fn, "submitting the result", self.params.prover_bond if bond is None else bond)
+        return self.send_call(sender, fn, "submitting the result", self.params.prover_bond if bond is None else bond)
 
     def request_reveal(self, sender: Sender, job_id: int, bond: int | None = None) -> TxOutcome:
         """Pays ``bond`` (default: the current minimum plus 1/8, since the next block's base fee
         can be up to 1/8 higher; all of it is the bond)."""
         if bond is None:
             bond = self.reveal_bond_for(job_id) * 9 // 8 + 1
-        return self._send(sender, self.contract.functions.requestReveal(job_id), "requesting a reveal", bond)
+        return self.send_call(sender, self.contract.functions.requestReveal(job_id), "requesting a reveal", bond)
 
     def reveal_trace(self, sender: Sender, job_id: int, trace: list[bytes], input_salt: bytes,
                      output_salt: bytes) -> TxOutcome:
         fn = self.contract.functions.revealTrace(job_id, trace, input_salt, output_salt)
-        return self._send(sender, fn, "revealing the trace")
+        return self.send_call(sender, fn, "revealing the trace")
 
     def slash_withheld(self, sender: Sender, job_id: int) -> TxOutcome:
-        return self._send(sender, self.contract.functions.slashWithheld(job_id), "slashing a withheld trace")
+        return self.send_call(sender, self.contract.functions.slashWithheld(job_id), "slashing a withheld trace")
 
     def finalize(self, sender: Sender, job_id: int) -> TxOutcome:
-        return self._send(sender, self.contract.functions.finalize(job_id), "finalizing the job")
+        return self.send_call(sender, self.contract.functions.finalize(job_id), "finalizing the job")
 
     def withdraw(self, sender: Sender) -> TxOutcome:
-        return self._send(sender, self.contract.functions.withdraw(), "withdrawing")
+        return self.send_call(sender, self.contract.functions.withdraw(), "withdrawing")
 
     # ------------------------------------------------------------- fraud proofs
 
@@ -203,7 +205,7 @@ class OptimisticInference:
 
     def prove(self, sender: Sender, job_id: int, evidence: Evidence) -> ChallengeOutcome:
         """Send the fraud proof ``evidence`` is for, with the challenge bond."""
-        outcome = self._send(sender, self._proof_call(job_id, evidence),
+        outcome = self.send_call(sender, self._proof_call(job_id, evidence),
                              f"proving {evidence.kind.name.lower()} fraud on job {job_id}", self.params.challenge_bond)
         fraud = any(self._is_event(log, "FraudProven") for log in outcome.logs)
         return ChallengeOutcome(fraud=fraud, tx=outcome)
@@ -233,7 +235,7 @@ class OptimisticInference:
 
     def claim_raw(self, sender: Sender, job_id: int, commitment: bytes) -> TxOutcome:
         """``claimFraud`` with any 32-byte commitment (what a copier or a griefer can send)."""
-        return self._send(sender, self.contract.functions.claimFraud(job_id, commitment),
+        return self.send_call(sender, self.contract.functions.claimFraud(job_id, commitment),
                           f"claiming fraud on job {job_id}")
 
     def simulate(self, sender: Sender, job_id: int, evidence: Evidence) -> bool:

@@ -33,7 +33,7 @@ def _verify_failure(exc: Exception) -> tuple[str, int]:
 
 def _verify(args: argparse.Namespace) -> int:
     from vcp.attest.eip712 import parse_address
-    from verifier._offchain import load_any, verify_loaded
+    from verifier import load_any, verify_loaded
 
     prover = parse_address(args.prover, "--prover") if args.prover is not None else None
     ctx = Context(args)
@@ -64,7 +64,7 @@ def _verify_kind(args: argparse.Namespace, signed) -> str:
 def _verify_onchain(ctx: Context, signed, result: dict[str, Any]) -> None:
     """The registry's record of this file; a node that cannot be reached raises ChainError (exit 3)."""
     from vcp.chain.boundary import chain_errors
-    from verifier._onchain import check_onchain
+    from verifier import check_onchain
 
     with chain_errors(f"checking the registry at {ctx.args.rpc_url}"):
         registry = ctx.registry()

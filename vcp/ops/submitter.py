@@ -212,7 +212,7 @@ class Submitter:
         if self._recorded(loaded) == bytes.fromhex(loaded.digest[2:]):
             self._found_on_chain(loaded)
             return True
-        bumped = self._sign(loaded, tx.nonce, Fees(tx.max_fee, tx.priority_fee).bumped(FEE_BUMP_PERCENT))
+        bumped = self.sign(loaded, tx.nonce, Fees(tx.max_fee, tx.priority_fee).bumped(FEE_BUMP_PERCENT))
         self.journal.set_tx_status(tx.tx_hash, "replaced")
         self._broadcast(bumped)
         if self._wait(loaded, bumped):
@@ -233,8 +233,9 @@ class Submitter:
         self.journal.set_tx_status(tx.tx_hash, "failed")
         return False
 
-    def _sign(self, loaded: Loaded, nonce: int, fees: Fees) -> JournalTx:
-        """Sender's steps of the one transaction path: gas limit, sign; then the journal."""
+    def sign(self, loaded: Loaded, nonce: int, fees: Fees) -> JournalTx:
+        """Sender's steps of the one transaction path: gas limit, sign; then the journal (nothing is
+        sent: ``submit`` broadcasts what this journaled)."""
         to, data = self.registry.address, loaded.calldata(self.registry)
         # On the latest block: a pending transaction of ours for this attestation may be the one replaced.
         gas = self._retry("estimating gas", lambda: self.sender.gas_limit(to=to, data=data, replacing=True))
@@ -258,7 +259,7 @@ class Submitter:
     def _send_new(self, loaded: Loaded) -> None:
         nonce = self._retry("reading the nonce", self.sender.pending_nonce)
         fees = self._retry("reading the base fee", self.sender.fees)
-        tx = self._sign(loaded, nonce, fees)
+        tx = self.sign(loaded, nonce, fees)
         try:
             self._broadcast(tx)
         except ChainError as exc:
@@ -266,7 +267,7 @@ class Submitter:
                 raise
             # Another transaction of this sender took the nonce between reading and sending.
             self.journal.set_tx_status(tx.tx_hash, "failed")
-            tx = self._sign(loaded, self._retry("reading the nonce", self.sender.pending_nonce), fees)
+            tx = self.sign(loaded, self._retry("reading the nonce", self.sender.pending_nonce), fees)
             self._broadcast(tx)
         if not self._wait(loaded, tx):
             self.journal.set_status(loaded.digest, "sent", reason=f"transaction {tx.tx_hash} not mined yet")
