@@ -12,9 +12,9 @@ import numpy as np
 
 from vcp.attest.eip712 import Domain, Signable, Signature, domain_error, hex32, recover_signer
 from vcp.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
-from vcp.errors import AttestationMismatch, InvalidAttestationFile, InvalidInput, VerificationFailed
-from vcp.attest.files import (ATTESTATION_FORMAT, BATCH_FORMAT, ZK_FORMAT, AttestationFile, BatchFile, TraceBundle,
-                       ZkAttestationFile, loads_strict, printable, read_bounded)
+from vcp.errors import AttestationMismatch, InvalidInput, VerificationFailed
+from vcp.attest.files import (AttestationFile, BatchFile, TraceBundle, ZkAttestationFile, load_attestation_file,
+                              printable, read_bounded)
 from vcp.model.quantize import QuantizedModel
 
 CHECKS = (
@@ -170,15 +170,7 @@ def verify_zk(signed: ZkAttestationFile, model: QuantizedModel, circuit=None) ->
                               tuple(checks.passed), time.perf_counter() - started)
 
 
-def load_any(path: Path) -> AttestationFile | BatchFile | ZkAttestationFile:
-    """A single, batch or zk attestation file, recognised by its format header; read once."""
-    data = loads_strict(read_bounded(path, "attestation file"), f"attestation file {printable(path)}")
-    fmt = data.get("format") if isinstance(data, dict) else None
-    parsers = {ATTESTATION_FORMAT: AttestationFile, BATCH_FORMAT: BatchFile, ZK_FORMAT: ZkAttestationFile}
-    if fmt not in parsers:
-        raise InvalidAttestationFile(f"{printable(path)}: format {repr(fmt)[:60]} is none of "
-                                     f"{', '.join(map(repr, parsers))}")
-    return parsers[fmt].from_json(data)
+load_any = load_attestation_file  # the one loader: vcp.attest.files
 
 
 def verify_loaded(signed: AttestationFile | BatchFile | ZkAttestationFile, path: Path, model: QuantizedModel,

@@ -629,3 +629,14 @@ class ZkAttestationFile:
     @classmethod
     def load(cls, path: Path) -> "ZkAttestationFile":
         return cls.from_json(read_json(path, "zk attestation file"))
+
+
+def load_attestation_file(path: Path) -> AttestationFile | BatchFile | ZkAttestationFile:
+    """A single, batch or zk attestation file, recognised by its format header; read once."""
+    data = loads_strict(read_bounded(path, "attestation file"), f"attestation file {printable(path)}")
+    fmt = data.get("format") if isinstance(data, dict) else None
+    parsers = {ATTESTATION_FORMAT: AttestationFile, BATCH_FORMAT: BatchFile, ZK_FORMAT: ZkAttestationFile}
+    if fmt not in parsers:
+        raise InvalidAttestationFile(f"{printable(path)}: format {repr(fmt)[:60]} is none of "
+                                     f"{', '.join(map(repr, parsers))}")
+    return parsers[fmt].from_json(data)

@@ -62,7 +62,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     loaded = load_any(args.attestation)  # a bad file fails before anything is opened
     submitter, journal = Context(args).submitter()
     with journal:
-        entry = submitter.submit(args.attestation)
+        entry = submitter.submit(args.attestation, loaded)  # the file is read once
         calldata = loaded.calldata(submitter.registry)
     result = {"digest": entry.id, "status": entry.status, "tx": entry.tx_hash, "block": entry.block,
               "gas_used": entry.gas_used, "note": entry.reason}

@@ -21,7 +21,7 @@ from vcp.chain.registry import Registry
 from vcp.chain.tx import Fees, Sender
 from vcp.commit.encoding import int8_bytes
 from vcp.errors import ChainError, ContractReverted, InvalidAttestationFile
-from vcp.attest.files import AttestationFile, BatchFile, ZkAttestationFile, read_json
+from vcp.attest.files import AttestationFile, BatchFile, load_attestation_file
 from vcp.ops.journal import Journal, JournalEntry, JournalTx
 
 T = TypeVar("T")
@@ -44,24 +44,19 @@ class Loaded:
 
 
 def load_any(path: Path) -> Loaded:
-    fmt = read_json(path, "attestation file")
-    fmt = fmt.get("format") if isinstance(fmt, dict) else None
-    if fmt == "vcp.attestation":
-        a = AttestationFile.load(path)
-        return Loaded(hex32(a.attestation.digest(a.domain)), "signed", a.attestation.prover, a.attestation.nonce,
-                      a.domain.chain_id, a.domain.verifying_contract,
-                      lambda reg: reg.submit_calldata(a.attestation, a.signature))
-    if fmt == "vcp.attestation-batch":
-        b = BatchFile.load(path)
-        return Loaded(hex32(b.batch.digest(b.domain)), "batch", b.batch.prover, b.batch.nonce, b.domain.chain_id,
-                      b.domain.verifying_contract, lambda reg: reg.submit_batch_calldata(b.batch, b.signature))
-    if fmt == "vcp.zk-attestation":
-        z = ZkAttestationFile.load(path)
-        return Loaded(hex32(z.attestation.digest(z.domain)), "zk", z.attestation.prover, z.attestation.nonce,
-                      z.domain.chain_id, z.domain.verifying_contract,
-                      lambda reg: reg.submit_zk_calldata(z.attestation, z.proof, list(z.instances), int8_bytes(z.input),
-                                                         z.input_salt, z.output_salt))
-    raise InvalidAttestationFile(f"{path}: not an attestation, batch or zk attestation file")
+    """An attestation file of any kind, read once, as the submitter needs it."""
+    f = load_attestation_file(path)
+    if isinstance(f, AttestationFile):
+        return Loaded(hex32(f.attestation.digest(f.domain)), "signed", f.attestation.prover, f.attestation.nonce,
+                      f.domain.chain_id, f.domain.verifying_contract,
+                      lambda reg: reg.submit_calldata(f.attestation, f.signature))
+    if isinstance(f, BatchFile):
+        return Loaded(hex32(f.batch.digest(f.domain)), "batch", f.batch.prover, f.batch.nonce, f.domain.chain_id,
+                      f.domain.verifying_contract, lambda reg: reg.submit_batch_calldata(f.batch, f.signature))
+    return Loaded(hex32(f.attestation.digest(f.domain)), "zk", f.attestation.prover, f.attestation.nonce,
+                  f.domain.chain_id, f.domain.verifying_contract,
+                  lambda reg: reg.submit_zk_calldata(f.attestation, f.proof, list(f.instances), int8_bytes(f.input),
+                                                     f.input_salt, f.output_salt))
 
 
 def _nonce_used(exc: ChainError) -> bool:
@@ -102,17 +97,18 @@ class Submitter:
 
     # ------------------------------------------------------------------ public
 
-    def record(self, path: Path) -> JournalEntry:
-        """Journal an attestation file (idempotent)."""
-        loaded = load_any(path)
+    def record(self, path: Path, loaded: Loaded | None = None) -> JournalEntry:
+        """Journal an attestation file (idempotent); pass ``loaded`` if the file was read already."""
+        loaded = loaded or load_any(path)
         return self.journal.add(loaded.digest, loaded.kind, path, loaded.chain_id, loaded.registry, loaded.prover,
                                 loaded.nonce)
 
-    def submit(self, path: Path) -> JournalEntry:
-        """Land one attestation file, exactly once. Raises ChainError after bounded retries (the
-        journal keeps it pending with the reason) or ContractReverted (journal: failed)."""
-        loaded = load_any(path)
-        entry = self.record(path)  # journaled first, whatever the node does next
+    def submit(self, path: Path, loaded: Loaded | None = None) -> JournalEntry:
+        """Land one attestation file, exactly once (read once: pass ``loaded`` if it was read
+        already). Raises ChainError after bounded retries (the journal keeps it pending with the
+        reason) or ContractReverted (journal: failed)."""
+        loaded = loaded or load_any(path)
+        entry = self.record(path, loaded)  # journaled first, whatever the node does next
         if entry.status == "landed":
             return entry
         try:
