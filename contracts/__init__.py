@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from vcp.errors import ToolMissing
+from vcp_toolkit.errors import ToolMissing
 
 __all__ = ["load_artifact", "artifact_names", "EVM_VERSION"]
 

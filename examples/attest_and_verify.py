@@ -7,12 +7,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from prover import Prover
-from vcp.attest import AttestationFile, SigningKey
-from vcp.chain import EmbeddedChain, Registry, Sender
-from vcp.commit import ModelCommitment
-from vcp.model import demo_model, load_digits_split
-from verifier import check_onchain, verify_files
+from vcp_toolkit.prover import Prover
+from vcp_toolkit.attest import AttestationFile, SigningKey
+from vcp_toolkit.chain import EmbeddedChain, Registry, Sender
+from vcp_toolkit.commit import ModelCommitment
+from vcp_toolkit.model import demo_model, load_digits_split
+from vcp_toolkit.verifier import check_onchain, verify_files
 
 out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="vcp-demo-"))
 model = demo_model()

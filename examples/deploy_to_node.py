@@ -11,10 +11,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from prover import Prover
-from vcp.attest import SigningKey, key_from_env
-from vcp.chain import Registry, RpcChain, Sender, deploy_contracts, submit_floor
-from vcp.model import demo_model, load_digits_split
+from vcp_toolkit.prover import Prover
+from vcp_toolkit.attest import SigningKey, key_from_env
+from vcp_toolkit.chain import Registry, RpcChain, Sender, deploy_contracts, submit_floor
+from vcp_toolkit.model import demo_model, load_digits_split
 
 if len(sys.argv) < 2:
     sys.exit("usage: deploy_to_node.py RPC_URL [DEPLOYMENTS_FILE]")

@@ -5,14 +5,14 @@
 
 import sys
 
-from prover import Prover
-from vcp.attest import AttestationFile, SigningKey
-from vcp.bench import measure
-from vcp.chain import (ECRECOVER, NEW_STORAGE_SLOT, TX_BASE, Registry, Sender, calldata_gas, open_chain,
+from vcp_toolkit.prover import Prover
+from vcp_toolkit.attest import AttestationFile, SigningKey
+from vcp_toolkit.bench import measure
+from vcp_toolkit.chain import (ECRECOVER, NEW_STORAGE_SLOT, TX_BASE, Registry, Sender, calldata_gas, open_chain,
                        submit_floor)
-from vcp.commit import ModelCommitment
-from vcp.model import demo_model, load_digits_split
-from verifier import verify_attestation
+from vcp_toolkit.commit import ModelCommitment
+from vcp_toolkit.model import demo_model, load_digits_split
+from vcp_toolkit.verifier import verify_attestation
 
 kind = sys.argv[1] if len(sys.argv) > 1 else "embedded"
 model = demo_model()

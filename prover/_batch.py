@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from prover._prover import Prover, ProverTimings
-from vcp.attest.eip712 import BatchAttestation, Domain, Signature, random_nonce, sign_attestation
-from vcp.commit.commitments import BatchCommitments, commit_batch
-from vcp.attest.files import BatchBundle, BatchFile
-from vcp.errors import InvalidInput
-from vcp.model.fixedpoint import check_input
+from vcp_toolkit.prover._prover import Prover, ProverTimings
+from vcp_toolkit.attest.eip712 import BatchAttestation, Domain, Signature, random_nonce, sign_attestation
+from vcp_toolkit.commit.commitments import BatchCommitments, commit_batch
+from vcp_toolkit.attest.files import BatchBundle, BatchFile
+from vcp_toolkit.errors import InvalidInput
+from vcp_toolkit.model.fixedpoint import check_input
 
 
 @dataclass(frozen=True, eq=False)

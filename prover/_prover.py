@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from vcp.attest.eip712 import ZERO_JOB, Attestation, Domain, Signature, random_nonce, sign_attestation
-from vcp.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
-from vcp.attest.files import AttestationFile, TraceBundle
-from vcp.errors import InvalidInput
-from vcp.model.fixedpoint import check_input
-from vcp.attest.keys import SigningKey
-from vcp.model.quantize import QuantizedModel
+from vcp_toolkit.attest.eip712 import ZERO_JOB, Attestation, Domain, Signature, random_nonce, sign_attestation
+from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
+from vcp_toolkit.attest.files import AttestationFile, TraceBundle
+from vcp_toolkit.errors import InvalidInput
+from vcp_toolkit.model.fixedpoint import check_input
+from vcp_toolkit.attest.keys import SigningKey
+from vcp_toolkit.model.quantize import QuantizedModel
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,17 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from vcp.chain.optimistic import JobStatus, OptimisticInference
-from vcp.chain.tx import Sender, TxOutcome
-from vcp.commit.commitments import ModelCommitment, output_commitment, trace_root
-from vcp.commit.encoding import int8_bytes
-from vcp.ops.exchange import Exchange
-from vcp.attest.files import TraceBundle
-from vcp.model.quantize import QuantizedModel
-from vcp.ops.state import StateFile
+from vcp_toolkit.chain.optimistic import JobStatus, OptimisticInference
+from vcp_toolkit.chain.tx import Sender, TxOutcome
+from vcp_toolkit.commit.commitments import ModelCommitment, output_commitment, trace_root
+from vcp_toolkit.commit.encoding import int8_bytes
+from vcp_toolkit.ops.exchange import Exchange
+from vcp_toolkit.attest.files import TraceBundle
+from vcp_toolkit.model.quantize import QuantizedModel
+from vcp_toolkit.ops.state import StateFile
 
 if TYPE_CHECKING:
-    from vcp.ops.journal import Journal
+    from vcp_toolkit.ops.journal import Journal
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from vcp import zk
-from vcp.attest.eip712 import Attestation, random_nonce
-from vcp.attest.files import ZkAttestationFile
-from vcp.commit.commitments import ModelCommitment, input_commitment
-from vcp.commit.encoding import zk_output_commitment
-from vcp.model.fixedpoint import check_input
-from vcp.errors import ZkError
-from vcp.zk import ZkCircuit, ZkProof, require_ezkl
-from vcp.zk.backend import ezkl_failure, peak_rss_mb, witness_and_proof, write_input
+from vcp_toolkit import zk
+from vcp_toolkit.attest.eip712 import Attestation, random_nonce
+from vcp_toolkit.attest.files import ZkAttestationFile
+from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment
+from vcp_toolkit.commit.encoding import zk_output_commitment
+from vcp_toolkit.model.fixedpoint import check_input
+from vcp_toolkit.errors import ZkError
+from vcp_toolkit.zk import ZkCircuit, ZkProof, require_ezkl
+from vcp_toolkit.zk.backend import ezkl_failure, peak_rss_mb, witness_and_proof, write_input
 
 
 ZERO_JOB = b"\x00" * 32

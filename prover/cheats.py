@@ -12,9 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from prover import Answer, Strategy, honest
-from vcp.model.fixedpoint import run_layers
-from vcp.model.quantize import QuantizedModel
+from vcp_toolkit.prover import Answer, Strategy, honest
+from vcp_toolkit.model.fixedpoint import run_layers
+from vcp_toolkit.model.quantize import QuantizedModel
 
 
 def _flip(vector: np.ndarray, index: int) -> np.ndarray:

@@ -21,12 +21,12 @@ REPO = Path(__file__).resolve().parents[1]
 # tests' own cache, never one the user pointed VCP_ZK_CACHE at.
 os.environ["VCP_ZK_CACHE"] = str(Path(tempfile.gettempdir()) / "vcp-test-zk-cache")
 
-from vcp.chain.nodes import Chain, open_chain
-from vcp.chain.registry import Registry
-from vcp.chain.tx import Sender
-from vcp.commit.commitments import ModelCommitment
-from vcp.attest.keys import SigningKey
-from vcp.model.builtin import demo_model
+from vcp_toolkit.chain.nodes import Chain, open_chain
+from vcp_toolkit.chain.registry import Registry
+from vcp_toolkit.chain.tx import Sender
+from vcp_toolkit.commit.commitments import ModelCommitment
+from vcp_toolkit.attest.keys import SigningKey
+from vcp_toolkit.model.builtin import demo_model
 
 CHAIN_KINDS = ("embedded", "anvil", "ganache")
 USER_STATE = (".vcp", "deployments.json")  # what the CLI writes by default, relative to the cwd

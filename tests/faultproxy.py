@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 
-from vcp.chain.nodes import free_port
+from vcp_toolkit.chain.nodes import free_port
 
 
 class FaultProxy:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from vcp.attest.eip712 import domain_error, hex32
-from vcp.commit.commitments import ModelCommitment, commit_batch
-from vcp.errors import InvalidInput, VerificationFailed
-from vcp.attest.files import BatchBundle, BatchFile, printable
-from vcp.commit.merkle import verify_proof
-from vcp.model.quantize import QuantizedModel
-from verifier._offchain import VerificationReport, model_section_error, read_named_bundle, recover, require_signer
+from vcp_toolkit.attest.eip712 import domain_error, hex32
+from vcp_toolkit.commit.commitments import ModelCommitment, commit_batch
+from vcp_toolkit.errors import InvalidInput, VerificationFailed
+from vcp_toolkit.attest.files import BatchBundle, BatchFile, printable
+from vcp_toolkit.commit.merkle import verify_proof
+from vcp_toolkit.model.quantize import QuantizedModel
+from vcp_toolkit.verifier._offchain import VerificationReport, model_section_error, read_named_bundle, recover, require_signer
 
 
 def _reexecute_rows(bundle: BatchBundle, model: QuantizedModel, index: int | None) -> list[np.ndarray]:

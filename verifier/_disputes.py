@@ -7,10 +7,10 @@ from typing import Union
 
 import numpy as np
 
-from vcp.chain.evidence import Evidence, FraudKind, InputEvidence, NeuronEvidence, OutputEvidence
-from vcp.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_tree
-from vcp.errors import InvalidInput
-from vcp.model.quantize import QuantizedModel
+from vcp_toolkit.chain.evidence import Evidence, FraudKind, InputEvidence, NeuronEvidence, OutputEvidence
+from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_tree
+from vcp_toolkit.errors import InvalidInput
+from vcp_toolkit.model.quantize import QuantizedModel
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from vcp.attest.eip712 import Domain, Signable, Signature, domain_error, hex32, recover_signer
-from vcp.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
-from vcp.errors import AttestationMismatch, InvalidInput, VerificationFailed
-from vcp.attest.files import (AttestationFile, BatchFile, TraceBundle, ZkAttestationFile, load_attestation_file,
+from vcp_toolkit.attest.eip712 import Domain, Signable, Signature, domain_error, hex32, recover_signer
+from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment, output_commitment, trace_root
+from vcp_toolkit.errors import AttestationMismatch, InvalidInput, VerificationFailed
+from vcp_toolkit.attest.files import (AttestationFile, BatchFile, TraceBundle, ZkAttestationFile, load_attestation_file,
                               printable, read_bounded)
-from vcp.model.quantize import QuantizedModel
+from vcp_toolkit.model.quantize import QuantizedModel
 
 CHECKS = (
     "domain", "model root", "model section", "trace bundle model", "input commitment", "re-execution", "trace root",
@@ -154,7 +154,7 @@ def verify_files(attestation_path: Path, model: QuantizedModel, bundle_path: Pat
 def verify_zk(signed: ZkAttestationFile, model: QuantizedModel, circuit=None) -> VerificationReport:
     """A zk attestation off-chain: the registry's domain, the model section, then check_zk_attestation's
     check (bindings and EZKL's verifier). EZKL missing raises ToolMissing: not checked."""
-    import verifier  # looked up on the package: the CLI tests stub verifier.check_zk_attestation
+    from vcp_toolkit import verifier  # looked up on the package: the CLI tests stub verifier.check_zk_attestation
 
     started = time.perf_counter()
     checks = _Checks()
@@ -176,7 +176,7 @@ load_any = load_attestation_file  # the one loader: vcp.attest.files
 def verify_loaded(signed: AttestationFile | BatchFile | ZkAttestationFile, path: Path, model: QuantizedModel,
                   bundle_path: Path | None = None, expected_prover: str | None = None) -> VerificationReport:
     """Every off-chain check of a parsed file of any kind (``path`` is where it was read from)."""
-    from verifier._batch import verify_batch_signed
+    from vcp_toolkit.verifier._batch import verify_batch_signed
 
     if isinstance(signed, ZkAttestationFile):
         if bundle_path is not None or expected_prover is not None:

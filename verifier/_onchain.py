@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from vcp.attest.eip712 import Attestation, BatchAttestation, hex32
-from vcp.chain.boundary import chain_errors
-from vcp.chain.registry import ModelStatus, Registry
-from vcp.attest.files import AttestationFile, BatchFile, ZkAttestationFile
+from vcp_toolkit.attest.eip712 import Attestation, BatchAttestation, hex32
+from vcp_toolkit.chain.boundary import chain_errors
+from vcp_toolkit.chain.registry import ModelStatus, Registry
+from vcp_toolkit.attest.files import AttestationFile, BatchFile, ZkAttestationFile
 
 SignedFile = Union[AttestationFile, BatchFile, ZkAttestationFile]
 

@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vcp.chain.optimistic import ChallengeOutcome, JobStatus, OptimisticInference
-from vcp.chain.tx import Sender, TxOutcome
-from vcp.commit.commitments import ModelCommitment
-from vcp.errors import VcpError
-from vcp.ops.exchange import Exchange
-from vcp.model.quantize import QuantizedModel
-from vcp.ops.state import StateFile
-from verifier._disputes import Claim, Consistent, Fault, Finding, Unusable, evidence_for, find_fault
+from vcp_toolkit.chain.optimistic import ChallengeOutcome, JobStatus, OptimisticInference
+from vcp_toolkit.chain.tx import Sender, TxOutcome
+from vcp_toolkit.commit.commitments import ModelCommitment
+from vcp_toolkit.errors import VcpError
+from vcp_toolkit.ops.exchange import Exchange
+from vcp_toolkit.model.quantize import QuantizedModel
+from vcp_toolkit.ops.state import StateFile
+from vcp_toolkit.verifier._disputes import Claim, Consistent, Fault, Finding, Unusable, evidence_for, find_fault
 
 if TYPE_CHECKING:
-    from vcp.ops.journal import Journal
+    from vcp_toolkit.ops.journal import Journal
 
 
 @dataclass

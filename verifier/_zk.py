@@ -8,10 +8,10 @@ import os
 import shutil
 import time
 
-from vcp.commit.commitments import ModelCommitment, input_commitment
-from vcp.commit.encoding import BN254_R, keccak256, zk_output_commitment
-from vcp.model.quantize import QuantizedModel
-from vcp.zk import ZkCircuit, ZkProof, ezkl_version, prepare_circuit, require_ezkl
+from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment
+from vcp_toolkit.commit.encoding import BN254_R, keccak256, zk_output_commitment
+from vcp_toolkit.model.quantize import QuantizedModel
+from vcp_toolkit.zk import ZkCircuit, ZkProof, ezkl_version, prepare_circuit, require_ezkl
 
 
 def verify_zk_proof(circuit: ZkCircuit, proof: ZkProof) -> bool:

@@ -15,8 +15,8 @@ from eth_abi import encode as abi_encode
 from eth_keys import KeyAPI
 from eth_utils import keccak, to_checksum_address
 
-from prover import Prover
-from vcp.attest.eip712 import (
+from vcp_toolkit.prover import Prover
+from vcp_toolkit.attest.eip712 import (
     ATTESTATION_TYPE,
     ATTESTATION_TYPEHASH,
     SECP256K1_HALF_N,
@@ -28,9 +28,9 @@ from vcp.attest.eip712 import (
     recover_signer,
     sign_attestation,
 )
-from vcp.errors import InvalidAttestationFile, InvalidInput
-from vcp.attest.files import AttestationFile, TraceBundle
-from vcp.attest.keys import SigningKey
+from vcp_toolkit.errors import InvalidAttestationFile, InvalidInput
+from vcp_toolkit.attest.files import AttestationFile, TraceBundle
+from vcp_toolkit.attest.keys import SigningKey
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 REGISTRY_SOURCE = Path(__file__).resolve().parents[2] / "contracts" / "src" / "AttestationRegistry.sol"
@@ -460,14 +460,14 @@ def test_trace_bundle_rejects_malformed(saved, mutate):
 def test_parse_uint_takes_ascii_digits_only(text):
     """Point 12: str.isdigit() let "31337²" through to int() (a bare ValueError) and took Arabic-
     Indic digits as a number; a 5,000-digit string hit Python's int limit. All are InvalidInput."""
-    from vcp.attest.eip712 import parse_uint
+    from vcp_toolkit.attest.eip712 import parse_uint
 
     with pytest.raises(InvalidInput):
         parse_uint(text, "nonce")
 
 
 def test_parse_uint_bounds():
-    from vcp.attest.eip712 import parse_uint
+    from vcp_toolkit.attest.eip712 import parse_uint
 
     assert parse_uint("0", "n") == 0 and parse_uint(str(2**256 - 1), "n") == 2**256 - 1
     assert parse_uint("007", "n", bits=8) == 7
@@ -479,7 +479,7 @@ def test_parse_uint_bounds():
 def test_read_json_refuses_duplicates_constants_and_huge_integers(tmp_path):
     """Point 9/12: last-wins duplicates let two readers see different files; NaN is not JSON; an
     integer of over 4,300 digits raised a bare ValueError."""
-    from vcp.attest.files import read_json
+    from vcp_toolkit.attest.files import read_json
 
     for raw in ('{"a": 1, "a": 2}', '{"x": {"a": 1, "b": 2, "a": 1}}', '[{"k": 1, "k": 1}]', '{"a": NaN}',
                 '{"a": Infinity}', '{"a": ' + "9" * 5000 + "}", '{"a": -' + "9" * 101 + "}"):
@@ -491,7 +491,7 @@ def test_read_json_refuses_duplicates_constants_and_huge_integers(tmp_path):
 
 
 def test_messages_and_domains_refuse_unknown_and_missing_keys():
-    from vcp.attest.eip712 import BatchAttestation
+    from vcp_toolkit.attest.eip712 import BatchAttestation
 
     batch = BatchAttestation(KEY.address, b"\x01" * 32, b"\x02" * 32, 3, 4)
     for parse, message in ((Attestation.from_message, ATT.message()), (Domain.from_json, DOMAIN.as_json()),
@@ -504,7 +504,7 @@ def test_messages_and_domains_refuse_unknown_and_missing_keys():
 
 
 def test_domain_error_names_the_registry_domain():
-    from vcp.attest.eip712 import domain_error
+    from vcp_toolkit.attest.eip712 import domain_error
 
     assert domain_error(DOMAIN) is None
     assert "name 'other'" in domain_error(dataclasses.replace(DOMAIN, name="other"))

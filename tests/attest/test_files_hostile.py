@@ -23,15 +23,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prover import Prover, prove_batch
-from vcp.attest.eip712 import Attestation, Domain
-from vcp.commit.commitments import ModelCommitment, input_commitment
-from vcp.commit.encoding import keccak256, zk_output_commitment
-from vcp.errors import InvalidAttestationFile, VcpError
-from vcp.attest.files import BatchBundle, TraceBundle, ZkAttestationFile
-from vcp.attest.keys import SigningKey
-from vcp.model.synthetic import random_inputs
-from verifier import load_any, verify_any
+from vcp_toolkit.prover import Prover, prove_batch
+from vcp_toolkit.attest.eip712 import Attestation, Domain
+from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment
+from vcp_toolkit.commit.encoding import keccak256, zk_output_commitment
+from vcp_toolkit.errors import InvalidAttestationFile, VcpError
+from vcp_toolkit.attest.files import BatchBundle, TraceBundle, ZkAttestationFile
+from vcp_toolkit.attest.keys import SigningKey
+from vcp_toolkit.model.synthetic import random_inputs
+from vcp_toolkit.verifier import load_any, verify_any
 
 DOMAIN = Domain(31337, "0x" + "5a" * 20)
 KEY = SigningKey(bytes.fromhex("4b" * 32))
@@ -76,7 +76,7 @@ def _zk_file(model) -> ZkAttestationFile:
 def zk_stub(monkeypatch):
     """EZKL is never run here: a zk file that gets past parsing 'verifies' (so a hostile file that
     is wrongly accepted shows up as exit 0)."""
-    import verifier
+    from vcp_toolkit import verifier
 
     monkeypatch.setattr(verifier, "check_zk_attestation", lambda signed, model, circuit=None: (True, None))
 
@@ -89,7 +89,7 @@ def _copy(good, kind: str, tmp_path: Path) -> tuple[Path, dict]:
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
-    from vcp.cli import main
+    from vcp_toolkit.cli import main
 
     old = signal.getsignal(signal.SIGTERM)
     capsys.readouterr()
@@ -538,10 +538,10 @@ def test_report_hostile_inputs_tried():
 
 @pytest.mark.parametrize("which", ["deployments", "state", "keystore"])
 def test_duplicate_keys_refused_in_deployments_state_and_keystores(which, tmp_path):
-    from vcp.chain import deployments
-    from vcp.errors import InvalidInput, KeyUnavailable
-    from vcp.attest.keys import load_keystore
-    from vcp.ops.state import StateFile
+    from vcp_toolkit.chain import deployments
+    from vcp_toolkit.errors import InvalidInput, KeyUnavailable
+    from vcp_toolkit.attest.keys import load_keystore
+    from vcp_toolkit.ops.state import StateFile
 
     path = tmp_path / f"{which}.json"
     path.write_text('{"a": 1, "a": 2}')

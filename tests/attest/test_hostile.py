@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prover import Prover
-from vcp.attest.eip712 import Domain
-from vcp.cli import main
-from vcp.errors import VcpError
-from vcp.attest.files import AttestationFile
-from vcp.attest.keys import SigningKey
-from verifier import verify_files
+from vcp_toolkit.prover import Prover
+from vcp_toolkit.attest.eip712 import Domain
+from vcp_toolkit.cli import main
+from vcp_toolkit.errors import VcpError
+from vcp_toolkit.attest.files import AttestationFile
+from vcp_toolkit.attest.keys import SigningKey
+from vcp_toolkit.verifier import verify_files
 
 TRIED: dict[str, int] = {"attestation file": 0, "trace bundle": 0, "cli input": 0}
 

@@ -9,8 +9,8 @@ import sys
 import pytest
 from eth_account import Account
 
-from vcp.errors import InvalidInput, KeyUnavailable, VcpError
-from vcp.attest.keys import KEY_ENV, PASSWORD_ENV, SigningKey, create_keystore, key_from_env, load_key, load_keystore
+from vcp_toolkit.errors import InvalidInput, KeyUnavailable, VcpError
+from vcp_toolkit.attest.keys import KEY_ENV, PASSWORD_ENV, SigningKey, create_keystore, key_from_env, load_key, load_keystore
 
 PASSWORD = "hunter2 but longer"
 RAW = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")

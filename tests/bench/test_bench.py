@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from vcp.bench.anchors import ezkl_for, ezkl_verify_gas_at_most
-from vcp.bench.costs import Prices, amortized, floor_and_ratio, spread
-from vcp.bench.output import flatten, to_csv
-from vcp.bench.targets import evaluate_targets
-from vcp.chain.gas import calldata_gas, submit_floor
+from vcp_toolkit.bench.anchors import ezkl_for, ezkl_verify_gas_at_most
+from vcp_toolkit.bench.costs import Prices, amortized, floor_and_ratio, spread
+from vcp_toolkit.bench.output import flatten, to_csv
+from vcp_toolkit.bench.targets import evaluate_targets
+from vcp_toolkit.chain.gas import calldata_gas, submit_floor
 
 
 def test_floor_and_calldata_gas():
@@ -90,7 +90,7 @@ def test_csv_flattening():
 @pytest.mark.node
 def test_quick_bench_and_report_from_the_cli(tmp_path):
     out = tmp_path / "bench"
-    proc = subprocess.run([sys.executable, "-m", "vcp.cli", "bench", "--quick", "--json", "--out", str(out),
+    proc = subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", "bench", "--quick", "--json", "--out", str(out),
                            "--repeats", "2"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
@@ -108,7 +108,7 @@ def test_quick_bench_and_report_from_the_cli(tmp_path):
     assert (out / "bench.json").exists() and (out / "bench.csv").read_text().startswith("chain,mode")
 
     report = tmp_path / "report.html"
-    proc = subprocess.run([sys.executable, "-m", "vcp.cli", "report", "--bench", str(out / "bench.json"),
+    proc = subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", "report", "--bench", str(out / "bench.json"),
                            "--out", str(report)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     text = report.read_text()
@@ -123,6 +123,6 @@ def test_quick_bench_and_report_from_the_cli(tmp_path):
 def test_report_rejects_a_non_bench_file(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text("{}")
-    proc = subprocess.run([sys.executable, "-m", "vcp.cli", "report", "--bench", str(bad), "--out",
+    proc = subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", "report", "--bench", str(bad), "--out",
                            str(tmp_path / "r.html")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from contracts import EVM_VERSION, artifact_names, load_artifact
-from vcp.chain.nodes import HARDFORK, open_chain
+from vcp_toolkit.contracts import EVM_VERSION, artifact_names, load_artifact
+from vcp_toolkit.chain.nodes import HARDFORK, open_chain
 
 pytestmark = pytest.mark.node
 

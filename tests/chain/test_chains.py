@@ -13,16 +13,16 @@ import pytest
 import requests
 from conftest import deploy_registry
 
-from prover import Prover
-from vcp.chain.gas import ECRECOVER, NEW_STORAGE_SLOT, TX_BASE, calldata_gas, intrinsic_gas, submit_floor
-from vcp.chain.nodes import CHAIN_KINDS, Chain, LocalNode, RpcChain, free_port, open_chain
-from vcp.chain.registry import ModelStatus, Registry
-from vcp.chain.reverts import RegistryInvalidSignature, RegistryNonceUsed
-from vcp.chain.tx import Sender
-from vcp.errors import ChainError, ContractReverted, NodeStartError
-from vcp.attest.files import AttestationFile
-from vcp.attest.keys import SigningKey
-from verifier import check_onchain, verify_files
+from vcp_toolkit.prover import Prover
+from vcp_toolkit.chain.gas import ECRECOVER, NEW_STORAGE_SLOT, TX_BASE, calldata_gas, intrinsic_gas, submit_floor
+from vcp_toolkit.chain.nodes import CHAIN_KINDS, Chain, LocalNode, RpcChain, free_port, open_chain
+from vcp_toolkit.chain.registry import ModelStatus, Registry
+from vcp_toolkit.chain.reverts import RegistryInvalidSignature, RegistryNonceUsed
+from vcp_toolkit.chain.tx import Sender
+from vcp_toolkit.errors import ChainError, ContractReverted, NodeStartError
+from vcp_toolkit.attest.files import AttestationFile
+from vcp_toolkit.attest.keys import SigningKey
+from vcp_toolkit.verifier import check_onchain, verify_files
 
 pytestmark = pytest.mark.chain
 
@@ -30,7 +30,7 @@ EXPECTED_CHAIN_IDS = {"anvil": 31337, "ganache": 1337}
 
 
 def sample(model, i: int = 0) -> np.ndarray:
-    from vcp.model.datasets import load_digits_split
+    from vcp_toolkit.model.datasets import load_digits_split
 
     return model.quantize_input(load_digits_split().x_test[i])
 

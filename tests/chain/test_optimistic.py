@@ -9,24 +9,24 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from contracts import load_artifact
-from prover import ProverService, honest
-from prover import cheats
-from vcp.chain import reverts as r
-from vcp.chain.optimistic import FraudKind, JobStatus, OptimisticInference, OptimisticParams
-from vcp.chain.tx import Sender, calldata
-from vcp.commit.commitments import (
+from vcp_toolkit.contracts import load_artifact
+from vcp_toolkit.prover import ProverService, honest
+from vcp_toolkit.prover import cheats
+from vcp_toolkit.chain import reverts as r
+from vcp_toolkit.chain.optimistic import FraudKind, JobStatus, OptimisticInference, OptimisticParams
+from vcp_toolkit.chain.tx import Sender, calldata
+from vcp_toolkit.commit.commitments import (
     ModelCommitment,
     input_commitment,
     model_metadata_digest,
     output_commitment,
     trace_root,
 )
-from vcp.demo.optimistic import run_optimistic_demo
-from vcp.commit.encoding import int8_bytes
-from vcp.ops.exchange import Exchange
-from vcp.model.synthetic import random_inputs
-from verifier import Claim, InputEvidence, OutputEvidence, Watcher, evidence_for, find_fault, neuron_evidence
+from vcp_toolkit.demo.optimistic import run_optimistic_demo
+from vcp_toolkit.commit.encoding import int8_bytes
+from vcp_toolkit.ops.exchange import Exchange
+from vcp_toolkit.model.synthetic import random_inputs
+from vcp_toolkit.verifier import Claim, InputEvidence, OutputEvidence, Watcher, evidence_for, find_fault, neuron_evidence
 
 pytestmark = pytest.mark.chain
 
@@ -349,7 +349,7 @@ def test_payout_to_a_contract_that_refuses_or_reenters(world):
 def test_honest_prover_never_slashed(model_commitment):
     """Hundreds of random honest jobs; every neuron/input/output challenge one could make fails.
     (On Anvil: the same EVM semantics as py-evm, about 20x faster per call.)"""
-    from vcp.chain.nodes import LocalNode
+    from vcp_toolkit.chain.nodes import LocalNode
 
     with LocalNode("anvil") as chain:
         _honest_jobs(World(chain, model_commitment))
@@ -426,7 +426,7 @@ def test_watcher_and_prover_resume_after_restart(world, tmp_path):
 
 
 def test_dispute_gas_by_width(embedded_chain):
-    from vcp.bench.disputes import dispute_gas
+    from vcp_toolkit.bench.disputes import dispute_gas
 
     rows = dispute_gas(embedded_chain, [16, 64, 256, 1024])
     assert all(row["fraud"] for row in rows)
@@ -443,8 +443,8 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule  # noqa: E402
 
-from vcp.chain.nodes import EmbeddedChain  # noqa: E402
-from vcp.errors import ContractReverted  # noqa: E402
+from vcp_toolkit.chain.nodes import EmbeddedChain  # noqa: E402
+from vcp_toolkit.errors import ContractReverted  # noqa: E402
 
 LEGIT_ERRORS = {name for name in r.ERROR_CLASSES if name.startswith("Optimistic")}
 
@@ -454,7 +454,7 @@ class PayoutMachine(RuleBasedStateMachine):
 
     @initialize()
     def deploy(self) -> None:
-        from vcp.model.builtin import demo_model
+        from vcp_toolkit.model.builtin import demo_model
 
         self.chain = EmbeddedChain()
         self.world = World(self.chain, _COMMITMENT or ModelCommitment(demo_model()))
@@ -631,7 +631,7 @@ def test_oversized_evidence_is_refused_cheaply(world):
 
 
 def test_prover_killed_between_saving_and_sending_answers_once(world, tmp_path):
-    from vcp.ops.journal import Journal
+    from vcp_toolkit.ops.journal import Journal
 
     exchange = Exchange(tmp_path / "exchange")
     journal = Journal(tmp_path / "j.sqlite")

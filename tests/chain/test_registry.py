@@ -13,13 +13,13 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts import artifact_names, load_artifact
-from prover import Prover
-from vcp.attest.eip712 import SECP256K1_HALF_N, Domain, Signature, sign_attestation
-from vcp.chain import reverts
-from vcp.chain.nodes import open_chain
-from vcp.chain.registry import RECORDED_TOPIC, ModelStatus, Registry
-from vcp.chain.reverts import (
+from vcp_toolkit.contracts import artifact_names, load_artifact
+from vcp_toolkit.prover import Prover
+from vcp_toolkit.attest.eip712 import SECP256K1_HALF_N, Domain, Signature, sign_attestation
+from vcp_toolkit.chain import reverts
+from vcp_toolkit.chain.nodes import open_chain
+from vcp_toolkit.chain.registry import RECORDED_TOPIC, ModelStatus, Registry
+from vcp_toolkit.chain.reverts import (
     ERROR_CLASSES,
     ErrorString,
     PanicError,
@@ -35,11 +35,11 @@ from vcp.chain.reverts import (
     decode_revert,
     revert_data_from,
 )
-from vcp.chain.tx import Sender
-from vcp.errors import ContractReverted
-from vcp.attest.files import AttestationFile
-from vcp.attest.keys import SigningKey
-from verifier import check_onchain
+from vcp_toolkit.chain.tx import Sender
+from vcp_toolkit.errors import ContractReverted
+from vcp_toolkit.attest.files import AttestationFile
+from vcp_toolkit.attest.keys import SigningKey
+from vcp_toolkit.verifier import check_onchain
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -533,8 +533,8 @@ def test_revert_data_from_ganache_estimate_gas():
 
 
 def test_deployments_file(setup, tmp_path):
-    from vcp.chain import deployments
-    from vcp.errors import DeploymentNotFound, InvalidInput
+    from vcp_toolkit.chain import deployments
+    from vcp_toolkit.errors import DeploymentNotFound, InvalidInput
 
     s = setup
     path = tmp_path / "deployments.json"
@@ -570,12 +570,12 @@ def test_deployments_file(setup, tmp_path):
 
 def test_every_transaction_takes_one_path_with_one_gas_margin(registry_setup, model_commitment):
     """transact: gas limit (estimate + with_margin) -> sign -> journal -> broadcast -> receipt."""
-    from vcp.chain.gas import with_margin
+    from vcp_toolkit.chain.gas import with_margin
 
     registry, operator, _ = registry_setup
     journaled = []
     fn = registry.contract.functions.setProver(operator.address, True)
-    from vcp.chain.tx import calldata
+    from vcp_toolkit.chain.tx import calldata
 
     estimate = int(operator.chain.w3.eth.estimate_gas({"from": operator.address, "to": registry.address,
                                                        "data": calldata(fn)}))

@@ -11,19 +11,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from prover import honest
-from prover import cheats
-from vcp.attest.eip712 import BatchAttestation, sign_attestation
-from vcp.chain import reverts as r
-from vcp.chain.optimistic import JobStatus, OptimisticInference, OptimisticParams
-from vcp.chain.tx import Sender
-from vcp.commit.commitments import ModelCommitment, input_commitment, output_commitment, record_leaf, trace_root
-from vcp.commit.encoding import header_payload, int8_bytes, leaf_hash, node_hash, record_payload
-from vcp.errors import ChainError
-from vcp.ops.exchange import Exchange
-from vcp.attest.files import TraceBundle
-from vcp.model.synthetic import random_inputs, random_model
-from verifier import Watcher, neuron_evidence
+from vcp_toolkit.prover import honest
+from vcp_toolkit.prover import cheats
+from vcp_toolkit.attest.eip712 import BatchAttestation, sign_attestation
+from vcp_toolkit.chain import reverts as r
+from vcp_toolkit.chain.optimistic import JobStatus, OptimisticInference, OptimisticParams
+from vcp_toolkit.chain.tx import Sender
+from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment, output_commitment, record_leaf, trace_root
+from vcp_toolkit.commit.encoding import header_payload, int8_bytes, leaf_hash, node_hash, record_payload
+from vcp_toolkit.errors import ChainError
+from vcp_toolkit.ops.exchange import Exchange
+from vcp_toolkit.attest.files import TraceBundle
+from vcp_toolkit.model.synthetic import random_inputs, random_model
+from vcp_toolkit.verifier import Watcher, neuron_evidence
 
 pytestmark = pytest.mark.chain
 
@@ -127,7 +127,7 @@ def test_claim_commitment_mirrors_the_contract(game):
     onchain = game.contract.contract.functions.claimCommitment(game.griefer.address, 7, evidence).call()
     from eth_abi import encode
 
-    from vcp.commit.encoding import keccak256
+    from vcp_toolkit.commit.encoding import keccak256
 
     assert bytes(onchain) == keccak256(encode(["address", "uint256", "bytes32"], [game.griefer.address, 7, evidence]))
 
@@ -162,7 +162,7 @@ def test_one_poisoned_job_does_not_blind_the_watcher_to_the_others(game):
 
 
 def test_watch_loop_survives_node_errors(monkeypatch):
-    from vcp.cli import optimistic as service_loop
+    from vcp_toolkit.cli import optimistic as service_loop
 
     calls = []
 

@@ -22,10 +22,10 @@ from eth_utils import function_signature_to_4byte_selector, keccak
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from contracts import load_artifact
-from vcp.chain.gas import intrinsic_gas
-from vcp.chain.nodes import open_chain
-from vcp.chain.reverts import (
+from vcp_toolkit.contracts import load_artifact
+from vcp_toolkit.chain.gas import intrinsic_gas
+from vcp_toolkit.chain.nodes import open_chain
+from vcp_toolkit.chain.reverts import (
     NeuronActivationUnknown,
     NeuronBiasOutOfRange,
     NeuronIndexOutOfRange,
@@ -36,8 +36,8 @@ from vcp.chain.reverts import (
     decode_revert,
     revert_data_from,
 )
-from vcp.chain.tx import Sender, chain_errors
-from vcp.commit.commitments import (
+from vcp_toolkit.chain.tx import Sender, chain_errors
+from vcp_toolkit.commit.commitments import (
     ModelCommitment,
     input_commitment,
     model_metadata_digest,
@@ -47,7 +47,7 @@ from vcp.commit.commitments import (
     trace_root,
     trace_tree,
 )
-from vcp.commit.encoding import (
+from vcp_toolkit.commit.encoding import (
     BN254_R,
     activation_payload,
     header_payload,
@@ -57,7 +57,7 @@ from vcp.commit.encoding import (
     record_payload,
     zk_output_commitment,
 )
-from vcp.model.fixedpoint import (
+from vcp_toolkit.model.fixedpoint import (
     INT32_MAX,
     INT32_MIN,
     MAX_WIDTH,
@@ -69,8 +69,8 @@ from vcp.model.fixedpoint import (
     neuron_output,
     requantize,
 )
-from vcp.commit.merkle import MerkleProof, MerkleTree, root_from_proof
-from vcp.model.builtin import demo_model
+from vcp_toolkit.commit.merkle import MerkleProof, MerkleTree, root_from_proof
+from vcp_toolkit.model.builtin import demo_model
 
 pytestmark = pytest.mark.chain
 
@@ -471,7 +471,7 @@ def test_invalid_neuron_reverts_with_custom_error(harness, h, args, error, error
 
 def test_python_rejects_what_solidity_rejects():
     """The bounds are the same on both sides: QuantizedDense refuses each out-of-range field."""
-    from vcp.errors import InvalidModel
+    from vcp_toolkit.errors import InvalidModel
 
     w = np.ones((1, 1), dtype=np.int8)
     good = {"bias": 0, "multiplier": 1, "shift": 1}
@@ -762,7 +762,7 @@ def test_gas_of_one_neuron(chain, sender, harness, capsys):
 
 
 def test_depth_for_mirrors_proof_depth(harness):
-    from vcp.commit.merkle import proof_depth
+    from vcp_toolkit.commit.merkle import proof_depth
 
     counts = list(range(1, 1100)) + [2**k + d for k in range(10, 256) for d in (-1, 0, 1)] + [2**256 - 1]
     for n in counts:
@@ -770,7 +770,7 @@ def test_depth_for_mirrors_proof_depth(harness):
 
 
 def test_verify_in_tree_takes_one_depth_only(harness):
-    from vcp.commit.merkle import MerkleTree, proof_depth
+    from vcp_toolkit.commit.merkle import MerkleTree, proof_depth
 
     leaves = [leaf_hash(bytes([k])) for k in range(5)]
     tree = MerkleTree(leaves)

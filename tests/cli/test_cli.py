@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from vcp.attest.eip712 import Attestation, Domain
-from vcp.chain.nodes import LocalNode
-from vcp.cli import COMMANDS, build_parser
-from vcp.attest.keys import SigningKey
+from vcp_toolkit.attest.eip712 import Attestation, Domain
+from vcp_toolkit.chain.nodes import LocalNode
+from vcp_toolkit.cli import COMMANDS, build_parser
+from vcp_toolkit.attest.keys import SigningKey
 
 VCP = Path(sys.executable).parent / "vcp"
 PASSWORD = "correct horse battery staple"
@@ -57,7 +57,7 @@ def cli(capsys, monkeypatch, tmp_path):
     for the many argument variants. The script itself is exercised by the subprocess tests."""
     import signal
 
-    from vcp.cli import main
+    from vcp_toolkit.cli import main
 
     for name in list(os.environ):
         if name.startswith("VCP_"):
@@ -255,7 +255,7 @@ def test_offline_prove_and_verify(cli, offline, env_key):
 def test_prove_input_files(cli, tmp_path, env_key):
     import numpy as np
 
-    from vcp.model.datasets import load_digits_split
+    from vcp_toolkit.model.datasets import load_digits_split
 
     x = load_digits_split().x_test[7]
     np.save(tmp_path / "x.npy", x)
@@ -317,8 +317,8 @@ def test_verify_missing_and_garbage(cli, tmp_path):
 
 
 def _offline_batch(model, directory: Path, count: int = 7) -> Path:
-    from prover import Prover, prove_batch
-    from vcp.model.synthetic import random_inputs
+    from vcp_toolkit.prover import Prover, prove_batch
+    from vcp_toolkit.model.synthetic import random_inputs
 
     key = SigningKey(bytes.fromhex("5c" * 32))
     proven = prove_batch(Prover(model, key, Domain(31337, REGISTRY)), random_inputs(model, count, seed=count))
@@ -338,13 +338,13 @@ def test_verify_batch_file(cli, model, tmp_path):
     assert cli("verify", path, "--backend", "signed").returncode == 0
     assert "not the expected" in one_line_error(cli("verify", path, "--prover", "0x" + "77" * 20))
     assert cli("verify", path, "--backend", "zk").returncode == 2
-    from vcp.chain.nodes import free_port
+    from vcp_toolkit.chain.nodes import free_port
 
     res = cli("verify", path, "--rpc-url", f"http://127.0.0.1:{free_port()}")
     assert res.returncode == 3 and one_line_error(res).startswith("vcp: could not check: ")
     import numpy as np
 
-    from vcp.attest.files import BatchBundle
+    from vcp_toolkit.attest.files import BatchBundle
 
     bundle = BatchBundle.load(tmp_path / "batch.bundle.npz")
     traces = [t.copy() for t in bundle.traces]
@@ -365,9 +365,9 @@ def test_verify_batch_file(cli, model, tmp_path):
 def _zk_file(model, path: Path, name: str = "vcp") -> Path:
     import numpy as np
 
-    from vcp.commit.commitments import ModelCommitment, input_commitment
-    from vcp.commit.encoding import keccak256, zk_output_commitment
-    from vcp.attest.files import ZkAttestationFile
+    from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment
+    from vcp_toolkit.commit.encoding import keccak256, zk_output_commitment
+    from vcp_toolkit.attest.files import ZkAttestationFile
 
     x = model.quantize_input(np.full(64, 0.5))
     instances = tuple(range(1, 75))
@@ -383,7 +383,7 @@ def _zk_file(model, path: Path, name: str = "vcp") -> Path:
 @pytest.fixture
 def zk_verdict(monkeypatch):
     """verifier.check_zk_attestation, stubbed (EZKL is exercised in tests/zk/test_zk.py): records calls."""
-    import verifier
+    from vcp_toolkit import verifier
 
     calls, verdict = [], {"value": (True, None)}
 
@@ -416,7 +416,7 @@ def test_verify_routes_a_zk_file_by_its_header(cli, model, tmp_path, zk_verdict)
 def test_verify_zk_does_not_ignore_rpc_url_or_json(cli, model, tmp_path, zk_verdict):
     """Point 11: with --rpc-url and nothing listening, `verify --backend zk` printed "valid" and
     exited 0. Now the chain check runs, and an unreachable node is "could not check" (exit 3)."""
-    from vcp.chain.nodes import free_port
+    from vcp_toolkit.chain.nodes import free_port
 
     path = _zk_file(model, tmp_path / "zk.json")
     url = f"http://127.0.0.1:{free_port()}"
@@ -438,7 +438,7 @@ def test_verify_exit_codes_are_documented(cli):
 
 def test_verify_signed_under_another_domain_name(cli, offline, tmp_path):
     """Point 8 from the command line: a genuine signature under name "vcp2" is invalid."""
-    from vcp.attest.eip712 import sign_attestation
+    from vcp_toolkit.attest.eip712 import sign_attestation
 
     att = _copy(offline, tmp_path / "a")
     data = json.loads(att.read_text())
@@ -717,7 +717,7 @@ def test_flow_bad_keys(flow, cli, tmp_path):
 @pytest.mark.chain
 @pytest.mark.node
 def test_flow_errors_talking_to_the_node(flow, cli, tmp_path):
-    from vcp.chain.nodes import free_port
+    from vcp_toolkit.chain.nodes import free_port
 
     res = flow.record(cli("prove", "--rpc-url", flow.url, "--deployments", "none.json", "--input", "digits:1",
                           "--out", "att.json", "--keystore", flow.keystore, VCP_KEYSTORE_PASSWORD=PASSWORD))
@@ -746,8 +746,8 @@ def test_flow_errors_talking_to_the_node(flow, cli, tmp_path):
 @pytest.mark.node
 def test_flow_batch_verify_submit_verify_onchain(flow, cli, model, tmp_path):
     """Point 7 with --rpc-url: a batch is checked against the registry's record too."""
-    from prover import Prover, prove_batch
-    from vcp.model.synthetic import random_inputs
+    from vcp_toolkit.prover import Prover, prove_batch
+    from vcp_toolkit.model.synthetic import random_inputs
 
     deployments = ("--deployments", flow.dir / "deployments.json")
     registry = json.loads((flow.dir / "deployments.json").read_text())["31337"]["AttestationRegistry"]["address"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from vcp.cli import build_parser
+from vcp_toolkit.cli import build_parser
 
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = ROOT / "vcp" / "cli"
+CLI = ROOT / "vcp_toolkit" / "cli"
 MAX_CLI_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 60
 
@@ -40,7 +40,7 @@ def _functions(tree: ast.AST, prefix: str = ""):
 
 def _long_functions() -> dict[str, int]:
     found = {}
-    for top in ("vcp", "prover", "verifier"):
+    for top in ("vcp_toolkit", "prover", "verifier"):
         for path in sorted((ROOT / top).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
             for name, node in _functions(tree):

@@ -8,18 +8,18 @@ import dataclasses
 import numpy as np
 import pytest
 
-from vcp.chain import deployments
-from vcp.chain.deploy import Deployed, deploy_contracts
-from vcp.chain.nodes import EmbeddedChain
-from vcp.chain.optimistic import OptimisticInference, OptimisticParams
-from vcp.chain.registry import Registry
-from vcp.chain.tx import Sender
-from vcp.commit.commitments import ModelCommitment
+from vcp_toolkit.chain import deployments
+from vcp_toolkit.chain.deploy import Deployed, deploy_contracts
+from vcp_toolkit.chain.nodes import EmbeddedChain
+from vcp_toolkit.chain.optimistic import OptimisticInference, OptimisticParams
+from vcp_toolkit.chain.registry import Registry
+from vcp_toolkit.chain.tx import Sender
+from vcp_toolkit.commit.commitments import ModelCommitment
 
 
 @pytest.fixture(scope="module")
 def model():
-    from vcp.model.builtin import demo_model
+    from vcp_toolkit.model.builtin import demo_model
 
     return demo_model()
 
@@ -49,11 +49,11 @@ def test_deploy_contracts_on_the_embedded_chain(model, tmp_path):
 
 
 def test_prove_range_writes_and_journals_each_file_once(model, tmp_path):
-    from prover import Prover
-    from vcp.attest.eip712 import Domain
-    from vcp.attest.keys import SigningKey
-    from vcp.ops.landing import journal_file, prove_range
-    from vcp.ops.journal import Journal
+    from vcp_toolkit.prover import Prover
+    from vcp_toolkit.attest.eip712 import Domain
+    from vcp_toolkit.attest.keys import SigningKey
+    from vcp_toolkit.ops.landing import journal_file, prove_range
+    from vcp_toolkit.ops.journal import Journal
 
     prover = Prover(model, SigningKey.generate(), Domain(31337, "0x" + "11" * 20))
     samples = np.random.default_rng(0).random((3, model.input_width))  # float inputs

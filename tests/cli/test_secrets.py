@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from vcp.chain.nodes import LocalNode
-from vcp.attest.keys import SigningKey, load_keystore
+from vcp_toolkit.chain.nodes import LocalNode
+from vcp_toolkit.attest.keys import SigningKey, load_keystore
 
 pytestmark = [pytest.mark.chain, pytest.mark.node]
 PASSWORD = "correct horse battery staple 42"
 
 
 def _vcp(args, env, cwd):
-    return subprocess.run([sys.executable, "-m", "vcp.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", *map(str, args)], capture_output=True, text=True,
                           timeout=300, env={**os.environ, **env}, cwd=cwd)
 
 

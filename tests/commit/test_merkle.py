@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from eth_utils import keccak
 
-from vcp.commit.commitments import (
+from vcp_toolkit.commit.commitments import (
     ModelCommitment,
     input_commitment,
     output_commitment,
@@ -14,9 +14,9 @@ from vcp.commit.commitments import (
     trace_root,
     trace_tree,
 )
-from vcp.errors import InvalidInput
-from vcp.model.datasets import load_digits_split
-from vcp.commit.encoding import (
+from vcp_toolkit.errors import InvalidInput
+from vcp_toolkit.model.datasets import load_digits_split
+from vcp_toolkit.commit.encoding import (
     DOMAIN_LEAF,
     DOMAIN_NODE,
     ZERO_HASH,
@@ -25,7 +25,7 @@ from vcp.commit.encoding import (
     leaf_hash,
     node_hash,
 )
-from vcp.commit.merkle import MerkleProof, MerkleTree, merkle_root, root_from_proof, verify_proof
+from vcp_toolkit.commit.merkle import MerkleProof, MerkleTree, merkle_root, root_from_proof, verify_proof
 
 
 def leaves(n: int) -> list[bytes]:
@@ -192,8 +192,8 @@ def test_neuron_index_bounds(model, model_commitment):
 def test_model_root_binds_every_parameter(model, model_commitment):
     import dataclasses
 
-    from vcp.model.fixedpoint import Activation
-    from vcp.model.quantize import QuantizedModel
+    from vcp_toolkit.model.fixedpoint import Activation
+    from vcp_toolkit.model.quantize import QuantizedModel
 
     def changed(layer_index, **arrays):
         layers = list(model.layers)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from eth_utils import keccak
 
-from vcp.attest.eip712 import Attestation, Domain, Signature, recover_signer
-from vcp.commit.commitments import input_commitment, output_commitment, record_leaf, trace_leaves, trace_root
-from vcp.commit.encoding import (
+from vcp_toolkit.attest.eip712 import Attestation, Domain, Signature, recover_signer
+from vcp_toolkit.commit.commitments import input_commitment, output_commitment, record_leaf, trace_leaves, trace_root
+from vcp_toolkit.commit.encoding import (
     BN254_R,
     activation_payload,
     header_payload,
@@ -22,8 +22,8 @@ from vcp.commit.encoding import (
     record_payload,
     zk_output_commitment,
 )
-from vcp.model.fixedpoint import Activation, QuantizedDense, neuron_output
-from vcp.commit.merkle import MerkleProof, MerkleTree, verify_proof
+from vcp_toolkit.model.fixedpoint import Activation, QuantizedDense, neuron_output
+from vcp_toolkit.commit.merkle import MerkleProof, MerkleTree, verify_proof
 
 VECTORS = Path(__file__).parents[1] / "vectors"
 
@@ -126,8 +126,8 @@ def test_eip712_python():
 @pytest.mark.node
 def test_eip712_solidity_agrees():
     """Deploy the registry as Anvil's first transaction, at the address the vector names."""
-    from contracts import load_artifact
-    from vcp.chain.nodes import LocalNode
+    from vcp_toolkit.contracts import load_artifact
+    from vcp_toolkit.chain.nodes import LocalNode
 
     v = load("eip712")
     att = Attestation.from_message(v["message"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vcp.chain.nodes import LocalNode
+from vcp_toolkit.chain.nodes import LocalNode
 
 DEMOS = Path(__file__).resolve().parents[2] / "examples"
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from vcp.commit.commitments import ModelCommitment
-from vcp.model.datasets import load_digits_split
-from vcp.errors import InvalidInput, InvalidModel
-from vcp.model.fixedpoint import (
+from vcp_toolkit.commit.commitments import ModelCommitment
+from vcp_toolkit.model.datasets import load_digits_split
+from vcp_toolkit.errors import InvalidInput, InvalidModel
+from vcp_toolkit.model.fixedpoint import (
     INT8_MAX,
     INT8_MIN,
     INT32_MAX,
@@ -30,9 +30,9 @@ from vcp.model.fixedpoint import (
     neuron_output,
     requantize,
 )
-from vcp.model.float_model import Model
-from vcp.model.builtin import FLOAT_WEIGHTS, QUANTIZED_WEIGHTS, demo_float_model, train_digits
-from vcp.model.quantize import QuantizedModel, multiplier_and_shift
+from vcp_toolkit.model.float_model import Model
+from vcp_toolkit.model.builtin import FLOAT_WEIGHTS, QUANTIZED_WEIGHTS, demo_float_model, train_digits
+from vcp_toolkit.model.quantize import QuantizedModel, multiplier_and_shift
 
 
 def reference_requantize(acc: int, multiplier: int, shift: int, activation: Activation) -> int:

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vcp.commit.commitments import ModelCommitment
-from vcp.model.datasets import load_digits_split
-from vcp.errors import InvalidInput, InvalidModel
-from vcp.model.onnx_import import SUPPORTED_OPS, import_onnx
-from vcp.model.onnx_io import agreement, export_onnx, load_calibration, load_onnx_model, quantize_imported
+from vcp_toolkit.commit.commitments import ModelCommitment
+from vcp_toolkit.model.datasets import load_digits_split
+from vcp_toolkit.errors import InvalidInput, InvalidModel
+from vcp_toolkit.model.onnx_import import SUPPORTED_OPS, import_onnx
+from vcp_toolkit.model.onnx_io import agreement, export_onnx, load_calibration, load_onnx_model, quantize_imported
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "onnx"
 EXPORTED = sorted(p for p in FIXTURES.glob("*.onnx") if not p.name.startswith("unsupported"))
@@ -88,7 +88,7 @@ def test_export_tracks_the_integer_model(split, tmp_path):
     qmodel = quantize_imported(imported, split.x_train, {"calibration": "train"})
     out = export_onnx(qmodel, tmp_path / "q.onnx")
     again = import_onnx(out)  # vcp reads its own export
-    from vcp.model.onnx_io import run_onnxruntime
+    from vcp_toolkit.model.onnx_io import run_onnxruntime
 
     exported = run_onnxruntime(out, again, split.x_test)
     integer = qmodel.dequantize_output(qmodel.infer(qmodel.quantize_input(split.x_test)))
@@ -149,7 +149,7 @@ def test_garbage_and_empty_files(tmp_path):
 
 
 def _vcp(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vcp.cli", *args], capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", *args], capture_output=True, text=True, timeout=300,
                           cwd=cwd)
 
 
@@ -173,7 +173,7 @@ def test_cli_prove_and_verify_an_onnx_model(split, tmp_path):
     model = str(FIXTURES / "torch_flatten_dynamo.onnx")
     common = ["--model", model, "--calibration", str(tmp_path / "calib.npy")]
     proc_env = dict(__import__("os").environ, VCP_PRIVATE_KEY="0x" + "42" * 32)
-    proc = subprocess.run([sys.executable, "-m", "vcp.cli", "prove", *common, "--input", "digits:3", "--out",
+    proc = subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", "prove", *common, "--input", "digits:3", "--out",
                            str(tmp_path / "att.json"), "--chain-id", "1", "--registry", "0x" + "11" * 20],
                           capture_output=True, text=True, timeout=300, env=proc_env)
     assert proc.returncode == 0, proc.stderr

@@ -17,16 +17,16 @@ from pathlib import Path
 import pytest
 
 from faultproxy import FaultProxy
-from prover import Prover
-from vcp.chain.nodes import LocalNode, RpcChain, free_port
-from vcp.chain.registry import Registry
-from vcp.ops.submitter import Submitter, load_any
-from vcp.chain.tx import Fees, Sender
-from vcp.commit.commitments import ModelCommitment
-from vcp.errors import ChainError, ContractReverted
-from vcp.ops.journal import Journal
-from vcp.attest.keys import SigningKey
-from vcp.model.synthetic import random_inputs
+from vcp_toolkit.prover import Prover
+from vcp_toolkit.chain.nodes import LocalNode, RpcChain, free_port
+from vcp_toolkit.chain.registry import Registry
+from vcp_toolkit.ops.submitter import Submitter, load_any
+from vcp_toolkit.chain.tx import Fees, Sender
+from vcp_toolkit.commit.commitments import ModelCommitment
+from vcp_toolkit.errors import ChainError, ContractReverted
+from vcp_toolkit.ops.journal import Journal
+from vcp_toolkit.attest.keys import SigningKey
+from vcp_toolkit.model.synthetic import random_inputs
 
 pytestmark = [pytest.mark.faults, pytest.mark.chain, pytest.mark.node]
 FAST_RETRIES = (0.05, 0.1)
@@ -216,14 +216,14 @@ def test_node_reset_without_state_reports_pending_with_the_reason(tmp_path, mode
     try:
         (tmp_path / "deployments.json").write_text(json.dumps({str(s.node.chain_id): {"AttestationRegistry": {
             "address": s.registry.address, "tx": "0x", "block": 1, "deployer": s.operator.address,
-            "code_keccak": __import__("vcp.chain.deployments", fromlist=["x"]).code_keccak(s.node, s.registry.address)}}}))
+            "code_keccak": __import__("vcp_toolkit.chain.deployments", fromlist=["x"]).code_keccak(s.node, s.registry.address)}}}))
         s.submitter().submit(s.paths[0])
         port = s.port
         s.node.close()
         s.node = LocalNode("anvil", port=port)  # a fresh chain: the registry is gone
         FAULTS.append("node reset (state lost)")
         env = {**os.environ, "VCP_PRIVATE_KEY": "0x" + s.submit_key.reveal().hex()}
-        proc = subprocess.run([sys.executable, "-m", "vcp.cli", "resume", "--rpc-url", s.node.rpc_url, "--deployments",
+        proc = subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", "resume", "--rpc-url", s.node.rpc_url, "--deployments",
                                str(tmp_path / "deployments.json"), "--journal", str(tmp_path / "journal.sqlite")],
                               capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
         assert proc.returncode == 1 and "not there any more" in proc.stderr
@@ -231,7 +231,7 @@ def test_node_reset_without_state_reports_pending_with_the_reason(tmp_path, mode
         for path in s.paths[1:]:
             assert s.journal.get(load_any(path).digest) is None or \
                 s.journal.get(load_any(path).digest).status != "landed"
-        status = subprocess.run([sys.executable, "-m", "vcp.cli", "status", "--journal",
+        status = subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", "status", "--journal",
                                  str(tmp_path / "journal.sqlite"), "--json"], capture_output=True, text=True,
                                 timeout=60)
         counts = json.loads(status.stdout)["counts"]
@@ -247,7 +247,7 @@ def test_sigkill_during_a_batch_run_loses_nothing_and_lands_nothing_twice(tmp_pa
     try:
         key = "0x" + "3c" * 32
         env = {**os.environ, "VCP_PRIVATE_KEY": key}
-        cli = [sys.executable, "-m", "vcp.cli"]
+        cli = [sys.executable, "-m", "vcp_toolkit.cli"]
         deploy = subprocess.run([*cli, "deploy", "--rpc-url", node.rpc_url, "--deployments", str(tmp_path / "d.json"),
                                  "--prover", SigningKey(bytes.fromhex(key[2:])).address, "--json"],
                                 capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
@@ -285,15 +285,15 @@ def test_sigkill_during_a_batch_run_loses_nothing_and_lands_nothing_twice(tmp_pa
 
 
 def test_sigkill_of_the_watcher_misses_no_cheat_and_challenges_none_twice(tmp_path, model):
-    from prover import cheats
-    from vcp.chain.optimistic import OptimisticInference
-    from vcp.ops.exchange import Exchange
+    from vcp_toolkit.prover import cheats
+    from vcp_toolkit.chain.optimistic import OptimisticInference
+    from vcp_toolkit.ops.exchange import Exchange
 
     node = LocalNode("anvil")
     try:
         key = "0x" + "4d" * 32
         env = {**os.environ, "VCP_PRIVATE_KEY": key}
-        cli = [sys.executable, "-m", "vcp.cli"]
+        cli = [sys.executable, "-m", "vcp_toolkit.cli"]
         deploy = subprocess.run([*cli, "deploy", "--rpc-url", node.rpc_url, "--deployments", str(tmp_path / "d.json"),
                                  "--challenge-window", "500", "--json"], capture_output=True, text=True, timeout=300,
                                 env=env, cwd=tmp_path)
@@ -303,7 +303,7 @@ def test_sigkill_of_the_watcher_misses_no_cheat_and_challenges_none_twice(tmp_pa
         requester, cheater = Sender(node), Sender(node)
         requester.ensure_funded()
         cheater.ensure_funded()
-        from prover import ProverService
+        from vcp_toolkit.prover import ProverService
 
         service = ProverService(contract, cheater, model, exchange, tmp_path / "cheater.json", cheats.wrong_output)
         watch = [*cli, "watch", "--rpc-url", node.rpc_url, "--deployments", str(tmp_path / "d.json"), "--exchange",

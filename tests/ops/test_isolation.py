@@ -15,7 +15,7 @@ from conftest import REPO, user_state
 
 
 def vcp(*args: str, **env: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "vcp.cli", *args], capture_output=True, text=True, timeout=300,
+    proc = subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", *args], capture_output=True, text=True, timeout=300,
                           env={**os.environ, **env}, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     return proc

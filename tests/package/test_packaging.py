@@ -19,7 +19,9 @@ from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[2]
 CONSTRAINTS = REPO / "constraints.txt"
-PACKAGE_DIRS = ("vcp", "prover", "verifier", "contracts")
+# source folder -> where it installs (setup.py maps the three required top-level folders)
+INSTALLED_AS = {"vcp_toolkit": "vcp_toolkit", "prover": "vcp_toolkit/prover", "verifier": "vcp_toolkit/verifier",
+                "contracts": "vcp_toolkit/contracts"}
 EXTRAS = ("test", "zk")
 
 
@@ -50,7 +52,7 @@ def declared_requirements() -> list[Requirement]:
 
 def test_constraints_pin_every_dependency_within_its_range():
     pinned = pins()
-    assert "vcp" not in pinned, "the project itself must not be pinned"
+    assert "vcp-toolkit" not in pinned, "the project itself must not be pinned"
     for name in ("pip", "setuptools"):  # the installer and the build backend are pinned too
         assert name in pinned, name
     for req in declared_requirements():
@@ -126,7 +128,7 @@ def wheel(tmp_path_factory) -> Path:
                            str(CONSTRAINTS), "--wheel-dir", str(dist), str(src)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    (built,) = dist.glob("vcp-*.whl")
+    (built,) = dist.glob("vcp_toolkit-*.whl")
     return built
 
 
@@ -134,11 +136,14 @@ def test_wheel_ships_every_package_and_data_file(wheel):
     with zipfile.ZipFile(wheel) as archive:
         names = {n for n in archive.namelist() if ".dist-info/" not in n}
         entry_points = next(archive.read(n).decode() for n in archive.namelist() if n.endswith("entry_points.txt"))
-    expected = {n for n in tracked_files() if n.split("/")[0] in PACKAGE_DIRS}
+    expected = {INSTALLED_AS[top] + "/" + rest for top, _, rest in (n.partition("/") for n in tracked_files())
+                if top in INSTALLED_AS}
     assert not expected - names, f"missing from the wheel: {sorted(expected - names)}"
     assert not names - expected, f"in the wheel but not in the source tree: {sorted(names - expected)}"
-    assert {"vcp/bench/__init__.py", "contracts/compile_file.mjs", "vcp/model/builtin/digits_mlp.q.npz"} <= names
-    assert "vcp = vcp.cli:main" in entry_points
+    assert {"vcp_toolkit/bench/__init__.py", "vcp_toolkit/contracts/compile_file.mjs",
+            "vcp_toolkit/model/builtin/digits_mlp.q.npz", "vcp_toolkit/prover/__init__.py"} <= names
+    assert {n.split("/")[0] for n in names} == {"vcp_toolkit"}, "one import name, nothing generic at the top"
+    assert "vcp = vcp_toolkit.cli:main" in entry_points
 
 
 def _fresh_venv(root: Path, wheel: Path) -> Path:
@@ -183,7 +188,8 @@ def _run(installed, *args: str, timeout: int = 300) -> str:
 @pytest.mark.node
 def test_installed_wheel_runs_demo_bench_and_inspect(installed):
     venv, work, _ = installed
-    where = _run(installed, "python", "-c", "import vcp, contracts, prover, verifier, vcp.bench; print(vcp.__file__)")
+    where = _run(installed, "python", "-c", "import vcp_toolkit, vcp_toolkit.contracts, vcp_toolkit.prover, vcp_toolkit.verifier, "
+                 "vcp_toolkit.bench; print(vcp_toolkit.__file__)")
     assert Path(where.strip()).is_relative_to(venv) and not Path(where.strip()).is_relative_to(REPO)
 
     demo = json.loads(_run(installed, "vcp", "demo", "--json", "--repeats", "3"))
@@ -207,7 +213,7 @@ def test_installed_wheel_compiles_a_zk_verifier(installed):
     _, work, _ = installed
     (work / "T.sol").write_text("pragma solidity ^0.8.0;\ncontract T { function f() external pure returns (uint) "
                                 "{ return 1; } }\n")
-    code = ("import json, pathlib, vcp.zk as zk; "
+    code = ("import json, pathlib, vcp_toolkit.zk as zk; "
             "print(json.dumps(zk.compile_verifier(pathlib.Path('T.sol'))))")  # what `vcp deploy --zk` runs
     compiled = json.loads(_run(installed, "python", "-c", code))
     assert compiled["contractName"] == "T" and len(compiled["bytecode"]) > 2

@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-import contracts
-import prover
-import verifier
-import vcp
-import vcp.errors
-from vcp.chain import reverts
+from vcp_toolkit import contracts
+from vcp_toolkit import prover
+from vcp_toolkit import verifier
+import vcp_toolkit as vcp
+import vcp_toolkit.errors  # noqa: F401 - vcp.errors below
+from vcp_toolkit.chain import reverts
 
 VCP_ALL = [
     "Attestation", "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "Domain", "FileUnreadable",
@@ -52,7 +52,7 @@ def test_version():
     assert vcp.__version__ == "0.1.0"
     from importlib.metadata import version
 
-    assert version("vcp") == vcp.__version__
+    assert version("vcp-toolkit") == vcp.__version__
 
 
 ERROR_NAMES = [
@@ -63,14 +63,14 @@ ERROR_NAMES = [
 ]
 def test_error_classes_in_vcp_errors():
     classes = {n: c for n, c in inspect.getmembers(vcp.errors, inspect.isclass)
-               if issubclass(c, BaseException) and c.__module__ == "vcp.errors"}
+               if issubclass(c, BaseException) and c.__module__ == "vcp_toolkit.errors"}
     assert sorted(classes) == sorted(ERROR_NAMES)
     for name, cls in classes.items():
         assert issubclass(cls, vcp.errors.VcpError), name
         assert getattr(vcp, name) is cls  # every error is exported from vcp
         assert cls.__doc__
-    assert importlib.import_module("vcp.zk").ZkError is vcp.errors.ZkError
-    assert importlib.import_module("vcp.cli.parser").UsageError is vcp.errors.UsageError
+    assert importlib.import_module("vcp_toolkit.zk").ZkError is vcp.errors.ZkError
+    assert importlib.import_module("vcp_toolkit.cli.parser").UsageError is vcp.errors.UsageError
 
 
 def _drawn_tree() -> dict[str, tuple[str | None, str]]:
@@ -91,7 +91,7 @@ def _drawn_tree() -> dict[str, tuple[str | None, str]]:
 def test_error_tree_drawing_is_the_class_tree():
     drawn = _drawn_tree()
     classes = {n: c for n, c in inspect.getmembers(vcp.errors, inspect.isclass)
-               if issubclass(c, vcp.errors.VcpError) and c.__module__ == "vcp.errors"}
+               if issubclass(c, vcp.errors.VcpError) and c.__module__ == "vcp_toolkit.errors"}
     assert sorted(drawn) == sorted(classes), "the drawing in vcp/errors.py misses or invents a class"
     for name, (parent, extra) in drawn.items():
         bases = classes[name].__bases__
@@ -139,7 +139,7 @@ def test_revert_classes_are_contract_reverted():
     assert set(reverts.ERROR_CLASSES) == defined - {"PanicError", "ErrorString"}  # derived, nothing kept by hand
 
 
-@pytest.mark.parametrize("module", ["vcp.cli", "vcp.demo.signed", "vcp.chain.nodes", "vcp.chain.registry", "vcp.chain.tx",
-                                    "vcp.chain.deployments", "vcp.chain.gas", "vcp.model.builtin.train_digits"])
+@pytest.mark.parametrize("module", ["vcp_toolkit.cli", "vcp_toolkit.demo.signed", "vcp_toolkit.chain.nodes", "vcp_toolkit.chain.registry", "vcp_toolkit.chain.tx",
+                                    "vcp_toolkit.chain.deployments", "vcp_toolkit.chain.gas", "vcp_toolkit.model.builtin.train_digits"])
 def test_modules_import(module):
     assert importlib.import_module(module)

@@ -8,12 +8,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from prover import Prover, prove_batch
-from vcp.chain import reverts as r
-from vcp.commit.commitments import commit_batch, input_commitment, output_commitment, record_leaf, trace_root
-from vcp.attest.files import BatchBundle, BatchFile
-from vcp.model.synthetic import random_inputs
-from verifier import verify_batch, verify_batch_files
+from vcp_toolkit.prover import Prover, prove_batch
+from vcp_toolkit.chain import reverts as r
+from vcp_toolkit.commit.commitments import commit_batch, input_commitment, output_commitment, record_leaf, trace_root
+from vcp_toolkit.attest.files import BatchBundle, BatchFile
+from vcp_toolkit.model.synthetic import random_inputs
+from vcp_toolkit.verifier import verify_batch, verify_batch_files
 
 pytestmark = pytest.mark.chain
 
@@ -64,7 +64,7 @@ def test_batch_errors(batch_setup, model):
     with pytest.raises(r.RegistryNonceUsed):
         registry.submit_batch(operator, proven.batch, proven.signature)
     empty = dataclasses.replace(proven.batch, count=0, nonce=proven.batch.nonce + 1)
-    from vcp.attest.eip712 import sign_attestation
+    from vcp_toolkit.attest.eip712 import sign_attestation
 
     with pytest.raises(r.RegistryEmptyBatch):
         registry.submit_batch(operator, empty, sign_attestation(empty, registry.domain, prover.key.reveal()))
@@ -106,8 +106,8 @@ def test_offchain_batch_and_single_record(batch_setup, model, tmp_path):
 def test_record_proof_depth_is_fixed_by_count():
     """Point 5, off-chain: with count 2, a root node(node(L0, L1), R) opens index 1 both as R (depth
     1) and as L1 (depth 2). Only the proof of exactly ceil(log2(count)) siblings is accepted."""
-    from vcp.commit.encoding import leaf_hash, node_hash
-    from vcp.commit.merkle import MerkleProof, proof_depth, root_from_proof, verify_proof
+    from vcp_toolkit.commit.encoding import leaf_hash, node_hash
+    from vcp_toolkit.commit.merkle import MerkleProof, proof_depth, root_from_proof, verify_proof
 
     l0, l1, r = (leaf_hash(bytes([i])) for i in range(3))
     root = node_hash(node_hash(l0, l1), r)
@@ -125,8 +125,8 @@ def test_record_proof_depth_is_fixed_by_count():
 def test_offchain_batch_domain_and_model_section(model, tmp_path):
     """Points 8 and 9 for batches: another EIP-712 name/version is refused, and the unsigned
     model section (root and name) must match the signed batch and the model."""
-    from vcp.attest.eip712 import Domain
-    from vcp.attest.keys import SigningKey
+    from vcp_toolkit.attest.eip712 import Domain
+    from vcp_toolkit.attest.keys import SigningKey
 
     key = SigningKey(bytes.fromhex("21" * 32))
     for change in ({"name": "other"}, {"version": "2"}):
@@ -140,7 +140,7 @@ def test_offchain_batch_domain_and_model_section(model, tmp_path):
     assert verify_batch_files(path, model).valid
     import json
 
-    from vcp.errors import InvalidAttestationFile
+    from vcp_toolkit.errors import InvalidAttestationFile
 
     data = json.loads(path.read_text())
     data["model"]["root"] = "0x" + "ab" * 32
@@ -157,9 +157,9 @@ def test_batch_bundle_errors_are_typed(model, tmp_path):
     import io
     import zipfile
 
-    from vcp.attest.eip712 import Domain
-    from vcp.errors import InvalidAttestationFile
-    from vcp.attest.keys import SigningKey
+    from vcp_toolkit.attest.eip712 import Domain
+    from vcp_toolkit.errors import InvalidAttestationFile
+    from vcp_toolkit.attest.keys import SigningKey
 
     proven = prove_batch(Prover(model, SigningKey.generate(), Domain(31337, "0x" + "5a" * 20)),
                          random_inputs(model, 2, seed=1))

@@ -7,15 +7,15 @@ import secrets
 
 import pytest
 
-from prover import cheats, honest
-from vcp.commit.commitments import input_commitment, output_commitment, trace_root
-from vcp.errors import InvalidInput
-from vcp.model.synthetic import random_inputs
-from verifier import (
+from vcp_toolkit.prover import cheats, honest
+from vcp_toolkit.commit.commitments import input_commitment, output_commitment, trace_root
+from vcp_toolkit.errors import InvalidInput
+from vcp_toolkit.model.synthetic import random_inputs
+from vcp_toolkit.verifier import (
     Claim, Consistent, Fault, InputEvidence, NeuronEvidence, OutputEvidence, Unusable, evidence_for, find_fault,
     neuron_evidence,
 )
-from vcp.chain.evidence import FraudKind
+from vcp_toolkit.chain.evidence import FraudKind
 
 
 def _claimed(answer, salt=None):

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 from eth_utils import to_checksum_address
 
-from prover import Prover
-from vcp.attest.eip712 import Domain, sign_attestation
-from vcp.commit.commitments import output_commitment, trace_root
-from vcp.model.datasets import load_digits_split
-from vcp.errors import InvalidAttestationFile, InvalidInput
-from vcp.attest.files import AttestationFile, TraceBundle
-from vcp.attest.keys import SigningKey
-from vcp.model.quantize import QuantizedModel
-from verifier import CHECKS, verify_attestation, verify_files
+from vcp_toolkit.prover import Prover
+from vcp_toolkit.attest.eip712 import Domain, sign_attestation
+from vcp_toolkit.commit.commitments import output_commitment, trace_root
+from vcp_toolkit.model.datasets import load_digits_split
+from vcp_toolkit.errors import InvalidAttestationFile, InvalidInput
+from vcp_toolkit.attest.files import AttestationFile, TraceBundle
+from vcp_toolkit.attest.keys import SigningKey
+from vcp_toolkit.model.quantize import QuantizedModel
+from vcp_toolkit.verifier import CHECKS, verify_attestation, verify_files
 
 KEY = SigningKey(bytes.fromhex("31" * 32))
 DOMAIN = Domain(31337, to_checksum_address("0x" + "ab" * 20))
@@ -246,7 +246,7 @@ def test_bundle_path_must_stay_in_the_attestations_folder(proven, model, tmp_pat
 
 def test_unreadable_bundle_is_file_unreadable(proven, model, tmp_path):
     """Point 11: a bundle that cannot be read is 'could not check' (FileUnreadable), not invalid."""
-    from vcp.errors import FileUnreadable
+    from vcp_toolkit.errors import FileUnreadable
 
     att_path, bundle_path = proven.save(tmp_path / "att.json")
     bundle_path.unlink()

@@ -11,14 +11,14 @@ import sys
 
 import pytest
 
-from vcp.chain.nodes import LocalNode, free_port
-from vcp.model.synthetic import random_model
+from vcp_toolkit.chain.nodes import LocalNode, free_port
+from vcp_toolkit.model.synthetic import random_model
 
 pytestmark = [pytest.mark.chain, pytest.mark.node]
 
 
 def _vcp(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "vcp.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", *map(str, args)], capture_output=True, text=True,
                           timeout=900, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 

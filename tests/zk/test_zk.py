@@ -14,19 +14,19 @@ import sys
 import numpy as np
 import pytest
 
-from prover import prove_zk, zk_attestation_for
-from verifier import check_zk_attestation, verify_zk_proof
-from vcp import zk
-from vcp.attest.eip712 import Domain
-from vcp.chain import reverts as r
-from vcp.chain.nodes import LocalNode
-from vcp.chain.registry import Registry
-from vcp.chain.tx import Sender
-from vcp.commit.commitments import ModelCommitment, input_commitment
-from vcp.commit.encoding import BN254_R, int8_bytes, keccak256, zk_output_commitment
-from vcp.errors import ToolMissing
-from vcp.attest.files import ZkAttestationFile
-from vcp.model.synthetic import random_inputs, random_model
+from vcp_toolkit.prover import prove_zk, zk_attestation_for
+from vcp_toolkit.verifier import check_zk_attestation, verify_zk_proof
+from vcp_toolkit import zk
+from vcp_toolkit.attest.eip712 import Domain
+from vcp_toolkit.chain import reverts as r
+from vcp_toolkit.chain.nodes import LocalNode
+from vcp_toolkit.chain.registry import Registry
+from vcp_toolkit.chain.tx import Sender
+from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment
+from vcp_toolkit.commit.encoding import BN254_R, int8_bytes, keccak256, zk_output_commitment
+from vcp_toolkit.errors import ToolMissing
+from vcp_toolkit.attest.files import ZkAttestationFile
+from vcp_toolkit.model.synthetic import random_inputs, random_model
 
 pytestmark = [pytest.mark.chain, pytest.mark.node]
 
@@ -180,7 +180,7 @@ def test_a_copied_zk_proof_neither_squats_the_nonce_nor_rebinds_the_job(proven, 
 
 
 def _vcp(*args, env=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "vcp.cli", *args], capture_output=True, text=True, timeout=900,
+    return subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", *args], capture_output=True, text=True, timeout=900,
                           env={**os.environ, **(env or {})}, cwd=cwd)
 
 
@@ -210,18 +210,18 @@ def test_cli_zk_flow(small, tmp_path):
 
 def test_without_ezkl_everything_says_how_to_enable_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ezkl", None)
-    with pytest.raises(ToolMissing, match=r"pip install 'vcp\[zk\]'"):
+    with pytest.raises(ToolMissing, match=r"pip install 'vcp-toolkit\[zk\]'"):
         zk.require_ezkl()
     code = ("import sys; sys.modules['ezkl'] = None; from vcp.cli import main; "
             "sys.exit(main(['prove', '--backend', 'zk', '--input', 'digits:1', '--out', 'x.json', "
             "'--chain-id', '1', '--registry', '0x' + '11' * 20]))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 1 and "pip install 'vcp[zk]'" in proc.stderr
+    assert proc.returncode == 1 and "pip install 'vcp-toolkit[zk]'" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_zk_demo_compares_all_three_modes(zk_cache):
-    from vcp.demo.zk import run_zk_demo
+    from vcp_toolkit.demo.zk import run_zk_demo
 
     result = run_zk_demo("anvil")
     assert result["verified_offchain"] and result["recorded_onchain"]

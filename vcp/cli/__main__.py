@@ -1,7 +1,0 @@
-"""`python -m vcp.cli`: the same as the `vcp` command."""
-
-import sys
-
-from vcp.cli import main
-
-sys.exit(main())

@@ -1,0 +1,105 @@
+"""Signing keys: an encrypted keystore (eth-account's standard v3 format) or an environment variable.
+
+A key is held in a ``SigningKey`` whose repr never shows it; vcp never prints or logs a key.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from eth_account import Account
+
+from vcp_toolkit.errors import InvalidAttestationFile, InvalidInput, KeyUnavailable
+from vcp_toolkit.attest.files import loads_strict, write_atomic
+
+KEY_ENV = "VCP_PRIVATE_KEY"
+PASSWORD_ENV = "VCP_KEYSTORE_PASSWORD"
+
+
+class SigningKey:
+    """A secp256k1 private key that will not show itself in reprs, logs or tracebacks."""
+
+    __slots__ = ("_key", "address")
+
+    def __init__(self, key: bytes) -> None:
+        self._key = bytes(key)
+        self.address = Account.from_key(self._key).address
+
+    @classmethod
+    def generate(cls) -> "SigningKey":
+        return cls(bytes(Account.create().key))
+
+    def reveal(self) -> bytes:
+        """The raw key, for handing to eth-account only."""
+        return self._key
+
+    def __repr__(self) -> str:
+        return f"SigningKey(address={self.address}, key=<hidden>)"
+
+    __str__ = __repr__
+
+
+def _password(prompt: str) -> str:
+    if os.environ.get(PASSWORD_ENV) is not None:
+        return os.environ[PASSWORD_ENV]
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    raise KeyUnavailable(f"keystore password needed: set {PASSWORD_ENV} or run in a terminal")
+
+
+def load_keystore(path: Path) -> SigningKey:
+    try:
+        keyfile = loads_strict(Path(path).read_bytes(), f"keystore {path}")
+    except OSError as exc:
+        raise KeyUnavailable(f"cannot read keystore {path}: {exc.strerror}") from exc
+    except InvalidAttestationFile as exc:
+        raise KeyUnavailable(f"{exc}: pass an Ethereum keystore file (`vcp keygen` makes one)") from None
+    try:
+        key = Account.decrypt(keyfile, _password(f"password for {path}: "))
+    except ValueError as exc:  # eth-keyfile raises ValueError("MAC mismatch") on a wrong password
+        raise KeyUnavailable(f"cannot decrypt keystore {path}: wrong password or damaged file") from exc
+    except (KeyError, TypeError) as exc:
+        raise KeyUnavailable(f"{path} is not an Ethereum keystore file") from exc
+    return SigningKey(bytes(key))
+
+
+def key_from_env(var: str = KEY_ENV) -> SigningKey | None:
+    raw = os.environ.get(var)
+    if not raw:
+        return None
+    text = raw.strip().removeprefix("0x")
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise KeyUnavailable(f"{var} must hold a 32-byte hex private key")  # never echo the value
+    try:
+        return SigningKey(key)
+    except Exception:  # outside the curve order
+        raise KeyUnavailable(f"{var} is not a valid secp256k1 private key") from None
+
+
+def load_key(keystore: Path | None, env_var: str = KEY_ENV) -> SigningKey | None:
+    """The key from ``keystore`` if given, else from ``env_var``, else None."""
+    if keystore is not None:
+        return load_keystore(keystore)
+    return key_from_env(env_var)
+
+
+def create_keystore(path: Path, password: str, key: SigningKey | None = None, kdf: str = "scrypt") -> SigningKey:
+    """Encrypt a new (or given) key to ``path`` with mode 0600; refuses to overwrite."""
+    path = Path(path)
+    if path.exists():
+        raise InvalidInput(f"{path} exists: refusing to overwrite a keystore")
+    if not password:
+        raise InvalidInput("an empty keystore password is not allowed")
+    key = key or SigningKey.generate()
+    keyfile = Account.encrypt(key.reveal(), password, kdf=kdf)
+    write_atomic(path, json.dumps(keyfile).encode())
+    os.chmod(path, 0o600)
+    return key

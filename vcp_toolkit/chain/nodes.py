@@ -1,0 +1,218 @@
+"""The chains vcp talks to: in-process py-evm, Anvil or Ganache started from the project's npm
+install, or any node by RPC URL. All run the Shanghai schedule so gas is the same on each."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+from web3 import Web3
+from web3.providers import HTTPProvider
+
+from vcp_toolkit.errors import ChainError, NodeStartError, ToolMissing
+
+from vcp_toolkit.contracts import EVM_VERSION as HARDFORK  # named once, in contracts/evm.json (compile scripts read it too)
+CHAIN_KINDS = ("embedded", "anvil", "ganache")
+START_TIMEOUT_S = 60.0
+DEV_FUNDING_WEI = 10 * 10**18  # dev accounts hold 1,000 (Ganache) or 10,000 ETH each
+
+
+def find_tool(tool: str) -> Path:
+    """``node_modules/.bin/<tool>`` from $VCP_NODE_MODULES, the working directory or the source tree."""
+    roots = []
+    if os.environ.get("VCP_NODE_MODULES"):
+        roots.append(Path(os.environ["VCP_NODE_MODULES"]))
+    for start in (Path.cwd(), Path(__file__).resolve()):
+        roots.extend(parent / "node_modules" for parent in [start, *start.parents])
+    for root in roots:
+        candidate = root / ".bin" / tool
+        if candidate.exists():
+            # Prefer the native binary an npm wrapper would start: one process to stop, and its
+            # own exit code (the @foundry-rs wrapper exits 0 whatever anvil did).
+            native = sorted((root / "@foundry-rs").glob(f"{tool}-*/bin/{tool}"))
+            return native[0] if native and os.access(native[0], os.X_OK) else candidate
+    if shutil.which("node") is None:
+        raise ToolMissing(f"{tool} needs Node.js 20 and `npm ci` in the project (run `make test`)")
+    raise ToolMissing(f"{tool} not found in node_modules: run `npm ci` in the project, or set VCP_NODE_MODULES")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Chain:
+    """A connected chain: ``w3`` plus the dev-chain conveniences vcp needs (funding, mining)."""
+
+    kind: str = "rpc"
+    # Where a transaction is simulated before it is sent: in the block it will land in, so that
+    # block.number is the next one (Anvil's default is the latest block's context).
+    estimate_block: str | None = "pending"
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+        self._chain_id: int | None = None
+        # The validation middleware asks the node for its chain id before every request; vcp
+        # signs locally and sets the chain id itself, so that round trip buys nothing.
+        if "validation" in self.w3.middleware_onion:
+            self.w3.middleware_onion.remove("validation")
+
+    @property
+    def chain_id(self) -> int:
+        """Read once per connection (a node does not change chains under a live connection)."""
+        if self._chain_id is None:
+            from vcp_toolkit.chain.boundary import chain_errors
+
+            with chain_errors("reading the chain id"):
+                self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    @property
+    def rpc_url(self) -> str | None:
+        return None
+
+    def dev_accounts(self) -> list[str]:
+        """Node-managed (unlocked) accounts; empty on a real network."""
+        try:
+            return list(self.w3.eth.accounts)
+        except Exception:  # a node without eth_accounts has no dev accounts
+            return []
+
+    def fund(self, address: str, wei: int = DEV_FUNDING_WEI) -> None:
+        """Send ``wei`` from the node's first unlocked account (dev chains only)."""
+        accounts = self.dev_accounts()
+        if not accounts:
+            raise ChainError("this node has no unlocked account to fund from: fund the key yourself")
+        richest = max(accounts, key=lambda a: self.w3.eth.get_balance(a))  # spread the load over dev accounts
+        tx = self.w3.eth.send_transaction({"from": richest, "to": address, "value": wei})
+        self.w3.eth.wait_for_transaction_receipt(tx, timeout=60)
+
+    def mine(self, blocks: int = 1) -> None:
+        raise ChainError(f"cannot mine blocks on chain kind {self.kind}")
+
+    def close(self) -> None:
+        """Stop what this object started (nothing for a chain given by URL)."""
+
+    def __enter__(self) -> "Chain":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class EmbeddedChain(Chain):
+    """eth-tester on py-evm, in this process: no node to start, state gone on exit."""
+
+    kind = "embedded"
+    estimate_block = None  # eth-tester has no pending estimate; it simulates on top of the latest block
+
+    def __init__(self) -> None:
+        from eth.vm.forks import ShanghaiVM
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3 import EthereumTesterProvider
+
+        self.tester = EthereumTester(PyEVMBackend(vm_configuration=((0, ShanghaiVM),)))
+        super().__init__(Web3(EthereumTesterProvider(self.tester)))
+
+    def mine(self, blocks: int = 1) -> None:
+        self.tester.mine_blocks(blocks)
+
+
+class RpcChain(Chain):
+    """A node that is already running, reached over HTTP JSON-RPC."""
+
+    def __init__(self, url: str, timeout_s: float = 30.0) -> None:
+        super().__init__(Web3(HTTPProvider(url, request_kwargs={"timeout": timeout_s})))
+        self.url = url
+        try:
+            self._chain_id = int(self.w3.eth.chain_id)
+        except (requests.RequestException, OSError) as exc:
+            raise ChainError(f"no Ethereum node answers at {url} ({type(exc).__name__})") from exc
+
+    @property
+    def rpc_url(self) -> str:
+        return self.url
+
+    def mine(self, blocks: int = 1) -> None:
+        # Anvil and Hardhat take anvil_mine/hardhat_mine; Ganache takes evm_mine with a count.
+        for method, params in (("anvil_mine", [hex(blocks)]), ("evm_mine", [{"blocks": blocks}])):
+            response = self.w3.provider.make_request(method, params)
+            if "error" not in response:
+                return
+        raise ChainError("this node does not support mining on demand (anvil_mine / evm_mine)")
+
+
+class LocalNode(RpcChain):
+    """Anvil or Ganache from the project's npm install, on 127.0.0.1 at a free port; stopped on close."""
+
+    def __init__(self, kind: str, port: int | None = None, extra_args: tuple[str, ...] = ()) -> None:
+        if kind not in ("anvil", "ganache"):
+            raise NodeStartError(f"unknown node kind {kind!r}: vcp starts anvil or ganache")
+        self.port = port or free_port()
+        url = f"http://127.0.0.1:{self.port}"
+        if kind == "anvil":
+            args = ["--host", "127.0.0.1", "--port", str(self.port), "--hardfork", HARDFORK, "--silent"]
+        else:
+            args = ["--server.host", "127.0.0.1", "--server.port", str(self.port), "--chain.hardfork", HARDFORK,
+                    "--wallet.deterministic", "--logging.quiet"]
+        self.process = subprocess.Popen(
+            [str(find_tool(kind)), *args, *extra_args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        self.kind = kind
+        atexit.register(self.close)  # a node must never outlive the process that started it
+        try:
+            self._wait_until_up(url)
+            super().__init__(url)
+        except BaseException:
+            self.close()
+            raise
+
+    def _wait_until_up(self, url: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = (self.process.stderr.read() or b"").decode(errors="replace").strip().splitlines()
+                raise NodeStartError(f"{self.kind} exited with code {self.process.returncode}: "
+                                     f"{err[-1] if err else 'no output'}")
+            try:
+                body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+                if requests.post(url, json=body, timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise NodeStartError(f"{self.kind} did not answer on {url} within {START_TIMEOUT_S:.0f}s")
+
+    def close(self) -> None:
+        atexit.unregister(self.close)
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, 15)
+                self.process.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.process.pid, 9)
+                except ProcessLookupError:
+                    pass
+                self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
+
+
+def open_chain(kind: str = "embedded", rpc_url: str | None = None) -> Chain:
+    """A chain by name, or the node at ``rpc_url`` (which wins when given)."""
+    if rpc_url:
+        return RpcChain(rpc_url)
+    if kind == "embedded":
+        return EmbeddedChain()
+    if kind in ("anvil", "ganache"):
+        return LocalNode(kind)
+    raise ChainError(f"unknown chain {kind!r}: choose one of {', '.join(CHAIN_KINDS)} or give --rpc-url")

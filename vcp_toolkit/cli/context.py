@@ -1,0 +1,190 @@
+"""The one place commands connect to a node, find deployed contracts, resolve the key and sender,
+load the model and read inputs. Every command builds a ``Context`` from its parsed arguments and
+asks it for what it needs; nothing is opened before it is asked for, and each thing once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from vcp_toolkit.errors import InvalidInput, KeyUnavailable
+
+MAX_INPUT_BYTES = 16 * 2**20
+ZERO_JOB_ID = "0x" + "00" * 32
+
+
+def load_model(path: Path | None, calibration: Path | None = None):
+    """``--model`` (an .onnx file, a .q.npz, or None for the built-in digits model) and ``--calibration``."""
+    from vcp_toolkit.model.builtin import demo_model
+    from vcp_toolkit.model.quantize import QuantizedModel
+
+    if path is None:
+        if calibration is not None:
+            raise InvalidInput("--calibration applies to .onnx models only")
+        return demo_model()
+    if Path(path).suffix.lower() == ".onnx":
+        from vcp_toolkit.model.onnx_io import load_onnx_model
+
+        return load_onnx_model(path, calibration)
+    if calibration is not None:
+        raise InvalidInput("--calibration applies to .onnx models only (a .q.npz is already quantized)")
+    return QuantizedModel.load(path)
+
+
+def _digits_input(spec: str, model) -> np.ndarray:
+    from vcp_toolkit.model.datasets import load_digits_split
+
+    split = load_digits_split()
+    try:
+        index = int(spec.split(":", 1)[1])
+    except ValueError:
+        raise InvalidInput(f"--input {spec}: expected digits:N with N an integer") from None
+    if not 0 <= index < len(split.x_test):
+        raise InvalidInput(f"--input {spec}: N must be in 0..{len(split.x_test) - 1}")
+    return model.quantize_input(split.x_test[index])
+
+
+def _file_values(spec: str) -> np.ndarray:
+    path = Path(spec)
+    try:
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise InvalidInput(f"--input {spec}: larger than {MAX_INPUT_BYTES:,} bytes; one input vector expected")
+        if path.suffix == ".npy":
+            return np.asarray(np.load(path, allow_pickle=False))
+        if path.suffix == ".json":
+            from vcp_toolkit.attest.files import shallow_recursion
+
+            with shallow_recursion():
+                return np.asarray(np.array(json.loads(path.read_text()), dtype=np.float64))
+        raise InvalidInput(f"--input {spec}: expected digits:N, a .npy file or a .json list")
+    except InvalidInput:
+        raise
+    except (OSError, ValueError, TypeError, EOFError, RecursionError) as exc:
+        raise InvalidInput(f"--input {spec}: cannot read ({type(exc).__name__}: {str(exc)[:120]})") from exc
+
+
+def read_input(spec: str, model, as_int8: bool) -> np.ndarray:
+    """``--input``: digits:N, or a .npy / .json file of floats (int8 codes with ``as_int8``)."""
+    if spec.startswith("digits:"):
+        return _digits_input(spec, model)
+    values = _file_values(spec)
+    if values.ndim != 1 or values.shape[0] != model.input_width:
+        raise InvalidInput(f"--input {spec}: expected {model.input_width} values, got shape {values.shape}")
+    if not np.issubdtype(values.dtype, np.number) or not np.all(np.isfinite(values)):
+        raise InvalidInput(f"--input {spec}: values must be finite numbers")
+    if as_int8:
+        if not np.all(values == np.round(values)) or values.min() < -128 or values.max() > 127:
+            raise InvalidInput(f"--input {spec}: --int8 values must be integers in [-128, 127]")
+        return values.astype(np.int8)
+    return model.quantize_input(values)
+
+
+def read_range(spec: str) -> tuple[int, int]:
+    """``--inputs digits:A-B``: (A, B), checked against the test split."""
+    from vcp_toolkit.model.datasets import load_digits_split
+
+    try:
+        first, last = (int(v) for v in spec.removeprefix("digits:").split("-"))
+    except ValueError:
+        raise InvalidInput("--inputs must look like digits:A-B") from None
+    size = len(load_digits_split().x_test)
+    if not 0 <= first < last <= size:
+        raise InvalidInput(f"--inputs: need 0 <= A < B <= {size}")
+    return first, last
+
+
+class Context:
+    """What a command needs from its arguments: chain, deployments, key, sender, model, input."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+
+    # ------------------------------------------------------------------ model and inputs
+
+    @cached_property
+    def model(self):
+        return load_model(getattr(self.args, "model", None), getattr(self.args, "calibration", None))
+
+    def input(self) -> np.ndarray:
+        return read_input(self.args.input, self.model, self.args.int8)
+
+    # ------------------------------------------------------------------ chain and contracts
+
+    @cached_property
+    def chain(self):
+        from vcp_toolkit.chain.nodes import RpcChain
+
+        return RpcChain(self.args.rpc_url)
+
+    def deployment(self, name: str):
+        from vcp_toolkit.chain import deployments
+
+        return deployments.lookup(self.args.deployments, self.chain, name)
+
+    def registry(self):
+        from vcp_toolkit.chain.registry import Registry
+
+        return Registry(self.chain, self.deployment("AttestationRegistry").address)
+
+    def optimistic(self):
+        from vcp_toolkit.chain.optimistic import OptimisticInference
+
+        return OptimisticInference(self.chain, self.deployment("OptimisticInference").address)
+
+    def domain(self):
+        """The EIP-712 domain to prove for: from --rpc-url and the deployments file, or --chain-id and --registry."""
+        from vcp_toolkit.attest.eip712 import Domain, parse_address
+
+        if self.args.rpc_url:
+            address = self.deployment("AttestationRegistry").address
+            return Domain(self.chain.chain_id, parse_address(address, "registry"))
+        if self.args.chain_id is None or self.args.registry is None:
+            raise InvalidInput("prove needs --rpc-url, or both --chain-id and --registry")
+        if self.args.chain_id <= 0:
+            raise InvalidInput("--chain-id must be positive")
+        return Domain(self.args.chain_id, parse_address(self.args.registry, "--registry"))
+
+    # ------------------------------------------------------------------ keys and senders
+
+    def key(self, purpose: str = "sign", dev_fallback: bool = False):
+        """--keystore or $VCP_PRIVATE_KEY; with ``dev_fallback`` on a dev node, a fresh funded key."""
+        from vcp_toolkit.attest.keys import SigningKey, load_key
+
+        key = load_key(self.args.keystore)
+        if key is not None:
+            return key
+        if dev_fallback and self.chain.dev_accounts():
+            # A dev node: use a throw-away key funded from its unlocked account.
+            print("vcp: no key given; using a fresh key funded by the dev node", file=sys.stderr)
+            return SigningKey.generate()
+        raise KeyUnavailable(f"no key to {purpose} with: pass --keystore FILE or set VCP_PRIVATE_KEY "
+                             "(`vcp keygen --out key.json` makes a keystore)")
+
+    def sender(self, purpose: str):
+        """A sender with the command's key on --rpc-url, funded when the node is a dev node."""
+        from vcp_toolkit.chain.tx import Sender
+
+        sender = Sender(self.chain, self.key(purpose, dev_fallback=True).reveal())
+        if self.chain.dev_accounts():
+            sender.ensure_funded()
+        return sender
+
+    def optimistic_client(self, purpose: str):
+        """(contract, funded sender) for the optimistic commands; the deployment is checked first."""
+        contract = self.optimistic()
+        return contract, self.sender(purpose)
+
+    def submitter(self):
+        """(submitter, journal): the node, the deployment and the key are checked before the journal is opened."""
+        from vcp_toolkit.ops.journal import Journal
+        from vcp_toolkit.ops.submitter import Submitter
+
+        registry = self.registry()
+        sender = self.sender("pay for the transaction")
+        journal = Journal(self.args.journal)
+        return Submitter(registry, sender, journal), journal

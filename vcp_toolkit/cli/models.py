@@ -1,0 +1,45 @@
+"""Models: ``vcp inspect`` an ONNX import, ``vcp export`` the quantized model as ONNX."""
+
+from __future__ import annotations
+
+import argparse
+
+from vcp_toolkit.cli.context import Context
+from vcp_toolkit.cli.render import EXIT_OK, print_json, table, us
+
+
+def _inspect_rows(result: dict) -> list[tuple[str, str]]:
+    agree, how = result["agreement"], result["quantization"]
+    rows = [("file", f"{result['model']} ({result['identity']['producer'] or 'unknown producer'})"),
+            ("widths / params", f"{result['widths']} / {result['params']:,}"),
+            ("head (applied after dequantization)", result["head"]),
+            ("calibration", how["calibration"])]
+    for layer in result["layers"]:
+        rows.append((f"layer {layer['layer']}: {layer['in']} -> {layer['out']} {layer['activation']}",
+                     f"scale in {layer['input_scale']:.3g}, out {layer['output_scale']:.3g}, "
+                     f"shift {layer['shift_min']}..{layer['shift_max']}"))
+    rows += [("top-1 agreement with onnxruntime", f"{agree['top1']:.2%} on {agree['samples']} {agree['inputs']} inputs"),
+             ("largest |difference| of dequantized outputs",
+              "n/a (ArgMax head)" if agree["max_abs_diff"] is None else f"{agree['max_abs_diff']:.4g}"),
+             ("model root", result["model_root"]), ("import + quantize", us(result["import_and_quantize_s"]))]
+    return rows
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from vcp_toolkit.model.onnx_io import inspect_onnx
+
+    result = inspect_onnx(args.model, args.calibration, args.validation, args.output)
+    if args.json:
+        print_json(result)
+    else:
+        table("vcp inspect", _inspect_rows(result))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from vcp_toolkit.model.onnx_io import export_onnx
+
+    model = Context(args).model
+    path = export_onnx(model, args.out)
+    print(f"wrote {path}: {model.name} {model.widths} as float ONNX (Gemm + Relu)")
+    return EXIT_OK

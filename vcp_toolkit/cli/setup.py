@@ -1,0 +1,77 @@
+"""Setting up: deploy the contracts, make a keystore, run a local node."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from vcp_toolkit.cli.context import Context
+from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, print_json
+from vcp_toolkit.errors import InvalidInput
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from vcp_toolkit.attest.eip712 import parse_address
+    from vcp_toolkit.chain.deploy import deploy_contracts
+    from vcp_toolkit.chain.optimistic import OptimisticParams
+
+    ctx = Context(args)
+    model = ctx.model
+    provers = [parse_address(p, "--prover") for p in args.prover]
+    sender = ctx.sender("deploy")
+    params = OptimisticParams(prover_bond=args.prover_bond_wei, challenge_bond=args.challenge_bond_wei,
+                              challenge_window=args.challenge_window, reveal_window=args.reveal_window)
+    deployed = deploy_contracts(sender, model, provers, params, deployments_path=args.deployments, zk=args.zk,
+                                srs=args.srs)
+    result = deployed.as_dict()
+    zk_info = result.pop("zk")
+    result.update(deployments=str(args.deployments), zk=zk_info)  # the keys in their former order
+    if args.json:
+        print_json(result)
+        return EXIT_OK
+    print(f"AttestationRegistry at {deployed.registry} on chain {deployed.chain_id} (deploy gas "
+          f"{deployed.deploy_gas:,}), recorded in {args.deployments}")
+    print(f"OptimisticInference at {deployed.optimistic} (deploy gas {deployed.deploy_gas_optimistic:,})")
+    if deployed.zk:
+        print(f"zk verifier at {deployed.zk.verifier} (deploy gas {deployed.zk.deploy_gas:,}; SRS {deployed.zk.srs})")
+    print(f"registered model {model.name} root {deployed.model_root}; authorised {len(provers)} prover(s)")
+    return EXIT_OK
+
+
+def _new_password() -> str:
+    from vcp_toolkit.attest.keys import PASSWORD_ENV
+
+    password = os.environ.get(PASSWORD_ENV)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"set {PASSWORD_ENV} or run in a terminal to choose a password")
+    import getpass
+
+    password = getpass.getpass("new keystore password: ")
+    if getpass.getpass("repeat: ") != password:
+        raise InvalidInput("passwords differ")
+    return password
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from vcp_toolkit.attest.keys import create_keystore
+
+    key = create_keystore(args.out, _new_password(), kdf=args.kdf)
+    print(f"wrote {args.out} for address {key.address}")
+    return EXIT_OK
+
+
+def cmd_node(args: argparse.Namespace) -> int:
+    from vcp_toolkit.chain.nodes import LocalNode
+
+    with LocalNode(args.kind, port=args.port) as node:
+        print(f"{args.kind} on {node.rpc_url} (chainId {node.chain_id}); Ctrl-C to stop", flush=True)
+        try:
+            while node.process.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            return EXIT_OK
+    return EXIT_FAILED

@@ -1,0 +1,135 @@
+"""Signed attestations: prove, submit, status, resume, run (``vcp verify`` is in verify.py)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vcp_toolkit.cli.context import Context, read_range
+from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, counts, print_json, us
+from vcp_toolkit.errors import InvalidInput
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from vcp_toolkit.prover import Prover
+    from vcp_toolkit.attest.eip712 import parse_bytes32
+    from vcp_toolkit.ops.landing import journal_file
+
+    ctx = Context(args)
+    model = ctx.model
+    x = ctx.input()
+    job_id = parse_bytes32(args.job_id, "--job-id")
+    domain = ctx.domain()
+    if args.backend == "zk":
+        return _prove_zk(ctx, x, job_id, domain)
+    key = ctx.key("sign the attestation")
+    proven = Prover(model, key, domain).prove(x, job_id=job_id)
+    att_path, bundle_path = proven.save(args.out)
+    journal_file(args.journal, att_path)
+    t = proven.timings
+    print(f"wrote {att_path} and {bundle_path}")
+    print(f"label {proven.label}, prover {key.address}, digest 0x{proven.digest.hex()}")
+    print(f"inference {us(t.inference_s)}, commit {us(t.commit_s)}, sign {us(t.sign_s)}")
+    return EXIT_OK
+
+
+def _prove_zk(ctx: Context, x, job_id: bytes, domain) -> int:
+    from vcp_toolkit.prover import prove_zk_file
+    from vcp_toolkit import zk
+    from vcp_toolkit.chain.registry import Registry
+    from vcp_toolkit.commit.commitments import ModelCommitment
+    from vcp_toolkit.errors import InvalidInput
+    from vcp_toolkit.ops.landing import journal_file
+
+    args = ctx.args
+    zk.require_ezkl()
+    registry = Registry(ctx.chain, domain.verifying_contract) if args.rpc_url else None
+    if registry is not None and registry.zk_verifier(ModelCommitment(ctx.model).root) is None:
+        raise InvalidInput("no zk verifier is registered for this model: run `vcp deploy --zk` first")
+    # The registry records a zk attestation under the account that submits it: name it now.
+    submitter = ctx.key("name the account that will submit the zk attestation").address
+    done = prove_zk_file(ctx.model, x, domain, submitter, args.out, job_id=job_id, srs=args.srs)
+    journal_file(args.journal, args.out)
+    print(f"wrote {args.out}: zk proof of {done.proof_bytes:,} bytes in {done.prove_s:.1f} s "
+          f"(setup {'cached' if done.setup_s == 0 else f'{done.setup_s:.1f} s'})")
+    return EXIT_OK
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from vcp_toolkit.chain.gas import submit_floor
+    from vcp_toolkit.ops.submitter import load_any
+
+    loaded = load_any(args.attestation)  # a bad file fails before anything is opened
+    submitter, journal = Context(args).submitter()
+    with journal:
+        entry = submitter.submit(args.attestation, loaded)  # the file is read once
+        calldata = loaded.calldata(submitter.registry)
+    result = {"digest": entry.id, "status": entry.status, "tx": entry.tx_hash, "block": entry.block,
+              "gas_used": entry.gas_used, "note": entry.reason}
+    if entry.gas_used:
+        result["gas_floor"] = submit_floor(calldata)
+        result["ratio"] = round(entry.gas_used / result["gas_floor"], 4)
+    if args.json:
+        print_json(result)
+    elif entry.gas_used:
+        print(f"recorded in block {entry.block} (tx {entry.tx_hash}): gas {entry.gas_used:,}"
+              + (f", floor {result['gas_floor']:,}, ratio {result['ratio']:.3f}x" if "gas_floor" in result else ""))
+    else:
+        print(f"already recorded on-chain ({entry.reason or 'landed earlier'}); nothing sent")
+    return EXIT_OK
+
+
+JOB_FIELDS = ("chain_id", "contract", "job_id", "role", "status", "detail")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from vcp_toolkit.ops.journal import Journal
+
+    if not Path(args.journal).exists():
+        raise InvalidInput(f"no journal at {args.journal}")
+    with Journal(args.journal) as journal:
+        entries = journal.entries()
+        tally = journal.counts()
+        jobs = journal.jobs()
+    if args.json:
+        print_json({"counts": tally, "entries": [e.__dict__ for e in entries],
+                    "jobs": [dict(zip(JOB_FIELDS, j)) for j in jobs]})
+        return EXIT_OK
+    print("attestations: " + (counts(tally) or "none"))
+    if jobs:
+        from collections import Counter
+
+        print("optimistic jobs: " + counts(Counter(f"{role} {status}" for _, _, _, role, status, _ in jobs)))
+    for e in entries:
+        if e.status != "landed":
+            print(f"{e.status:8} {e.kind:6} {e.id[:18]}… chain {e.chain_id} {Path(e.path).name}"
+                  + (f": {e.reason}" if e.reason else ""))
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    submitter, journal = Context(args).submitter()
+    with journal:
+        entries = submitter.resume()
+        tally = journal.counts()
+    landed = sum(e.status == "landed" for e in entries)
+    print(f"{landed} of {len(entries)} resumed attestation(s) landed; journal: " + counts(tally))
+    return EXIT_OK if landed == len(entries) else EXIT_FAILED
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Prove inputs A..B-1 (each written and journaled before anything is sent), then land them.
+    Killed at any point and started again, it redoes nothing that was done."""
+    from vcp_toolkit.prover import Prover
+    from vcp_toolkit.ops.landing import prove_and_land
+    from vcp_toolkit.model.datasets import load_digits_split
+
+    first, last = read_range(args.inputs)
+    ctx = Context(args)
+    model = ctx.model
+    submitter, journal = ctx.submitter()
+    with journal:
+        prover = Prover(model, ctx.key("sign attestations"), submitter.registry.domain)
+        tally = prove_and_land(submitter, prover, load_digits_split().x_test, range(first, last), args.out)
+    print(f"inputs {first}..{last - 1}: " + counts(tally))
+    return EXIT_OK

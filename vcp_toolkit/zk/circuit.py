@@ -1,0 +1,111 @@
+"""One model's circuit: exported to ONNX on vcp's int8 input codes, EZKL settings calibrated and
+compiled, keys set up, the EVM verifier built; or all of it reused from the cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vcp_toolkit.commit.commitments import ModelCommitment
+from vcp_toolkit.commit.encoding import field_element
+from vcp_toolkit.model.quantize import QuantizedModel
+from vcp_toolkit.errors import ZkError
+from vcp_toolkit.zk.backend import ezkl_failure, ezkl_version, require_ezkl, write_input
+from vcp_toolkit.zk.cache import circuit_directory, load_meta, save_meta
+from vcp_toolkit.zk.srs import local_srs
+from vcp_toolkit.zk.verifier_contract import compile_verifier, write_verifier_source
+
+
+@dataclass(frozen=True)
+class ZkCircuit:
+    """A set-up circuit for one model: where its files are and what its public values mean."""
+
+    model_root: bytes
+    directory: Path
+    input_scale: int
+    output_scale: int
+    logrows: int
+    in_width: int
+    out_width: int
+    srs_path: Path
+    srs_unsafe: bool
+    setup_s: float  # 0 when it came from the cache
+    verifier_abi: list
+    verifier_bytecode: str
+
+    def path(self, name: str) -> Path:
+        return self.directory / name
+
+    @property
+    def pk_bytes(self) -> int:
+        return self.path("pk.key").stat().st_size
+
+    def public_inputs(self, x) -> list[int]:
+        """The proof's public inputs for the int8 codes ``x``: each one times ``2**input_scale``."""
+        return [field_element(int(v) << self.input_scale) for v in x]
+
+
+def prepare_circuit(model: QuantizedModel, calibration: np.ndarray | None = None, srs: Path | None = None) -> ZkCircuit:
+    """Export, calibrate, compile, set up and build the EVM verifier, or reuse the cached ones."""
+    require_ezkl()
+    root = ModelCommitment(model).root
+    directory = circuit_directory(root)
+    meta = load_meta(directory)
+    if meta is not None:
+        return _circuit(root, directory, model, meta, 0.0)
+    started = time.perf_counter()
+    meta = _set_up(model, directory, calibration, srs)
+    save_meta(directory, meta)
+    return _circuit(root, directory, model, meta, time.perf_counter() - started)
+
+
+def _circuit(root: bytes, directory: Path, model: QuantizedModel, meta: dict[str, Any], setup_s: float) -> ZkCircuit:
+    return ZkCircuit(root, directory, meta["input_scale"], meta["output_scale"], meta["logrows"], model.input_width,
+                     model.output_width, Path(meta["srs"]), meta["srs_unsafe"], setup_s, meta["abi"], meta["bytecode"])
+
+
+def _set_up(model: QuantizedModel, directory: Path, calibration: np.ndarray | None, srs: Path | None) -> dict[str, Any]:
+    """Every setup step, in ``directory``; returns the circuit's description (circuit.json)."""
+    from vcp_toolkit.model.onnx_io import export_onnx
+
+    onnx_path = export_onnx(model, directory / "model.onnx", batch=1, int8_input=True)
+    calib = calibration if calibration is not None else \
+        np.random.default_rng(0).integers(-128, 128, (1, model.input_width))
+    write_input(directory / "calibration.json", np.asarray(calib)[:1])
+    try:
+        run_args = _compile(onnx_path, directory)
+        srs_path = srs if srs is not None else local_srs(int(run_args["logrows"]))
+        require_ezkl().setup(str(directory / "model.compiled"), str(directory / "vk.key"), str(directory / "pk.key"),
+                             str(srs_path))
+        sol = write_verifier_source(directory, srs_path)
+    except ZkError:
+        raise
+    except Exception as exc:  # EZKL raises RuntimeError/ValueError with its own text
+        raise ezkl_failure("EZKL pipeline failed", exc) from exc
+    artifact = compile_verifier(sol)
+    return {"input_scale": int(run_args["input_scale"]),
+            "output_scale": int(run_args.get("output_scale", run_args["input_scale"])),
+            "logrows": int(run_args["logrows"]), "srs": str(srs_path), "srs_unsafe": srs is None,
+            "abi": artifact["abi"], "bytecode": artifact["bytecode"], "ezkl": ezkl_version(),
+            "settings_sha256": hashlib.sha256((directory / "settings.json").read_bytes()).hexdigest()}
+
+
+def _compile(onnx_path: Path, directory: Path) -> dict[str, Any]:
+    """EZKL's settings (public inputs and outputs, fixed parameters), calibrated on calibration.json,
+    and the compiled circuit; returns the settings' run_args."""
+    ezkl = require_ezkl()
+    args = ezkl.PyRunArgs()
+    args.input_visibility = "public"
+    args.output_visibility = "public"
+    args.param_visibility = "fixed"
+    settings = directory / "settings.json"
+    ezkl.gen_settings(str(onnx_path), str(settings), py_run_args=args)
+    ezkl.calibrate_settings(str(directory / "calibration.json"), str(onnx_path), str(settings), "resources")
+    ezkl.compile_circuit(str(onnx_path), str(directory / "model.compiled"), str(settings))
+    return json.loads(settings.read_text())["run_args"]
