@@ -34,6 +34,9 @@ class Answer:
 
 
 Strategy = Callable[[QuantizedModel, np.ndarray, bytes], Answer]
+Plan = Callable[[int], tuple[str, Strategy]]
+"""Which strategy answers job N, with its label ("" when honest): a label marks the answer as a
+cheat in ``ServiceStep.cheated`` (``prover.cheats.CheatPlan`` makes one for demonstrations)."""
 
 
 def honest(model: QuantizedModel, x: np.ndarray, input_salt: bytes) -> Answer:
@@ -49,6 +52,7 @@ class ServiceStep:
     revealed: dict[int, TxOutcome] = field(default_factory=dict)
     finalized: dict[int, TxOutcome] = field(default_factory=dict)
     skipped: dict[int, str] = field(default_factory=dict)
+    cheated: dict[int, str] = field(default_factory=dict)  # job -> the cheat it was answered (or ignored) with
 
 
 class ProverService:
@@ -56,13 +60,15 @@ class ProverService:
     bundle to disk (the exchange) before its commitment is sent."""
 
     def __init__(self, contract: OptimisticInference, sender: Sender, model: QuantizedModel, exchange: Exchange,
-                 state_path: Path, strategy: Strategy = honest, journal: "Journal | None" = None) -> None:
+                 state_path: Path, strategy: Strategy = honest, journal: "Journal | None" = None,
+                 plan: Plan | None = None) -> None:
         self.contract = contract
         self.sender = sender
         self.model = model
         self.model_root = ModelCommitment(model).root
         self.exchange = exchange
         self.strategy = strategy
+        self.plan = plan or (lambda job_id: ("", self.strategy))
         self.state = StateFile(state_path, {"last_block": -1, "jobs": {}})
         self.chain_id = contract.chain.chain_id
         self.journal = journal
@@ -126,12 +132,13 @@ class ProverService:
             result.skipped[job_id] = "answer deadline passed"
             return
         values, salt = opened
-        answer = self.strategy(self.model, values, salt)
+        label, strategy = self.plan(job_id)
+        answer = strategy(self.model, values, salt)
         bundle = TraceBundle(self.model_root, answer.input_salt, answer.output_salt, tuple(answer.trace))
         # Written before anything is sent: the bundle is what backs the bond.
         entry.update(answered="sending", trace=[int8_bytes(v).hex() for v in answer.trace],
                      input_salt=answer.input_salt.hex(), output_salt=answer.output_salt.hex(),
-                     answers_reveals=answer.answer_reveals)
+                     answers_reveals=answer.answer_reveals, cheat=label)
         self.state.save()
         self._note(job_id, "answering")
         if answer.publish_bundle:
@@ -152,11 +159,16 @@ class ProverService:
         result.answered[job_id] = self.contract.submit_result(
             self.sender, job_id, output_commitment(output_salt, trace[-1]), trace_root(trace))
         entry["answered"] = True
+        if entry.get("cheat"):
+            result.cheated[job_id] = entry["cheat"]
         self._note(job_id, "answered")
 
     def _reveal(self, job_id: int, entry: dict, result: ServiceStep) -> None:
         if not entry.get("answers_reveals", True):
             result.skipped[job_id] = "withholding the trace"
+            if entry.get("cheat") and not entry.get("withheld"):  # marked once, not on every pass
+                result.cheated[job_id] = entry["cheat"]
+                entry["withheld"] = True
             return
         trace = [bytes.fromhex(v) for v in entry["trace"]]
         result.revealed[job_id] = self.contract.reveal_trace(

@@ -1,17 +1,19 @@
 """Dishonest prover strategies, for demonstrating and testing that each one is caught and slashed.
 
-Each returns an ``Answer`` as ``prover.ProverService`` uses it. None of these is ever used by
-vcp itself outside the demo and the tests.
+Each returns an ``Answer`` as ``prover.ProverService`` uses it. vcp uses them only in the demo,
+the tests and ``vcp serve --cheat`` (a loudly marked dishonest prover for demonstrations).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from vcp_toolkit.errors import InvalidInput
 from vcp_toolkit.prover import Answer, Strategy, honest
 from vcp_toolkit.model.fixedpoint import run_layers
 from vcp_toolkit.model.quantize import QuantizedModel
@@ -67,6 +69,11 @@ def copied_from(previous: Answer) -> Strategy:
     return strategy
 
 
+def swapped_input(model: QuantizedModel, x: np.ndarray, salt: bytes) -> Answer:
+    """Answers for the job's input with its first value changed (``input_swapped`` without a decoy)."""
+    return honest(model, _flip(x, 0), secrets.token_bytes(32))
+
+
 def withheld_trace(model: QuantizedModel, x: np.ndarray, salt: bytes) -> Answer:
     """Computes honestly but publishes nothing and ignores reveal requests."""
     return dataclasses.replace(honest(model, x, salt), publish_bundle=False, answer_reveals=False)
@@ -80,3 +87,34 @@ CHEATS: dict[str, Callable[..., Strategy] | Strategy] = {
     "input_swapped": input_swapped,
     "withheld_trace": withheld_trace,
 }
+
+
+# What `vcp serve --cheat` offers: the cheats that need nothing but the job. copied_output needs
+# another job's answer, so only the demo and the tests play it.
+SERVE_CHEATS: dict[str, Strategy] = {
+    "wrong_output": wrong_output,
+    "wrong_hidden_layer": wrong_hidden_layer,
+    "other_weights": other_weights,
+    "input_swapped": swapped_input,
+    "withheld_trace": withheld_trace,
+}
+
+
+@dataclass(frozen=True)
+class CheatPlan:
+    """Cheat with ``SERVE_CHEATS[name]`` on every job whose id is a multiple of ``every``, answer
+    the others honestly: a ``prover.ProverService`` plan, so each cheated answer is marked."""
+
+    name: str
+    every: int = 1
+
+    def __post_init__(self) -> None:
+        if self.name not in SERVE_CHEATS:
+            raise InvalidInput(f"unknown cheat {self.name!r}: choose one of {', '.join(SERVE_CHEATS)}")
+        if self.every < 1:
+            raise InvalidInput(f"cheat every {self.every} jobs: must be 1 or more")
+
+    def __call__(self, job_id: int) -> tuple[str, Strategy]:
+        if job_id % self.every == 0:
+            return self.name, SERVE_CHEATS[self.name]
+        return "", honest

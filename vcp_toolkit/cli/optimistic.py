@@ -1,4 +1,8 @@
-"""Optimistic jobs: serve (the prover), watch (the challenger), request (a client), withdraw."""
+"""Optimistic jobs: serve (the prover), watch (the challenger), request (a client), withdraw.
+
+Every one of these moves money to or from its key (fees, bonds, slash shares, rewards), so each
+needs a key the user holds (--keystore or $VCP_PRIVATE_KEY): none falls back to a throw-away key
+that would be paid what the user is owed."""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ import time
 from typing import Callable
 
 from vcp_toolkit.cli.context import Context
-from vcp_toolkit.cli.render import EXIT_OK, say, warn
-from vcp_toolkit.errors import InvalidInput
+from vcp_toolkit.cli.render import EXIT_OK, print_json, say, warn
+from vcp_toolkit.errors import InvalidInput, KeyUnavailable
+
+WEI_PER_ETH = 10**18
 
 
 def run_steps(step: Callable[[], None], once: bool, interval: float) -> int:
@@ -27,9 +33,51 @@ def run_steps(step: Callable[[], None], once: bool, interval: float) -> int:
         time.sleep(max(interval, 0.05))
 
 
+def wei(amount: int) -> str:
+    """``50,000,000,000,000,000 wei (0.05 ETH)``: exact, and readable."""
+    return f"{amount:,} wei ({amount / WEI_PER_ETH:g} ETH)"
+
+
+def own_client(ctx: Context, command: str, paid: str, fund: bool = True):
+    """(contract, sender) with the user's own key, funded on a dev node when ``fund``; ``paid`` says
+    what the contract pays that key."""
+    from vcp_toolkit.attest.keys import load_key
+    from vcp_toolkit.chain.tx import Sender
+
+    contract = ctx.optimistic()  # the deployment is checked before a keystore password is asked for
+    key = load_key(ctx.args.keystore)
+    if key is None:
+        raise KeyUnavailable(f"vcp {command} needs your own key, since the contract pays {paid} to it: pass "
+                             "--keystore FILE (`vcp keygen --out FILE` makes one) or set VCP_PRIVATE_KEY")
+    sender = Sender(ctx.chain, key.reveal())
+    if fund and ctx.chain.dev_accounts():
+        sender.ensure_funded()
+    return contract, sender
+
+
+def _serve_plan(args: argparse.Namespace):
+    """None (honest), or the dishonest plan of --cheat, announced loudly."""
+    if args.cheat is None:
+        if args.cheat_every is not None:
+            raise InvalidInput("--cheat-every needs --cheat STRATEGY")
+        return None
+    from vcp_toolkit.prover.cheats import CheatPlan
+
+    plan = CheatPlan(args.cheat, args.cheat_every or 1)
+    which = "every job" if plan.every == 1 else f"jobs whose id is a multiple of {plan.every}"
+    warn(f"vcp: WARNING: DISHONEST prover for a demonstration: cheating with {plan.name} on {which}; "
+         "each lie is marked CHEAT below, and its bond will be slashed when a watcher proves it")
+    return plan
+
+
 def _print_service_step(done) -> None:
+    def mark(job_id: int) -> str:
+        return f" [CHEAT: {done.cheated[job_id]}]" if job_id in done.cheated else ""
+
     for job_id, tx in done.answered.items():
-        say(f"job {job_id}: answered (gas {tx.gas_used:,})")
+        say(f"job {job_id}: answered (gas {tx.gas_used:,}){mark(job_id)}")
+    for job_id in done.cheated.keys() - done.answered.keys():
+        say(f"job {job_id}: reveal request ignored{mark(job_id)}")
     for job_id, tx in done.revealed.items():
         say(f"job {job_id}: trace revealed on-chain (gas {tx.gas_used:,})")
     for job_id, tx in done.finalized.items():
@@ -43,10 +91,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     ctx = Context(args)
     model = ctx.model
-    contract, sender = ctx.optimistic_client("answer jobs")
+    plan = _serve_plan(args)
+    contract, sender = own_client(ctx, "serve", "fees and returned bonds")
     service = ProverService(contract, sender, model, Exchange(args.exchange), args.state,
-                            journal=Journal(args.journal))
-    say(f"serving {model.name} as {sender.address} on {contract.address}")
+                            journal=Journal(args.journal), plan=plan)
+    say(f"serving {model.name} as {sender.address} on {contract.address}" + (" (DISHONEST)" if plan else ""))
     return run_steps(lambda: _print_service_step(service.step()), args.once, args.interval)
 
 
@@ -71,9 +120,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     ctx = Context(args)
     model = ctx.model
-    contract, sender = ctx.optimistic_client("post challenge bonds")
+    contract, sender = own_client(ctx, "watch", "challenge rewards and returned bonds")
     watcher = Watcher(contract, sender, [model], args.state, Exchange(args.exchange), journal=Journal(args.journal))
-    say(f"watching {contract.address} from block {watcher.state.data['last_block'] + 1}")
+    say(f"watching {contract.address} as {sender.address} from block {watcher.state.data['last_block'] + 1}")
     return run_steps(lambda: _print_watch_step(watcher.step()), args.once, args.interval)
 
 
@@ -86,16 +135,33 @@ def cmd_request(args: argparse.Namespace) -> int:
     x = ctx.input()
     if args.fee_wei <= 0:
         raise InvalidInput("--fee-wei must be positive")
-    contract, sender = ctx.optimistic_client("pay the fee")
+    contract, sender = own_client(ctx, "request", "refunds and its share of a cheating prover's bond")
     commitment = Exchange(args.exchange).put_input(x, secrets.token_bytes(32))  # on disk before the job exists
     job_id, tx = contract.open_job(sender, ModelCommitment(model).root, commitment, args.fee_wei)
-    print(f"job {job_id} opened (gas {tx.gas_used:,}); input published in {args.exchange}")
+    owed = contract.credit(sender.address)
+    if args.json:
+        print_json({"job_id": job_id, "requester": sender.address, "fee_wei": args.fee_wei, "gas": tx.gas_used,
+                    "exchange": str(args.exchange), "owed_wei": owed})
+        return EXIT_OK
+    print(f"job {job_id} opened by requester {sender.address} (fee {wei(args.fee_wei)}, gas {tx.gas_used:,}); "
+          f"input published in {args.exchange}")
+    print(f"the contract owes {sender.address} {wei(owed)} (`vcp withdraw --dry-run` shows it, `vcp withdraw` "
+          "takes it)")
     return EXIT_OK
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
-    contract, sender = Context(args).optimistic_client("withdraw")
+    contract, sender = own_client(Context(args), "withdraw", "what it is owed", fund=not args.dry_run)
     amount = contract.credit(sender.address)
+    if args.dry_run or amount == 0:  # a withdrawal of nothing would only cost gas
+        if args.json:
+            print_json({"address": sender.address, "owed_wei": amount, "withdrawn_wei": 0, "gas": 0})
+        else:
+            print(f"the contract owes {sender.address} {wei(amount)}" + (" (dry run: nothing sent)" if amount else ""))
+        return EXIT_OK
     tx = contract.withdraw(sender)
-    print(f"withdrew {amount} wei to {sender.address} (gas {tx.gas_used:,})")
+    if args.json:
+        print_json({"address": sender.address, "owed_wei": 0, "withdrawn_wei": amount, "gas": tx.gas_used})
+    else:
+        print(f"withdrew {wei(amount)} to {sender.address} (gas {tx.gas_used:,})")
     return EXIT_OK

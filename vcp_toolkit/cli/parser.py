@@ -197,6 +197,8 @@ def _add_optimistic(sub) -> None:
         p.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
         _add_key_args(p)
         _add_journal_arg(p)
+        if name == "serve":
+            _add_cheat_args(p)
 
     p = sub.add_parser("request", help="publish an input and open an optimistic job for it")
     _add_node_args(p)
@@ -206,10 +208,25 @@ def _add_optimistic(sub) -> None:
     p.add_argument("--int8", action="store_true", help="the input file already holds int8 codes")
     p.add_argument("--fee-wei", type=int, default=10**16, help="the job's fee in wei, escrowed until it is final")
     _add_key_args(p)
+    _add_json_arg(p, "the job, the requester and what the contract owes it")
 
     p = sub.add_parser("withdraw", help="withdraw what the optimistic contract owes your key")
     _add_node_args(p)
+    p.add_argument("--dry-run", action="store_true", help="only show what the contract owes the key; send nothing")
     _add_key_args(p)
+    _add_json_arg(p)
+
+
+SERVE_CHEATS = ("wrong_output", "wrong_hidden_layer", "other_weights", "input_swapped", "withheld_trace")
+
+
+def _add_cheat_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cheat", choices=SERVE_CHEATS,
+                   help="FOR DEMONSTRATIONS: play a dishonest prover with this lie (see docs/optimistic.md); "
+                        "warns at start and marks each cheated answer (default: honest)")
+    p.add_argument("--cheat-every", type=int, metavar="N",
+                   help="with --cheat: lie only on jobs whose id is a multiple of N, answer the others honestly "
+                        "(default: 1, every job)")
 
 
 def _add_measure(sub) -> None:
