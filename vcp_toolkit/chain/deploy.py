@@ -47,21 +47,26 @@ class Deployed:
     provers: tuple[str, ...]
     authorize_gas: tuple[int, ...]
     zk: ZkVerifierDeployment | None = None
+    # The registries of the sets deployed on this chain before, newest first: kept in the
+    # deployments file, so attestations made for them still verify.
+    previous_sets: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (lists for tuples, a dict or None for zk)."""
         out = asdict(self)
         out["provers"], out["authorize_gas"] = list(self.provers), list(self.authorize_gas)
+        out["previous_sets"] = list(self.previous_sets)
         return out
 
 
-def _record(path: Path | None, sender: Sender, name: str, address: str, tx: TxOutcome) -> None:
+def _record(path: Path | None, sender: Sender, name: str, address: str, tx: TxOutcome, registry: str) -> None:
+    """Record ``name`` in the set of ``registry`` (a registry starts a new set; earlier sets are kept)."""
     if path is None:
         return
     chain = sender.chain
     deployments.record(path, chain.chain_id, name, deployments.Deployment(
         address=address, tx=tx.tx_hash, block=tx.block_number, deployer=sender.address,
-        code_keccak=deployments.code_keccak(chain, address)))
+        code_keccak=deployments.code_keccak(chain, address)), registry=registry)
 
 
 def deploy_zk_verifier(sender: Sender, registry: Registry, model: QuantizedModel, srs: Path | None = None,
@@ -85,17 +90,22 @@ def deploy_contracts(sender: Sender, model: QuantizedModel, provers: Sequence[st
                      zk: bool = False, srs: Path | None = None) -> Deployed:
     """Deploy the registry (register ``model``, authorise ``provers``), then OptimisticInference
     (register ``model``), then with ``zk`` the model's verifier; ``sender`` owns them all. With
-    ``deployments_path``, each contract is recorded there as soon as it is deployed."""
+    ``deployments_path``, each contract is recorded there as soon as it is deployed, as a new
+    contract set beside the sets deployed on this chain before."""
     registry, tx = Registry.deploy(sender)
-    _record(deployments_path, sender, "AttestationRegistry", registry.address, tx)
+    _record(deployments_path, sender, "AttestationRegistry", registry.address, tx, registry.address)
     commitment = ModelCommitment(model)
     reg_tx = registry.register_model(sender, commitment.root)
     prover_gas = tuple(registry.set_prover(sender, p).gas_used for p in provers)
     optimistic, opt_tx = OptimisticInference.deploy(sender, params)
-    _record(deployments_path, sender, "OptimisticInference", optimistic.address, opt_tx)
+    _record(deployments_path, sender, "OptimisticInference", optimistic.address, opt_tx, registry.address)
     optimistic.register_model(sender, commitment)
     zk_info = deploy_zk_verifier(sender, registry, model, srs, commitment.root) if zk else None
     return Deployed(chain_id=sender.chain.chain_id, registry=registry.address, optimistic=optimistic.address,
                     owner=sender.address, deploy_gas=tx.gas_used, deploy_gas_optimistic=opt_tx.gas_used,
                     model_root="0x" + commitment.root.hex(), register_gas=reg_tx.gas_used, provers=tuple(provers),
-                    authorize_gas=prover_gas, zk=zk_info)
+                    authorize_gas=prover_gas, zk=zk_info, previous_sets=_previous_sets(deployments_path, sender))
+
+
+def _previous_sets(path: Path | None, sender: Sender) -> tuple[str, ...]:
+    return () if path is None else tuple(deployments.registries(path, sender.chain.chain_id)[1:])

@@ -121,15 +121,19 @@ class Context:
 
         return RpcChain(self.args.rpc_url)
 
-    def deployment(self, name: str):
+    def deployment(self, name: str, registry: str | None = None):
+        """``name`` in the contract set of ``registry`` (an attestation's verifyingContract), or in
+        the set the last `vcp deploy` made on this chain."""
         from vcp_toolkit.chain import deployments
 
-        return deployments.lookup(self.args.deployments, self.chain, name)
+        return deployments.lookup(self.args.deployments, self.chain, name, registry)
 
-    def registry(self):
+    def registry(self, address: str | None = None):
+        """The recorded registry at ``address`` (pass an attestation's verifyingContract, so that one
+        made before a redeploy is checked against its own registry), or the current one."""
         from vcp_toolkit.chain.registry import Registry
 
-        return Registry(self.chain, self.deployment("AttestationRegistry").address)
+        return Registry(self.chain, self.deployment("AttestationRegistry", address).address)
 
     def optimistic(self):
         from vcp_toolkit.chain.optimistic import OptimisticInference
@@ -179,12 +183,13 @@ class Context:
         contract = self.optimistic()
         return contract, self.sender(purpose)
 
-    def submitter(self):
-        """(submitter, journal): the node, the deployment and the key are checked before the journal is opened."""
+    def submitter(self, address: str | None = None):
+        """(submitter, journal) for the registry at ``address`` (default: the current one): the node,
+        the deployment and the key are checked before the journal is opened."""
         from vcp_toolkit.ops.journal import Journal
         from vcp_toolkit.ops.submitter import Submitter
 
-        registry = self.registry()
+        registry = self.registry(address)
         sender = self.sender("pay for the transaction")
         journal = Journal(self.args.journal)
         return Submitter(registry, sender, journal), journal

@@ -33,6 +33,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"AttestationRegistry at {deployed.registry} on chain {deployed.chain_id} (deploy gas "
           f"{deployed.deploy_gas:,}), recorded in {args.deployments}")
+    if deployed.previous_sets:
+        newest, *older = deployed.previous_sets
+        print(f"previous set kept: AttestationRegistry {newest}" + (f" and {len(older)} older" if older else "")
+              + f" in {args.deployments}, beside this one (attestations made for them still verify)")
     print(f"OptimisticInference at {deployed.optimistic} (deploy gas {deployed.deploy_gas_optimistic:,})")
     if deployed.zk:
         print(f"zk verifier at {deployed.zk.verifier} (deploy gas {deployed.zk.deploy_gas:,}; SRS {deployed.zk.srs})")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from vcp_toolkit.cli.context import Context, read_range
-from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, counts, print_json, us
+from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, counts, print_json, printable, us
 from vcp_toolkit.errors import InvalidInput
 
 
@@ -60,7 +62,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from vcp_toolkit.ops.submitter import load_any
 
     loaded = load_any(args.attestation)  # a bad file fails before anything is opened
-    submitter, journal = Context(args).submitter()
+    submitter, journal = Context(args).submitter(loaded.registry)  # the set the file was made for
     with journal:
         entry = submitter.submit(args.attestation, loaded)  # the file is read once
         calldata = loaded.calldata(submitter.registry)
@@ -97,14 +99,21 @@ def cmd_status(args: argparse.Namespace) -> int:
         return EXIT_OK
     print("attestations: " + (counts(tally) or "none"))
     if jobs:
-        from collections import Counter
-
         print("optimistic jobs: " + counts(Counter(f"{role} {status}" for _, _, _, role, status, _ in jobs)))
     for e in entries:
         if e.status != "landed":
-            print(f"{e.status:8} {e.kind:6} {e.id[:18]}… chain {e.chain_id} {Path(e.path).name}"
-                  + (f": {e.reason}" if e.reason else ""))
+            print(printable(f"{e.status:8} {e.kind:6} {e.id[:18]}… chain {e.chain_id} {shown_path(e.path)}"
+                            + (f": {e.reason}" if e.reason else "")))
     return EXIT_OK
+
+
+def shown_path(path: str) -> str:
+    """A journaled (absolute) path, relative to the working directory when it is under it."""
+    absolute = Path(path)
+    try:
+        return str(absolute.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(absolute)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -113,15 +122,64 @@ def cmd_resume(args: argparse.Namespace) -> int:
         entries = submitter.resume()
         tally = journal.counts()
     landed = sum(e.status == "landed" for e in entries)
-    print(f"{landed} of {len(entries)} resumed attestation(s) landed; journal: " + counts(tally))
+    print(f"{landed} of {len(entries)} resumed attestation(s) landed; journal, all runs: " + counts(tally))
     return EXIT_OK if landed == len(entries) else EXIT_FAILED
+
+
+@dataclass(frozen=True)
+class RunTally:
+    """What one `vcp run` did (not what the journal holds from earlier runs)."""
+
+    proved: int = 0
+    landed: int = 0
+    already_landed: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return (f"proved {self.proved}, landed {self.landed}, already landed {self.already_landed}, "
+                f"failed {self.failed}")
+
+
+class _CountingProver:
+    """Counts the proofs made this run (files already on disk from a killed run are not re-proved)."""
+
+    def __init__(self, prover) -> None:
+        self.prover, self.model, self.proved = prover, prover.model, 0
+
+    def prove(self, x):
+        self.proved += 1
+        return self.prover.prove(x)
+
+
+def _land_each(submitter, paths: list[Path]) -> Counter:
+    """Land each file; one whose transaction reverts (or whose nonce is taken) is counted failed
+    and the run goes on; a node fault stops the run (the journal keeps the rest pending)."""
+    from vcp_toolkit.errors import ChainError
+    from vcp_toolkit.ops.submitter import load_any
+
+    tally: Counter = Counter()
+    for path in paths:
+        loaded = load_any(path)  # each file read once
+        before = submitter.record(path, loaded)
+        if before.status == "landed":
+            tally["already_landed"] += 1
+            continue
+        try:
+            entry = submitter.submit(path, loaded)
+        except ChainError:
+            if submitter.journal.get(before.id).status != "failed":
+                raise
+            tally["failed"] += 1
+            continue
+        tally["already_landed" if entry.reason == "found on-chain" else "landed"] += 1
+    return tally
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Prove inputs A..B-1 (each written and journaled before anything is sent), then land them.
     Killed at any point and started again, it redoes nothing that was done."""
     from vcp_toolkit.prover import Prover
-    from vcp_toolkit.ops.landing import prove_and_land
+    from vcp_toolkit.ops.landing import prove_range
     from vcp_toolkit.model.datasets import load_digits_split
 
     first, last = read_range(args.inputs)
@@ -129,7 +187,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     model = ctx.model
     submitter, journal = ctx.submitter()
     with journal:
-        prover = Prover(model, ctx.key("sign attestations"), submitter.registry.domain)
-        tally = prove_and_land(submitter, prover, load_digits_split().x_test, range(first, last), args.out)
-    print(f"inputs {first}..{last - 1}: " + counts(tally))
-    return EXIT_OK
+        prover = _CountingProver(Prover(model, ctx.key("sign attestations"), submitter.registry.domain))
+        paths = prove_range(prover, load_digits_split().x_test, range(first, last), args.out, journal)
+        tally = RunTally(proved=prover.proved, **_land_each(submitter, paths))
+        total = journal.counts()
+    print(f"inputs {first}..{last - 1}, this run: {tally}")
+    print("journal, all runs: " + counts(total))
+    return EXIT_OK if tally.failed == 0 else EXIT_FAILED

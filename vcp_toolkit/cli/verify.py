@@ -67,7 +67,7 @@ def _verify_onchain(ctx: Context, signed, result: dict[str, Any]) -> None:
     from vcp_toolkit.verifier import check_onchain
 
     with chain_errors(f"checking the registry at {ctx.args.rpc_url}"):
-        registry = ctx.registry()
+        registry = ctx.registry(signed.domain.verifying_contract)  # the set this file was made for
     status = check_onchain(registry, signed)
     result["recorded_onchain"] = status.recorded
     if not status.recorded:
