@@ -15,7 +15,7 @@ import requests
 from web3 import Web3
 from web3.providers import HTTPProvider
 
-from vcp_toolkit.errors import ChainError, NodeStartError, ToolMissing
+from vcp_toolkit.errors import ChainError, InvalidInput, NodeStartError, ToolMissing
 
 from vcp_toolkit.contracts import EVM_VERSION as HARDFORK  # named once, in contracts/evm.json (compile scripts read it too)
 CHAIN_KINDS = ("embedded", "anvil", "ganache")
@@ -37,15 +37,69 @@ def find_tool(tool: str) -> Path:
             # own exit code (the @foundry-rs wrapper exits 0 whatever anvil did).
             native = sorted((root / "@foundry-rs").glob(f"{tool}-*/bin/{tool}"))
             return native[0] if native and os.access(native[0], os.X_OK) else candidate
+    # Not `npm ci`: it refuses the lockfile (npm 11 records one platform's anvil); `make npm` runs npm install.
     if shutil.which("node") is None:
-        raise ToolMissing(f"{tool} needs Node.js 20 and `npm ci` in the project (run `make test`)")
-    raise ToolMissing(f"{tool} not found in node_modules: run `npm ci` in the project, or set VCP_NODE_MODULES")
+        raise ToolMissing(f"{tool} needs Node.js 20: install it, then run `make npm` in the project "
+                          "(or set VCP_NODE_MODULES to a node_modules folder that has it)")
+    raise ToolMissing(f"{tool} not found in node_modules: run `make npm` in the project (npm install from "
+                      "package-lock.json), or set VCP_NODE_MODULES to a node_modules folder that has it")
 
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port`` (or on every address at that port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR: a port left in TIME_WAIT by a node that just stopped is free to listen on.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def port_busy_error(port: int) -> NodeStartError:
+    return NodeStartError(f"port {port} on 127.0.0.1 is already in use: pick another port "
+                          "(`vcp node KIND --port N`), or leave the port out to get a free one")
+
+
+def _listening_sockets(port: int) -> set[str] | None:
+    """Inodes of the sockets listening on ``port`` (Linux /proc); None where /proc cannot tell."""
+    found, readable = set(), False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        readable = True
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(fields[9])
+    return found if readable else None
+
+
+def _group_sockets(pgid: int) -> set[str]:
+    """Inodes of every socket held by a process of group ``pgid``."""
+    inodes = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != pgid:
+                continue
+            for fd in (entry / "fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:["):-1])
+        except OSError:  # a process that exited meanwhile, or one we may not look into
+            continue
+    return inodes
 
 
 class Chain:
@@ -141,33 +195,48 @@ class RpcChain(Chain):
         return self.url
 
     def mine(self, blocks: int = 1) -> None:
-        # Anvil and Hardhat take anvil_mine/hardhat_mine; Ganache takes evm_mine with a count.
-        for method, params in (("anvil_mine", [hex(blocks)]), ("evm_mine", [{"blocks": blocks}])):
-            response = self.w3.provider.make_request(method, params)
-            if "error" not in response:
-                return
-        raise ChainError("this node does not support mining on demand (anvil_mine / evm_mine)")
+        """Mine ``blocks`` empty blocks now; a node that cannot (or mines fewer) raises ChainError."""
+        from vcp_toolkit.chain.boundary import chain_errors
+
+        if blocks < 1:
+            raise InvalidInput(f"blocks to mine: {blocks}; expected at least 1")
+        with chain_errors(f"mining on {self.url}"):
+            start = self.w3.eth.block_number
+            # Anvil and Hardhat take anvil_mine; Ganache takes evm_mine with a count.
+            for method, params in (("anvil_mine", [hex(blocks)]), ("evm_mine", [{"blocks": blocks}])):
+                if "error" not in self.w3.provider.make_request(method, params):
+                    break
+            else:
+                raise ChainError(f"the node at {self.url} does not mine on demand (no anvil_mine or evm_mine): "
+                                 "a public network advances by itself; use Anvil or Ganache for development")
+            mined = self.w3.eth.block_number - start
+        if mined < blocks:  # e.g. an evm_mine that ignores the count
+            raise ChainError(f"the node at {self.url} mined {mined} block(s), not {blocks}")
 
 
 class LocalNode(RpcChain):
-    """Anvil or Ganache from the project's npm install, on 127.0.0.1 at a free port; stopped on close."""
+    """Anvil or Ganache from the project's npm install, on 127.0.0.1 (at a free port unless one is
+    given); stopped on close. It mines a block per transaction, or every ``block_time`` seconds.
+    The node this object talks to is the one it started: a busy port or a listener that is not
+    the started process raises NodeStartError naming the port."""
 
-    def __init__(self, kind: str, port: int | None = None, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(self, kind: str, port: int | None = None, extra_args: tuple[str, ...] = (),
+                 block_time: float | None = None) -> None:
         if kind not in ("anvil", "ganache"):
             raise NodeStartError(f"unknown node kind {kind!r}: vcp starts anvil or ganache")
+        if block_time is not None and not 0 < block_time < float("inf"):
+            raise InvalidInput(f"block time {block_time}: expected a positive number of seconds")
+        if port is not None and port_in_use(port):
+            raise port_busy_error(port)
         self.port = port or free_port()
-        url = f"http://127.0.0.1:{self.port}"
-        if kind == "anvil":
-            args = ["--host", "127.0.0.1", "--port", str(self.port), "--hardfork", HARDFORK, "--silent"]
-        else:
-            args = ["--server.host", "127.0.0.1", "--server.port", str(self.port), "--chain.hardfork", HARDFORK,
-                    "--wallet.deterministic", "--logging.quiet"]
+        self.kind = kind
+        self.block_time = block_time
         self.process = subprocess.Popen(
-            [str(find_tool(kind)), *args, *extra_args],
+            [str(find_tool(kind)), *self._args(), *extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )
-        self.kind = kind
         atexit.register(self.close)  # a node must never outlive the process that started it
+        url = f"http://127.0.0.1:{self.port}"
         try:
             self._wait_until_up(url)
             super().__init__(url)
@@ -175,21 +244,47 @@ class LocalNode(RpcChain):
             self.close()
             raise
 
+    def _args(self) -> list[str]:
+        port = str(self.port)
+        if self.kind == "anvil":
+            args = ["--host", "127.0.0.1", "--port", port, "--hardfork", HARDFORK, "--silent"]
+            return args + (["--block-time", str(self.block_time)] if self.block_time else [])
+        args = ["--server.host", "127.0.0.1", "--server.port", port, "--chain.hardfork", HARDFORK,
+                "--wallet.deterministic", "--logging.quiet"]
+        return args + (["--miner.blockTime", str(self.block_time)] if self.block_time else [])
+
+    def exit_reason(self) -> str:
+        """The last line the exited node wrote to stderr (its reason, for Anvil and Ganache)."""
+        err = (self.process.stderr.read() or b"").decode(errors="replace").strip().splitlines()
+        return err[-1].strip() if err else "no output"
+
     def _wait_until_up(self, url: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = (self.process.stderr.read() or b"").decode(errors="replace").strip().splitlines()
-                raise NodeStartError(f"{self.kind} exited with code {self.process.returncode}: "
-                                     f"{err[-1] if err else 'no output'}")
+                reason = self.exit_reason()
+                if "in use" in reason.lower() or "EADDRINUSE" in reason:
+                    raise port_busy_error(self.port)  # taken between the check and the start
+                raise NodeStartError(f"{self.kind} exited with code {self.process.returncode}: {reason}")
             try:
                 body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
-                if requests.post(url, json=body, timeout=2).ok:
-                    return
+                answered = requests.post(url, json=body, timeout=2).ok
             except requests.RequestException:
-                pass
+                answered = False
+            if answered:
+                self._check_it_is_ours()
+                return
             time.sleep(0.1)
         raise NodeStartError(f"{self.kind} did not answer on {url} within {START_TIMEOUT_S:.0f}s")
+
+    def _check_it_is_ours(self) -> None:
+        """Something answers on the port: it must be the process started here, not another node."""
+        listening = _listening_sockets(self.port)
+        theirs = bool(listening) and not listening & _group_sockets(self.process.pid)
+        if theirs or self.process.poll() is not None:
+            raise NodeStartError(f"port {self.port} on 127.0.0.1 answers, but not from the {self.kind} vcp "
+                                 "started (another process listens there): pick another port, or leave the "
+                                 "port out to get a free one")
 
     def close(self) -> None:
         atexit.unregister(self.close)

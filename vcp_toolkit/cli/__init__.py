@@ -21,7 +21,7 @@ from vcp_toolkit.cli.models import cmd_export, cmd_inspect
 from vcp_toolkit.cli.optimistic import cmd_request, cmd_serve, cmd_watch, cmd_withdraw
 from vcp_toolkit.cli.parser import build_parser
 from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from vcp_toolkit.cli.setup import cmd_deploy, cmd_keygen, cmd_node
+from vcp_toolkit.cli.setup import cmd_deploy, cmd_keygen, cmd_mine, cmd_node
 from vcp_toolkit.cli.signed import cmd_prove, cmd_resume, cmd_run, cmd_status, cmd_submit
 from vcp_toolkit.cli.verify import cmd_verify
 from vcp_toolkit.errors import InvalidInput, UsageError, VcpError, VerificationFailed
@@ -29,7 +29,8 @@ from vcp_toolkit.errors import InvalidInput, UsageError, VcpError, VerificationF
 __all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 COMMANDS = {"demo": cmd_demo, "prove": cmd_prove, "verify": cmd_verify, "submit": cmd_submit,
-            "deploy": cmd_deploy, "keygen": cmd_keygen, "node": cmd_node, "serve": cmd_serve, "watch": cmd_watch,
+            "deploy": cmd_deploy, "keygen": cmd_keygen, "node": cmd_node, "mine": cmd_mine, "serve": cmd_serve,
+            "watch": cmd_watch,
             "request": cmd_request, "withdraw": cmd_withdraw, "bench": cmd_bench, "report": cmd_report,
             "inspect": cmd_inspect, "export": cmd_export, "status": cmd_status, "resume": cmd_resume, "run": cmd_run}
 

@@ -266,7 +266,15 @@ def _add_setup(sub) -> None:
 
     p = sub.add_parser("node", help="run Anvil or Ganache from the project's npm install until Ctrl-C")
     p.add_argument("kind", choices=("anvil", "ganache"), help="which node to run")
-    p.add_argument("--port", type=int, default=8545, help="port on 127.0.0.1 to listen on")
+    p.add_argument("--port", type=int, help="port on 127.0.0.1 to listen on; a busy port is an error "
+                                            "(default: 8545, or a free port when 8545 is taken)")
+    p.add_argument("--block-time", type=float, metavar="SECONDS",
+                   help="mine a block every SECONDS (transactions wait for the next one), so optimistic "
+                        "windows close by themselves (default: a block per transaction, none otherwise)")
+
+    p = sub.add_parser("mine", help="advance a dev node (Anvil, Ganache) by N blocks now, e.g. to close a window")
+    p.add_argument("--blocks", type=int, default=1, help="how many blocks to mine, 1..100,000")
+    p.add_argument("--rpc-url", required=True, help=NODE_URL_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:

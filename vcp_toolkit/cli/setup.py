@@ -8,7 +8,7 @@ import sys
 import time
 
 from vcp_toolkit.cli.context import Context
-from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, print_json
+from vcp_toolkit.cli.render import EXIT_OK, print_json
 from vcp_toolkit.errors import InvalidInput
 
 
@@ -68,14 +68,49 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DEFAULT_NODE_PORT = 8545
+
+
+def _node_port(requested: int | None) -> int:
+    """--port, or 8545 when it is free, or else a free port (the URL printed says which)."""
+    from vcp_toolkit.chain.nodes import free_port, port_in_use
+
+    if requested is not None:
+        if not 0 < requested < 65536:
+            raise InvalidInput(f"--port {requested}: expected 1..65535, or leave it out for a free one")
+        return requested
+    return DEFAULT_NODE_PORT if not port_in_use(DEFAULT_NODE_PORT) else free_port()
+
+
 def cmd_node(args: argparse.Namespace) -> int:
     from vcp_toolkit.chain.nodes import LocalNode
+    from vcp_toolkit.errors import ChainError
 
-    with LocalNode(args.kind, port=args.port) as node:
-        print(f"{args.kind} on {node.rpc_url} (chainId {node.chain_id}); Ctrl-C to stop", flush=True)
+    if args.block_time is not None and not 0 < args.block_time < float("inf"):
+        raise InvalidInput(f"--block-time {args.block_time}: expected a positive number of seconds "
+                           "(leave it out to mine a block per transaction)")
+    port = _node_port(args.port)
+    with LocalNode(args.kind, port=port, block_time=args.block_time) as node:
+        mining = f"a block every {args.block_time:g} s" if args.block_time else "a block per transaction"
+        print(f"{args.kind} on {node.rpc_url} (chainId {node.chain_id}, {mining}); Ctrl-C to stop", flush=True)
         try:
             while node.process.poll() is None:
                 time.sleep(0.5)
         except KeyboardInterrupt:
             return EXIT_OK
-    return EXIT_FAILED
+        raise ChainError(f"{args.kind} on port {port} stopped by itself (exit code {node.process.returncode}: "
+                         f"{node.exit_reason()}); start it again with `vcp node {args.kind}`")
+
+
+MAX_MINE_BLOCKS = 100_000
+
+
+def cmd_mine(args: argparse.Namespace) -> int:
+    from vcp_toolkit.chain.nodes import RpcChain
+
+    if not 1 <= args.blocks <= MAX_MINE_BLOCKS:
+        raise InvalidInput(f"--blocks {args.blocks}: expected 1..{MAX_MINE_BLOCKS:,}")
+    chain = RpcChain(args.rpc_url)
+    chain.mine(args.blocks)
+    print(f"mined {args.blocks:,} block(s) on {args.rpc_url}; now at block {chain.w3.eth.block_number:,}")
+    return EXIT_OK
