@@ -268,9 +268,8 @@ def _add_setup(sub) -> None:
     p.add_argument("kind", choices=("anvil", "ganache"), help="which node to run")
     p.add_argument("--port", type=int, help="port on 127.0.0.1 to listen on; a busy port is an error "
                                             "(default: 8545, or a free port when 8545 is taken)")
-    p.add_argument("--block-time", type=float, metavar="SECONDS",
-                   help="mine a block every SECONDS (transactions wait for the next one), so optimistic "
-                        "windows close by themselves (default: a block per transaction, none otherwise)")
+    p.add_argument("--block-time", type=float, metavar="SECONDS", help="mine a block every SECONDS (transactions "
+                   "wait for it), so optimistic windows close by themselves (default: a block per transaction)")
 
     p = sub.add_parser("mine", help="advance a dev node (Anvil, Ganache) by N blocks now, e.g. to close a window")
     p.add_argument("--blocks", type=int, default=1, help="how many blocks to mine, 1..100,000")
