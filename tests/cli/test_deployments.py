@@ -231,3 +231,26 @@ def test_status_shows_paths_that_tell_files_apart(cli, tmp_path, tmp_path_factor
     lines = [line for line in res.stdout.splitlines() if line.startswith("pending")]
     assert [line.rsplit(" ", 1)[1] for line in lines] == ["a/att.json", "b/att.json", str(elsewhere.resolve())]
     assert res.stdout.splitlines()[0] == "attestations: pending 3"
+
+
+@pytest.mark.chain
+@pytest.mark.node
+def test_resume_lands_what_was_made_for_every_set_and_names_what_it_cannot(cli, node, tmp_path):
+    from eth_utils import to_checksum_address
+
+    prover = SigningKey(bytes.fromhex(KEY[2:])).address
+    dep = ("--rpc-url", node.rpc_url, "--deployments", "d.json")
+    for out in ("a/att.json", "b/att.json"):  # one attestation per set, journaled, not sent
+        assert cli("deploy", *dep, "--prover", prover).returncode == 0
+        assert cli("prove", *dep, "--input", "digits:4", "--out", out).returncode == 0
+    assert cli("prove", "--chain-id", node.chain_id, "--registry", UNKNOWN_REGISTRY, "--input", "digits:4",
+               "--out", "c/att.json").returncode == 0
+    res = cli("resume", *dep)
+    assert res.returncode == 1, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("2 of 2 resumed attestation(s) landed; journal, all runs: landed 2, pending 1")
+    assert lines[1].startswith(f"1 attestation(s) for registry {to_checksum_address(UNKNOWN_REGISTRY)} not resumed: "
+                               "no contract set")
+    for att in ("a/att.json", "b/att.json"):
+        res = cli("verify", att, *dep)
+        assert res.returncode == 0 and "recorded on-chain" in res.stdout, res.stderr

@@ -117,13 +117,37 @@ def shown_path(path: str) -> str:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    submitter, journal = Context(args).submitter()
+    ctx = Context(args)
+    submitter, journal = ctx.submitter()
     with journal:
         entries = submitter.resume()
+        unresumed = _resume_earlier_sets(ctx, submitter, entries)
         tally = journal.counts()
     landed = sum(e.status == "landed" for e in entries)
     print(f"{landed} of {len(entries)} resumed attestation(s) landed; journal, all runs: " + counts(tally))
-    return EXIT_OK if landed == len(entries) else EXIT_FAILED
+    for line in unresumed:
+        print(printable(line))
+    return EXIT_OK if landed == len(entries) and not unresumed else EXIT_FAILED
+
+
+def _resume_earlier_sets(ctx: Context, current, entries: list) -> list[str]:
+    """Resume the attestations made for this chain's earlier contract sets too (appended to
+    ``entries``), each against its own registry; returns a line per registry that could not be."""
+    from vcp_toolkit.errors import DeploymentNotFound
+    from vcp_toolkit.ops.submitter import Submitter
+
+    journal, chain_id = current.journal, current.registry.domain.chain_id
+    waiting = Counter(e.registry for e in journal.entries() if e.status in ("pending", "sent")
+                      and e.chain_id == chain_id and e.registry != current.registry.address)
+    unresumed = []
+    for address, count in sorted(waiting.items()):
+        try:
+            registry = ctx.registry(address)
+        except DeploymentNotFound as exc:
+            unresumed.append(f"{count} attestation(s) for registry {address} not resumed: {exc}")
+            continue
+        entries.extend(Submitter(registry, current.sender, journal).resume())
+    return unresumed
 
 
 @dataclass(frozen=True)
