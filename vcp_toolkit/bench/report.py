@@ -4,145 +4,47 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vcp_toolkit.bench.anchors import CITED_VERIFY_GAS, EZKL_MEASURED, EZKL_VERSION
+from vcp_toolkit.bench.plots import MODE_LABELS, arrows, figures, to_png
 from vcp_toolkit.errors import InvalidInput
 from vcp_toolkit.attest.files import write_atomic
 
-MODE_LABELS = {"signed_single": "signed, one per tx", "signed_batched": "signed, batched",
-               "optimistic_happy": "optimistic (no dispute)", "optimistic_dispute": "optimistic fraud proof",
-               "zk": "zk-SNARK (EZKL, this run)"}
+_HEX = re.compile(r"0x[0-9a-fA-F]{24,}")  # hashes, roots, keys: shortened, the full value in a tooltip
+_MODEL = re.compile(r"\d+(->\d+)+")  # model widths: one unbreakable identifier
+_NUMBER = re.compile(r"[≤≥]? ?\$?-?[\d,]*\.?\d+(e[-+]?\d+)?( (µs|ms|s|MB))?|n/a")
 
 
-def _figure():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    _figure().close(fig)
-    return buffer.getvalue()
-
-
-def _anchor_lines(ax, with_cited: bool = True) -> None:
-    colors = ["#b22222", "#d2691e", "#8b0000"]
-    for color, (widths, row) in zip(colors, EZKL_MEASURED.items()):
-        ax.axhline(row["verify_gas"], color=color, linestyle="--", linewidth=1,
-                   label=f"EZKL {EZKL_VERSION} verify, {'->'.join(map(str, widths))} (measured)")
-    if with_cited:
-        for style, (name, gas) in zip([":", "-."] * 3, CITED_VERIFY_GAS.items()):
-            if "SP1" in name or "RISC Zero (" in name:
-                ax.axhline(gas, color="gray", linestyle=style, linewidth=1, label=name)
+def _td(value: Any) -> tuple[str, bool]:
+    """One cell's HTML, and whether it is a number (numbers align right and never wrap)."""
+    text = value if isinstance(value, str) else _fmt(value)
+    if _HEX.fullmatch(text):
+        short = f"{text[:10]}…{text[-6:]}"
+        return f'<td class="id"><code title="{html.escape(text)}">{short}</code></td>', False
+    if _MODEL.fullmatch(text) or text in MODE_LABELS.values():
+        return f'<td class="id">{html.escape(arrows(text))}</td>', False
+    if text == "NO":
+        return '<td class="miss">NO</td>', False
+    if _NUMBER.fullmatch(text):
+        return f'<td class="n">{html.escape(text)}</td>', True
+    return f"<td>{html.escape(text)}</td>", False
 
 
-def plot_gas_per_inference(result: dict[str, Any]) -> bytes:
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    chain = result["rows"][0]["chain"] if result["rows"] else "embedded"
-    demo = [r for r in result["rows"] if r["chain"] == chain and r.get("model") == "64->32->10"]
-    batched = sorted((r for r in demo if r["mode"] == "signed_batched"), key=lambda r: r["batch"])
-    if batched:
-        ax.plot([r["batch"] for r in batched], [r["gas_per_inference"] for r in batched], "o-",
-                label="signed, batched (vcp)")
-    zk_rows = [r for r in result["rows"] if r["mode"] == "zk"]
-    if zk_rows:
-        ax.plot([1] * len(zk_rows), [r["gas_per_inference"] for r in zk_rows], "D", color="black", markersize=7,
-                label="zk verify in the registry (this run, " + ", ".join(r["model"] for r in zk_rows) + ")")
-    for mode, marker in (("signed_single", "s"), ("optimistic_happy", "^"), ("optimistic_dispute", "v")):
-        for r in demo:
-            if r["mode"] == mode:
-                ax.plot([1], [r["gas_per_inference"]], marker, markersize=8, label=f"{MODE_LABELS[mode]} (vcp)")
-    _anchor_lines(ax)
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("inferences per on-chain transaction (batch size)")
-    ax.set_ylabel("gas per inference")
-    ax.set_title(f"On-chain gas per inference, demo model, {chain}")
-    ax.legend(fontsize=7, loc="lower left")
-    ax.grid(True, which="both", alpha=0.3)
-    return _png(fig)
-
-
-def plot_overhead(result: dict[str, Any]) -> bytes:
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    chain = result["rows"][0]["chain"] if result["rows"] else "embedded"
-    for mode, batch in (("signed_single", 1), ("signed_batched", 1024), ("optimistic_happy", 1)):
-        rows = sorted((r for r in result["rows"] if r["chain"] == chain and r["mode"] == mode and r["batch"] == batch),
-                      key=lambda r: r["params"])
-        if rows:
-            ax.plot([r["params"] for r in rows], [r["overhead_vs_plain"] for r in rows], "o-",
-                    label=f"{MODE_LABELS[mode]}" + (f", N={batch}" if batch > 1 else ""))
-    measured = sorted((r["params"], r["overhead_vs_plain"]) for r in result["rows"] if r["mode"] == "zk")
-    if measured:
-        ax.plot(*zip(*measured), "D-", color="black", label="zk-SNARK (EZKL, this run) / plain inference")
-    zk = sorted((row["params"], row["prove_s"]) for row in EZKL_MEASURED.values())
-    plain = {r["params"]: r["plain_inference_s"] for r in result["rows"]
-             if r["chain"] == chain and r["mode"] == "signed_single"}
-    points = [(p, s / plain[min(plain, key=lambda q: abs(q - p))]) for p, s in zk] if plain else []
-    if points:
-        ax.plot(*zip(*points), "x--", color="#b22222",
-                label=f"EZKL {EZKL_VERSION} prove time / vcp plain inference (measured elsewhere)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("model parameters")
-    ax.set_ylabel("prover time / plain fixed-point inference")
-    ax.set_title("Prover overhead against plain inference")
-    ax.legend(fontsize=7)
-    ax.grid(True, which="both", alpha=0.3)
-    return _png(fig)
-
-
-def plot_time_split(result: dict[str, Any]) -> bytes:
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(7.5, 4.0))
-    chain = result["rows"][0]["chain"] if result["rows"] else "embedded"
-    rows = sorted((r for r in result["rows"] if r["chain"] == chain and r["mode"] == "signed_single"),
-                  key=lambda r: r["params"])
-    labels = [r["model"] for r in rows]
-    bottom = [0.0] * len(rows)
-    for key, label in (("inference_s", "inference"), ("commit_s", "commitments"), ("sign_s", "EIP-712 signing")):
-        values = [r["prover_split_s"][key] * 1e6 for r in rows]
-        ax.bar(labels, values, bottom=bottom, label=label)
-        bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_ylabel("µs per attested inference (median)")
-    ax.set_title("Where the prover's time goes (one attestation per inference)")
-    ax.legend(fontsize=8)
-    return _png(fig)
-
-
-def plot_dispute_gas(result: dict[str, Any]) -> bytes:
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    chains = sorted({d["chain"] for d in result.get("disputes", [])})
-    for chain in chains:
-        rows = sorted((d for d in result["disputes"] if d["chain"] == chain), key=lambda d: d["width"])
-        ax.plot([d["width"] for d in rows], [d["gas"] for d in rows], "o-", label=f"vcp fraud proof ({chain})")
-    _anchor_lines(ax)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("width of the disputed layer (inputs of the re-executed neuron)")
-    ax.set_ylabel("gas of the fraud-proof transaction")
-    ax.set_title("One-transaction dispute gas against zk verification")
-    ax.legend(fontsize=7)
-    ax.grid(True, which="both", alpha=0.3)
-    return _png(fig)
-
-
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def html_table(headers: list[str], rows: list[list[Any]], full: bool = True) -> str:
+    """A table as wide as the page (``full``) or as its content; a column of numbers is right-aligned,
+    header included."""
+    cells = [[_td(c) for c in row] for row in rows]
+    numeric = [bool(rows) and all(row[i][1] for row in cells) for i in range(len(headers))]
+    head = "".join(f'<th{" class=n" if num else ""}>{html.escape(h)}</th>' for h, num in zip(headers, numeric))
+    body = "".join("<tr>" + "".join(td for td, _ in row) + "</tr>" for row in cells)
+    table = "<table>" if full else '<table class="fit">'
+    return f'<div class="table">{table}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _fmt(value: Any) -> str:
@@ -157,8 +59,7 @@ def _fmt(value: Any) -> str:
 
 def render(result: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
     """(HTML text, {file name: PNG bytes})."""
-    pngs = {"gas_per_inference.png": plot_gas_per_inference(result), "prover_overhead.png": plot_overhead(result),
-            "time_split.png": plot_time_split(result), "dispute_gas.png": plot_dispute_gas(result)}
+    pngs = {name: to_png(fig) for name, fig in figures(result).items()}
     zk_rows = [r for r in result["rows"] if r["mode"] == "zk"]
     sections = _Sections(
         targets=_targets_table(result), rows=_rows_table(result), throughput=_throughput_table(result),
@@ -183,37 +84,37 @@ class _Sections:
 
 
 def _targets_table(result: dict[str, Any]) -> str:
-    return _table(["target", "value", "limit", "met"],
+    return html_table(["target", "value", "limit", "met"],
                   [[t["name"], _fmt(t["value"]), ("≤ " if t["better"] == "lower" else "≥ ") + _fmt(t["limit"]),
-                    "yes" if t["met"] else "NO"] for t in result["targets"]])
+                    "yes" if t["met"] else "NO"] for t in result["targets"]], full=False)
 
 
 def _rows_table(result: dict[str, Any]) -> str:
     main = [r for r in result["rows"] if r["mode"] != "throughput"]
-    return _table(
+    return html_table(
         ["chain", "mode", "model", "params", "batch", "gas/tx", "gas/inference", "floor ratio", "USD/inference",
-         "prove (median s)", "verify off-chain (median s)", "overhead vs plain"],
+         "prove (median)", "verify off-chain (median)", "overhead vs plain"],
         [[r["chain"], MODE_LABELS.get(r["mode"], r["mode"]), r["model"], _fmt(r["params"]), r["batch"],
           _fmt(r.get("gas_per_tx")), _fmt(r.get("gas_per_inference")), _fmt(r.get("gas_floor_ratio")),
-          _fmt(r.get("cost_usd_per_inference")), _fmt((r.get("prove_s") or {}).get("median")),
-          _fmt((r.get("verify_offchain_s") or {}).get("median")), _fmt(r.get("overhead_vs_plain"))] for r in main])
+          _usd(r.get("cost_usd_per_inference")), _seconds((r.get("prove_s") or {}).get("median")),
+          _seconds((r.get("verify_offchain_s") or {}).get("median")), _fmt(r.get("overhead_vs_plain"))] for r in main])
 
 
 def _throughput_table(result: dict[str, Any]) -> str:
-    return _table(["chain", "single attestations landed/s", "batched inferences landed/s (N=1024)"],
+    return html_table(["chain", "single attestations landed/s", "batched inferences landed/s (N=1024)"],
                   [[r["chain"], _fmt(r["single_attestations_per_s"]), _fmt(r["batched_inferences_per_s"])]
-                   for r in result["rows"] if r["mode"] == "throughput"])
+                   for r in result["rows"] if r["mode"] == "throughput"], full=False)
 
 
 def _disputes_table(result: dict[str, Any]) -> str:
-    return _table(["chain", "width", "params", "fraud proof gas", "calldata bytes"],
+    return html_table(["chain", "width", "params", "fraud proof gas", "calldata bytes"],
                   [[d["chain"], d["width"], _fmt(d["params"]), _fmt(d["gas"]), _fmt(d["calldata_bytes"])]
-                   for d in result.get("disputes", [])])
+                   for d in result.get("disputes", [])], full=False)
 
 
 def _anchors_table() -> str:
-    return _table(["system", "verify gas", "prover", "source"],
-                  [[f"EZKL {EZKL_VERSION}, {'->'.join(map(str, w))}", _fmt(a["verify_gas"]),
+    return html_table(["system", "verify gas", "prover", "source"],
+                  [[f"EZKL {EZKL_VERSION}, {'→'.join(map(str, w))}", _fmt(a["verify_gas"]),
                     f"{a['prove_s']} s prove, {a['setup_s']} s setup", "measured (ANCHORS.md)"]
                    for w, a in EZKL_MEASURED.items()]
                   + [[name, _fmt(gas), "", "cited"] for name, gas in CITED_VERIFY_GAS.items()])
@@ -230,11 +131,11 @@ def _compare_table(result: dict[str, Any], zk_rows: list[dict[str, Any]]) -> str
                 and r["mode"] in ("signed_single", "optimistic_happy", "optimistic_dispute")]
         for r in same + [z]:
             final = f"{r.get('finality_blocks')} blocks" if r["mode"] == "optimistic_happy" else _FINALITY[r["mode"]]
-            side_by_side.append([z["model"], MODE_LABELS[r["mode"]], _fmt((r.get("prove_s") or {}).get("median")),
+            side_by_side.append([z["model"], MODE_LABELS[r["mode"]], _seconds((r.get("prove_s") or {}).get("median")),
                                  _fmt(r.get("proof_bytes", 65 if r["mode"] == "signed_single" else None)),
-                                 _fmt((r.get("verify_offchain_s") or {}).get("median")), _fmt(r.get("gas_per_tx")),
+                                 _seconds((r.get("verify_offchain_s") or {}).get("median")), _fmt(r.get("gas_per_tx")),
                                  _fmt(r.get("verifier_deploy_gas")), final])
-    return _table(["model", "mode", "prover s", "proof bytes", "verify off-chain s", "gas", "verifier deploy gas",
+    return html_table(["model", "mode", "prover time", "proof bytes", "verify off-chain", "gas", "verifier deploy gas",
                    "final after"], side_by_side) if side_by_side else "<p>No zk rows in this run.</p>"
 
 
@@ -243,16 +144,16 @@ def _reproduced_table(zk_rows: list[dict[str, Any]]) -> str:
     def anchor(z: dict[str, Any]) -> dict[str, Any]:
         return EZKL_MEASURED.get(tuple(int(w) for w in z["model"].split("->"))) or {}
 
-    return _table(["model", "prove s (this run)", "prove s (ANCHORS)", "verifier gas (this run, Shanghai)",
+    return html_table(["model", "prove (this run)", "prove (ANCHORS)", "verifier gas (this run, Shanghai)",
                    "verify gas (ANCHORS, Prague)", "proof bytes", "proving key bytes", "peak RSS MB"],
-                  [[z["model"], _fmt(z["prove_s"]["median"]), _fmt(anchor(z).get("prove_s")),
+                  [[z["model"], _seconds(z["prove_s"]["median"]), _seconds(anchor(z).get("prove_s")),
                     _fmt(z.get("verifier_only_gas")), _fmt(anchor(z).get("verify_gas")),
                     _fmt(z["proof_bytes"]), _fmt(z["proving_key_bytes"]), _fmt(z["prove_peak_rss_mb"])]
                    for z in zk_rows]) if zk_rows else ""
 
 
 def _trust_table() -> str:
-    return _table(["mode", "what it guarantees", "whom you trust", "final after"], [
+    return html_table(["mode", "what it guarantees", "whom you trust", "final after"], [
         ["signed (EIP-712)", "an authorised key claimed this output for this input and model", "the prover",
          "the receipt"],
         ["optimistic", "the result stands unless one re-executed neuron (or the input/output link) disproves it",
@@ -263,18 +164,37 @@ def _trust_table() -> str:
 
 
 def _figures(pngs: dict[str, bytes]) -> str:
-    return "".join(
-        f'<figure><img alt="{name}" src="data:image/png;base64,{base64.b64encode(png).decode()}"></figure>'
-        for name, png in pngs.items())
+    """Each plot embedded at its natural size (it is drawn as wide as the page's column)."""
+    return "".join(f'<figure><img alt="{name.removesuffix(".png").replace("_", " ")}" '
+                   f'src="data:image/png;base64,{base64.b64encode(png).decode()}"></figure>'
+                   for name, png in pngs.items())
+
+
+# The page uses the window's width (up to 1400 px): tables span it, numbers stay on one line and
+# text wraps; a table wider than a narrow window scrolls inside its own box, never the page.
+_CSS = """*{box-sizing:border-box}
+body{font-family:sans-serif;max-width:1400px;margin:0 auto;padding:1em 32px;color:#222;line-height:1.4}
+.table{overflow-x:auto;margin:1em 0}
+table{border-collapse:collapse;width:100%;font-size:13px}
+table.fit{width:auto;min-width:50%}
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+td{overflow-wrap:break-word}
+th{background:#f3f3f3}
+tbody tr:nth-child(even){background:#fafafa}
+.n{text-align:right}
+td.n{white-space:nowrap;font-variant-numeric:tabular-nums}
+td.id{white-space:nowrap}
+td.miss{color:#b00;font-weight:bold}
+code{font-size:12px}
+figure{margin:1.5em 0}
+img{display:block;max-width:100%;height:auto}"""
 
 
 def _page(result: dict[str, Any], s: _Sections) -> str:
     env = result["environment"]
     prices = result["config"]["prices"]
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>vcp benchmark</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}table{{border-collapse:collapse;
-margin:1em 0;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}th{{background:#f3f3f3}}
-td:first-child,th:first-child{{text-align:left}}img{{max-width:100%}}figure{{margin:1em 0}}</style></head><body>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head><body>
 <h1>vcp benchmark</h1>
 <p>vcp {html.escape(env['vcp'])} on {html.escape(env['platform'])} ({env['cpus']} CPUs), Python {env['python']},
 numpy {env['numpy']}, web3 {env['web3']}, py-evm {env['py-evm']}, {html.escape(env['solc'])},
@@ -337,6 +257,16 @@ def headline_markdown(result: dict[str, Any]) -> str:
         gas = {d["width"]: d["gas"] for d in result["disputes"] if d["chain"] == chain}
         lines.append("| fraud-proof gas | " + " | ".join(_fmt(gas.get(w)) for w in (16, 64, 256, 1024, 4096)) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _usd(value: float | None) -> str:
+    """Three significant figures without an exponent: 0.0000433, not 4.33e-05."""
+    if value is None:
+        return "n/a"
+    if value == 0:
+        return "0"
+    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
+    return f"{value:,.{decimals}f}"
 
 
 def _seconds(value: float | None) -> str:
