@@ -48,7 +48,8 @@ lock:
 	  "$$scratch/venv/bin/python" -m pip freeze --all --exclude-editable --exclude vcp-toolkit; } > $(CONSTRAINTS).new; \
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 
-# Installs the lockfile's versions: solc (solcjs), @foundry-rs/anvil, ganache. Not `npm ci`:
+# Installs the lockfile's versions: solc (solcjs), @foundry-rs/anvil, ganache, and for the report's
+# browser test @sparticuz/chromium (a Chromium binary inside the package) with puppeteer-core. Not `npm ci`:
 # npm 11 records only this platform's anvil binary in the lockfile and `npm ci` then refuses it.
 $(NPM_STAMP): package.json package-lock.json
 	npm install --no-audit --no-fund
