@@ -355,8 +355,8 @@ def test_inference_is_bit_exact_across_runs(model):
 def test_inference_is_bit_exact_across_processes(model):
     code = (
         "import numpy as np\n"
-        "from vcp.model.datasets import load_digits_split\n"
-        "from vcp.model.builtin import demo_model\n"
+        "from vcp_toolkit.model.datasets import load_digits_split\n"
+        "from vcp_toolkit.model.builtin import demo_model\n"
         "m = demo_model()\n"
         "xs = m.quantize_input(load_digits_split().x_test[list(%r)])\n"
         "for x in xs:\n"

@@ -43,7 +43,7 @@ def compile_verifier(sol: Path) -> dict[str, Any]:
     if node is None:
         raise ToolMissing("compiling the zk verifier needs Node.js 20 and the project's npm install")
     modules = find_tool("solcjs").parent.parent
-    script = Path(str(resources.files("contracts") / "compile_file.mjs"))
+    script = Path(str(resources.files("vcp_toolkit.contracts") / "compile_file.mjs"))
     proc = subprocess.run([node, str(script), str(sol)], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "NODE_PATH": str(modules)})
     if proc.returncode != 0:
