@@ -105,7 +105,8 @@ def read_bounded(path: Path, what: str, cap: int = MAX_FILE_BYTES) -> bytes:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise InvalidAttestationFile(f"{what} {shown} is not a regular file: name a regular file")
+            raise InvalidAttestationFile(f"{what} {shown} is {_file_kind(info.st_mode)}, not a regular file: "
+                                         "name a regular file")
         if info.st_size > cap:
             raise InvalidAttestationFile(f"{what} {shown} is {info.st_size} bytes, over the {cap} byte limit")
         chunks, total = [], 0
@@ -122,6 +123,23 @@ def read_bounded(path: Path, what: str, cap: int = MAX_FILE_BYTES) -> bytes:
     if total > cap:
         raise InvalidAttestationFile(f"{what} {shown} grew over the {cap} byte limit while being read")
     return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def _json_error(raw: bytes, exc: Exception) -> str:
+    """Why a text is not JSON, in words (not the parser's "Expecting value: line 1 column 1")."""
+    if not raw.strip():
+        return "the file is empty"
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"its text stops being JSON at line {exc.lineno}, column {exc.colno}"
+    return "it is not JSON"
 
 
 def _os_reason(exc: Exception) -> str:
@@ -157,7 +175,7 @@ def loads_strict(raw: bytes, what: str) -> Any:
     except InvalidAttestationFile as exc:
         raise InvalidAttestationFile(f"{what}: {exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidAttestationFile(f"{what} is not valid JSON ({printable(exc)})") from exc
+        raise InvalidAttestationFile(f"{what} is not valid JSON: {_json_error(raw, exc)}") from exc
     except RecursionError as exc:
         raise InvalidAttestationFile(f"{what} is nested too deeply") from exc
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from eth_account import Account
 
-from vcp_toolkit.errors import InvalidAttestationFile, InvalidInput, KeyUnavailable
-from vcp_toolkit.attest.files import loads_strict, write_atomic
+from vcp_toolkit.errors import FileUnreadable, InvalidAttestationFile, InvalidInput, KeyUnavailable
+from vcp_toolkit.attest.files import loads_strict, printable, read_bounded, write_atomic
 
 KEY_ENV = "VCP_PRIVATE_KEY"
 PASSWORD_ENV = "VCP_KEYSTORE_PASSWORD"
@@ -51,19 +51,42 @@ def _password(prompt: str) -> str:
     raise KeyUnavailable(f"keystore password needed: set {PASSWORD_ENV} or run in a terminal")
 
 
-def load_keystore(path: Path) -> SigningKey:
+KEYSTORE_FIX = "pass the file `vcp keygen --out FILE` wrote (eth-account's v3 keystore)"
+MAX_KEYSTORE_BYTES = 64 * 1024  # a v3 keystore is under 1 kB
+
+
+def _read_keystore(path: Path) -> dict:
+    """The keystore's JSON object, read bounded (a FIFO, device or folder is refused, never read).
+    Its text is never echoed: a damaged keystore may still hold key material."""
+    shown = printable(path)
     try:
-        keyfile = loads_strict(Path(path).read_bytes(), f"keystore {path}")
-    except OSError as exc:
-        raise KeyUnavailable(f"cannot read keystore {path}: {exc.strerror}") from exc
-    except InvalidAttestationFile as exc:
-        raise KeyUnavailable(f"{exc}: pass an Ethereum keystore file (`vcp keygen` makes one)") from None
+        raw = read_bounded(path, "keystore", MAX_KEYSTORE_BYTES)
+    except FileUnreadable as exc:
+        raise KeyUnavailable(f"{exc}: check the --keystore path") from None
+    except InvalidAttestationFile as exc:  # a folder, a FIFO, a device, or too large
+        reason = str(exc).removesuffix(": name a regular file")
+        raise KeyUnavailable(f"{reason}; {KEYSTORE_FIX}") from None
+    if not raw.strip():
+        raise KeyUnavailable(f"keystore {shown} is not a JSON keystore: the file is empty; {KEYSTORE_FIX}")
+    try:
+        keyfile = loads_strict(raw, f"keystore {shown}")
+    except InvalidAttestationFile:
+        raise KeyUnavailable(f"keystore {shown} is not a JSON keystore: its text is not JSON; {KEYSTORE_FIX}") from None
+    if not isinstance(keyfile, dict) or "crypto" not in keyfile and "Crypto" not in keyfile:
+        raise KeyUnavailable(f"keystore {shown} is not a JSON keystore: it has no \"crypto\" section; {KEYSTORE_FIX}")
+    return keyfile
+
+
+def load_keystore(path: Path) -> SigningKey:
+    keyfile = _read_keystore(path)
     try:
         key = Account.decrypt(keyfile, _password(f"password for {path}: "))
     except ValueError as exc:  # eth-keyfile raises ValueError("MAC mismatch") on a wrong password
-        raise KeyUnavailable(f"cannot decrypt keystore {path}: wrong password or damaged file") from exc
+        raise KeyUnavailable(f"cannot decrypt keystore {printable(path)}: wrong password or damaged file "
+                             f"(the password comes from ${PASSWORD_ENV} or a prompt)") from exc
     except (KeyError, TypeError) as exc:
-        raise KeyUnavailable(f"{path} is not an Ethereum keystore file") from exc
+        raise KeyUnavailable(f"keystore {printable(path)} is not a JSON keystore: its crypto section is "
+                             f"incomplete; {KEYSTORE_FIX}") from exc
     return SigningKey(bytes(key))
 
 
