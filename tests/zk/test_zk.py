@@ -198,7 +198,8 @@ def test_cli_zk_flow(small, tmp_path):
         proc = _vcp("prove", "--backend", "zk", *dep, *common, "--input", "digits:4", "--out",
                     str(tmp_path / "zk.json"), env=key)
         assert proc.returncode == 0, proc.stderr
-        assert _vcp("verify", "--backend", "zk", str(tmp_path / "zk.json"), *common).returncode == 0
+        proc = _vcp("verify", str(tmp_path / "zk.json"), *common)  # its format header says zk: no --backend needed
+        assert proc.returncode == 0 and proc.stdout.startswith("valid: the zk proof verifies"), proc.stderr
         proc = _vcp("submit", "--backend", "zk", str(tmp_path / "zk.json"), *dep, env=key)
         assert proc.returncode == 0, proc.stderr
         data = json.loads((tmp_path / "zk.json").read_text())
@@ -212,7 +213,7 @@ def test_without_ezkl_everything_says_how_to_enable_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ezkl", None)
     with pytest.raises(ToolMissing, match=r"pip install 'vcp-toolkit\[zk\]'"):
         zk.require_ezkl()
-    code = ("import sys; sys.modules['ezkl'] = None; from vcp.cli import main; "
+    code = ("import sys; sys.modules['ezkl'] = None; from vcp_toolkit.cli import main; "
             "sys.exit(main(['prove', '--backend', 'zk', '--input', 'digits:1', '--out', 'x.json', "
             "'--chain-id', '1', '--registry', '0x' + '11' * 20]))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

@@ -20,7 +20,7 @@ from vcp_toolkit.cli.measure import cmd_bench, cmd_report
 from vcp_toolkit.cli.models import cmd_export, cmd_inspect
 from vcp_toolkit.cli.optimistic import cmd_request, cmd_serve, cmd_watch, cmd_withdraw
 from vcp_toolkit.cli.parser import build_parser
-from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, EXIT_USAGE, os_error_text, third_party_output
 from vcp_toolkit.cli.setup import cmd_deploy, cmd_keygen, cmd_mine, cmd_node
 from vcp_toolkit.cli.signed import cmd_prove, cmd_resume, cmd_run, cmd_status, cmd_submit
 from vcp_toolkit.cli.verify import cmd_verify
@@ -43,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        with third_party_output(args.verbose):
+            return COMMANDS[args.command](args)
     except InvalidInput as exc:
         print(f"vcp: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -53,8 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VcpError as exc:
         print(f"vcp: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except OSError as exc:  # a node gone mid-command, a full disk: still one line
-        print(f"vcp: error: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:  # a node gone mid-command, a full disk: still one line, naming the file
+        print(f"vcp: error: {os_error_text(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("vcp: interrupted", file=sys.stderr)

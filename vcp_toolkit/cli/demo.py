@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, print_json, table, us
+from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, number, out_folder, print_json, table, us
 from vcp_toolkit.errors import InvalidInput
 
 
@@ -17,7 +17,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.repeats < 1:
         raise InvalidInput("--repeats must be at least 1")
-    result = run_demo(args.chain, args.rpc_url, args.out, repeats=args.repeats)
+    result = run_demo(args.chain, args.rpc_url, out_folder(args.out, 'its attestation files'), repeats=args.repeats)
     if args.json:
         print_json(result)
     else:
@@ -33,18 +33,18 @@ def _signed_rows(result: dict) -> list[tuple[str, str]]:
     m, t, g = result["model"], result["timings_s"], result["gas"]
     wrong = result["signed_wrong_output"]
     return [
-        ("model", f"{m['name']} {m['widths']}, {m['params']:,} params"),
+        ("model", f"{m['name']} {m['widths']}, {number(m['params'])} params"),
         ("test accuracy float / fixed-point", f"{m['accuracy_float']:.2%} / {m['accuracy_quantized']:.2%}"),
         ("plain inference (float, numpy)", us(t["inference_float"])),
         ("fixed-point inference", us(t["inference"])),
         ("commitments (trace root, input, output)", us(t["commit"])),
         ("EIP-712 signing", us(t["sign"])),
         ("off-chain verification", us(t["verify_offchain"])),
-        ("gas: deploy registry", f"{g['deploy']:,}"),
-        ("gas: register model", f"{g['register_model']:,}"),
-        ("gas: authorise prover", f"{g['authorize_prover']:,}"),
-        ("gas: submit attestation", f"{g['submit_attestation']:,}"),
-        ("gas floor for that submit", f"{result['gas_floor_submit']:,}"),
+        ("gas: deploy registry", number(g["deploy"])),
+        ("gas: register model", number(g["register_model"])),
+        ("gas: authorise prover", number(g["authorize_prover"])),
+        ("gas: submit attestation", number(g["submit_attestation"])),
+        ("gas floor for that submit", number(result["gas_floor_submit"])),
         ("submit gas / floor", f"{result['gas_ratio_submit']:.3f}x"),
         ("time to receipt", us(result["latency_to_receipt_s"])),
         ("verified off-chain / recorded on-chain", f"{result['verified_offchain']} / {result['recorded_onchain']}"),
@@ -56,15 +56,15 @@ def _signed_rows(result: dict) -> list[tuple[str, str]]:
 
 
 def _cheat_row(c: dict) -> tuple[str, str]:
-    return (f"cheat: {c['name']}", f"caught={c['caught']} slashed={c['slashed']} gas={c['gas_fraud_proof']:,}"
-            + (f" (+{c['gas_claim']:,} claim)" if c.get("gas_claim") else "")
-            + (f" (+{c['gas_reveal_request']:,} reveal request)" if c["gas_reveal_request"] else ""))
+    return (f"cheat: {c['name']}", f"caught={c['caught']} slashed={c['slashed']} gas={number(c['gas_fraud_proof'])}"
+            + (f" (+{number(c['gas_claim'])} claim)" if c.get("gas_claim") else "")
+            + (f" (+{number(c['gas_reveal_request'])} reveal request)" if c["gas_reveal_request"] else ""))
 
 
 def _demo_optimistic(args: argparse.Namespace) -> int:
     from vcp_toolkit.demo.optimistic import run_optimistic_demo
 
-    result = run_optimistic_demo(args.chain, args.rpc_url, args.out)
+    result = run_optimistic_demo(args.chain, args.rpc_url, out_folder(args.out, 'its attestation files'))
     if args.json:
         print_json(result)
     else:
@@ -72,8 +72,9 @@ def _demo_optimistic(args: argparse.Namespace) -> int:
         table(f"vcp optimistic demo on {result['chain']} (chainId {result['chain_id']})", [
             ("honest job: verified by the watcher / finalized",
              f"{honest['verified_by_watcher']} / {honest['finalized']}"),
-            ("gas: open job / submit result / finalize", f"{g['open_job']:,} / {g['submit_result']:,} / {g['finalize']:,}"),
-            ("gas: deploy / register model", f"{g['deploy']:,} / {g['register_model']:,}"),
+            ("gas: open job / submit result / finalize",
+             " / ".join(number(g[k]) for k in ("open_job", "submit_result", "finalize"))),
+            ("gas: deploy / register model", f"{number(g['deploy'])} / {number(g['register_model'])}"),
             *[_cheat_row(c) for c in result["cheats"]],
             ("contract balance == what it owes", str(result["balance_equals_owed"])),
             ("dispute rounds / blocks to finality", f"{dispute['rounds']} / {dispute['blocks_to_finality']}"),
@@ -92,16 +93,16 @@ def _zk_rows(result: dict) -> list[tuple[str, str]]:
         *[(f"rejected on-chain: {k.replace('_', ' ')}", str(v)) for k, v in result["rejected"].items()],
     ]
     for c in result["comparison"]:
-        rows.append((f"{c['mode']}: prover / proof bytes", f"{c['prover_s'] * 1e3:,.3f} ms / {c['proof_bytes']:,}"))
+        rows.append((f"{c['mode']}: prover / proof bytes", f"{us(c['prover_s'])} / {number(c['proof_bytes'])}"))
         rows.append((f"{c['mode']}: verify gas / deploy gas / final after",
-                     f"{c['verify_gas']:,} / {c['deploy_gas']:,} / {c['finality']}"))
+                     f"{number(c['verify_gas'])} / {number(c['deploy_gas'])} / {c['finality']}"))
     return rows
 
 
 def _demo_zk(args: argparse.Namespace) -> int:
     from vcp_toolkit.demo.zk import run_zk_demo
 
-    result = run_zk_demo(args.chain, args.rpc_url, args.out, srs=args.srs)
+    result = run_zk_demo(args.chain, args.rpc_url, out_folder(args.out, 'its attestation files'), srs=args.srs)
     if args.json:
         print_json(result)
     else:

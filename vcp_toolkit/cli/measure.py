@@ -1,16 +1,21 @@
-"""Measuring: ``vcp bench`` runs every trust model; ``vcp report`` renders the result."""
+"""Measuring: ``vcp bench`` runs every trust model; ``vcp report`` renders the result.
+
+``--out`` follows the CLI's rule: a command that writes several files takes a folder (bench writes
+bench.json and bench.csv in it; report writes report.html and its PNG plots in it), and
+``report --bench`` takes a bench.json or the folder holding it."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
-from vcp_toolkit.cli.render import EXIT_OK, print_json, table
+from vcp_toolkit.bench.output import BENCH_CSV, BENCH_JSON
+from vcp_toolkit.cli.render import EXIT_OK, number, out_folder, print_json, printable, table
 from vcp_toolkit.errors import InvalidInput
 
 CHAINS = ("embedded", "anvil", "ganache")
+REPORT_HTML = "report.html"
 
 
 def bench_config(args: argparse.Namespace):
@@ -49,35 +54,73 @@ def _run_with_progress(config) -> dict:
         return run_bench(config, note)
 
 
-def _target_row(t: dict) -> tuple[str, str]:
+def target_row(t: dict) -> tuple[str, str]:
     if t["value"] is None:
         return t["name"], "not measured"
-    return t["name"], f"{t['value']:,.4g} ({'met' if t['met'] else 'MISSED'}, limit {t['limit']:,})"
+    bound = "≤" if t.get("better", "lower") == "lower" else "≥"
+    return t["name"], f"{number(t['value'])} ({'met' if t['met'] else 'MISSED'}, limit {bound} {number(t['limit'])})"
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from vcp_toolkit.bench.output import write_results
 
+    out = out_folder(args.out, f"{BENCH_JSON} and {BENCH_CSV}")
     result = _run_with_progress(bench_config(args))
-    json_path, csv_path = write_results(result, args.out)
+    json_path, csv_path = write_results(result, out)
     if args.json:
         print_json(result)
     else:
-        table("vcp bench targets", [_target_row(t) for t in result["targets"]])
-        print(f"wrote {json_path} and {csv_path} in {result['wall_time_s']:.0f} s; `vcp report` renders them")
+        table("vcp bench targets", [target_row(t) for t in result["targets"]])
+        print(f"wrote {json_path} and {csv_path} in {result['wall_time_s']:.0f} s; "
+              f"`vcp report --bench {out}` renders them")
     return EXIT_OK
+
+
+def bench_file(path: Path) -> Path:
+    """``report --bench``: a bench.json, or the folder holding one."""
+    path = Path(path)
+    return path / BENCH_JSON if path.is_dir() else path
+
+
+def load_bench(path: Path) -> dict:
+    """A `vcp bench` result, read bounded (a FIFO or a device is refused, never read)."""
+    from vcp_toolkit.attest.files import read_json
+
+    try:
+        result = read_json(path, "bench result")
+        if not isinstance(result, dict) or not all(k in result for k in ("rows", "targets", "environment")):
+            raise InvalidInput(f"bench result {printable(path)} lacks rows, targets or environment")
+    except InvalidInput as exc:
+        raise InvalidInput(f"{exc}; run `vcp bench --out DIR` and pass that DIR or DIR/{BENCH_JSON} "
+                           "to --bench") from None
+    return result
+
+
+def report_file(out: Path | None, bench: Path) -> Path:
+    """``report --out``: a folder gets report.html (the plots go beside it); a path ending in
+    .html is the report itself; by default, the bench result's folder."""
+    if out is None:
+        return bench.parent / REPORT_HTML
+    out = Path(out)
+    if out.suffix.lower() in (".html", ".htm"):
+        return out
+    if out.exists() and not out.is_dir():
+        raise InvalidInput(f"--out {printable(out)} is a file that is not .html: name a folder (report.html and "
+                           "the plots go in it) or an .html file")
+    return out / REPORT_HTML
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from vcp_toolkit.bench.report import headline_markdown, write_report
 
+    bench = bench_file(args.bench)
+    result = load_bench(bench)
     if args.markdown:
-        try:
-            result = json.loads(Path(args.bench).read_text())
-            print(headline_markdown(result), end="")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise InvalidInput(f"{args.bench} is not a vcp bench result ({exc}); run `vcp bench` first") from exc
+        print(headline_markdown(result), end="")
         return EXIT_OK
-    path = write_report(args.bench, args.out)
-    print(f"wrote {path} (plots embedded; PNGs beside it)")
+    path = write_report(bench, report_file(args.out, bench))
+    if args.json:
+        print_json({"report": str(path), "plots_folder": str(path.parent), "bench": str(bench)})
+    else:
+        print(f"wrote {path} (plots embedded, and as PNG files beside it) from {bench}")
     return EXIT_OK

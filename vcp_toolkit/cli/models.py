@@ -5,22 +5,22 @@ from __future__ import annotations
 import argparse
 
 from vcp_toolkit.cli.context import Context
-from vcp_toolkit.cli.render import EXIT_OK, print_json, table, us
+from vcp_toolkit.cli.render import EXIT_OK, number, print_json, table, us
 
 
 def _inspect_rows(result: dict) -> list[tuple[str, str]]:
     agree, how = result["agreement"], result["quantization"]
     rows = [("file", f"{result['model']} ({result['identity']['producer'] or 'unknown producer'})"),
-            ("widths / params", f"{result['widths']} / {result['params']:,}"),
+            ("widths / params", f"{result['widths']} / {number(result['params'])}"),
             ("head (applied after dequantization)", result["head"]),
             ("calibration", how["calibration"])]
     for layer in result["layers"]:
         rows.append((f"layer {layer['layer']}: {layer['in']} -> {layer['out']} {layer['activation']}",
-                     f"scale in {layer['input_scale']:.3g}, out {layer['output_scale']:.3g}, "
+                     f"scale in {number(layer['input_scale'])}, out {number(layer['output_scale'])}, "
                      f"shift {layer['shift_min']}..{layer['shift_max']}"))
     rows += [("top-1 agreement with onnxruntime", f"{agree['top1']:.2%} on {agree['samples']} {agree['inputs']} inputs"),
              ("largest |difference| of dequantized outputs",
-              "n/a (ArgMax head)" if agree["max_abs_diff"] is None else f"{agree['max_abs_diff']:.4g}"),
+              "n/a (ArgMax head)" if agree["max_abs_diff"] is None else number(agree["max_abs_diff"])),
              ("model root", result["model_root"]), ("import + quantize", us(result["import_and_quantize_s"]))]
     return rows
 

@@ -36,7 +36,16 @@ class _Commands(argparse._SubParsersAction):
         text = kwargs.get("help", "")
         kwargs.setdefault("description", text[:1].upper() + text[1:] + ".")
         kwargs.setdefault("formatter_class", _ShowDefaults)
-        return super().add_parser(name, **kwargs)
+        parser = super().add_parser(name, **kwargs)
+        _add_verbose_arg(parser, argparse.SUPPRESS)  # `vcp deploy -v` as well as `vcp -v deploy`
+        return parser
+
+
+VERBOSE_HELP = "show what third-party tools print (EZKL's fidelity tables and progress); hidden otherwise"
+
+
+def _add_verbose_arg(p: argparse.ArgumentParser, default=False) -> None:
+    p.add_argument("-v", "--verbose", action="store_true", default=default, help=VERBOSE_HELP)
 
 
 # ---------------------------------------------------------------- shared options
@@ -236,13 +245,15 @@ def _add_measure(sub) -> None:
     p.add_argument("--repeats", type=int, help="timing repeats (median reported)")
     p.add_argument("--gas-price-gwei", type=float, default=1.0, help="gas price for the cost columns")
     p.add_argument("--eth-usd", type=float, default=3000.0, help="ETH price in dollars for the cost columns")
-    p.add_argument("--out", type=Path, default=Path(".vcp/bench"), help="directory for bench.json and bench.csv")
-    p.add_argument("--json", action="store_true", help="also print the result (with `targets`) as JSON")
+    p.add_argument("--out", type=Path, default=Path(".vcp/bench"), help="folder for bench.json and bench.csv")
+    _add_json_arg(p, "the whole result (with `targets`) instead of the targets table")
 
     p = sub.add_parser("report", help="render a bench result as a self-contained HTML report with plots")
-    p.add_argument("--bench", type=Path, default=Path(".vcp/bench/bench.json"), help="the bench.json to render")
-    p.add_argument("--out", type=Path, default=Path(".vcp/bench/report.html"), help="the HTML file to write")
+    p.add_argument("--bench", type=Path, default=Path(".vcp/bench"), help="a bench.json, or the folder holding it")
+    p.add_argument("--out", type=Path, help="folder for report.html and its PNG plots (a path ending in .html "
+                                            "names the report itself) (default: the folder of the bench.json)")
     p.add_argument("--markdown", action="store_true", help="print the headline tables as Markdown instead")
+    _add_json_arg(p, "where the report was written")
 
 
 def _add_models(sub) -> None:
@@ -279,6 +290,7 @@ def _add_setup(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vcp", description="Verifiable off-chain inference: prove, attest, verify, measure.")
     parser.add_argument("--version", action="version", version=f"vcp {__version__}")
+    _add_verbose_arg(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, action=_Commands)
     sub.required = True
     for add in (_add_demo, _add_prove, _add_verify, _add_landing, _add_deploy, _add_optimistic, _add_measure,

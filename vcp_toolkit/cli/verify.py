@@ -7,7 +7,8 @@ import sys
 from typing import Any
 
 from vcp_toolkit.cli.context import Context
-from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, EXIT_UNCHECKED, EXIT_USAGE, print_json, printable
+from vcp_toolkit.cli.render import (EXIT_FAILED, EXIT_OK, EXIT_UNCHECKED, EXIT_USAGE, os_error_text, print_json,
+                                  printable)
 from vcp_toolkit.errors import InvalidInput, UsageError, VcpError, VerificationFailed
 
 
@@ -16,8 +17,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return _verify(args)
     except (VcpError, OSError) as exc:
         word, code = _verify_failure(exc)
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        print(f"vcp: {word}: {printable(reason)}", file=sys.stderr)
+        reason = os_error_text(exc) if isinstance(exc, OSError) else printable(exc)
+        print(f"vcp: {word}: {reason}", file=sys.stderr)
         return code
 
 

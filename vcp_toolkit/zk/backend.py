@@ -1,17 +1,58 @@
-"""EZKL itself: importing it, its version, its input file, its error text, and the witness and
-proof it makes in the calling process."""
+"""EZKL itself: importing it, its version, its input file, its error text, what it prints, and
+the witness and proof it makes in the calling process."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import resource
+import sys
+import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from vcp_toolkit.errors import ToolMissing, ZkError
 
 INSTALL_HINT = "the zk backend needs EZKL: pip install 'vcp-toolkit[zk]' (or pip install ezkl)"
+VERBOSE_ENV = "VCP_VERBOSE"  # set (by `vcp -v`) to let EZKL's own output through
+
+
+@contextlib.contextmanager
+def native_output() -> Iterator[None]:
+    """EZKL's Rust side writes straight to file descriptors 1 and 2 (a numerical fidelity table
+    on calibration, progress lines), past sys.stdout, so it would land in the middle of vcp's tables
+    and `--json` output. Those descriptors point at a scratch file while EZKL runs, unless
+    $VCP_VERBOSE is set. Python's own writes in between go there too: nothing of vcp's prints here."""
+    if os.environ.get(VERBOSE_ENV):
+        yield
+        return
+    for stream in (sys.stdout, sys.stderr):
+        _flush(stream)
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    _flush(stream)
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+    finally:
+        for fd in saved:
+            os.close(fd)
+
+
+def _flush(stream) -> None:
+    try:
+        stream.flush()
+    except (AttributeError, OSError, ValueError):  # None, closed, or a broken pipe: nothing to keep
+        pass
 
 
 def ezkl_version() -> str | None:
@@ -33,7 +74,8 @@ def require_ezkl():
 
 def ezkl_failure(what: str, exc: Exception) -> ZkError:
     """A ZkError for an exception EZKL raised (RuntimeError/ValueError with its own text)."""
-    return ZkError(f"{what}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    more = "" if os.environ.get(VERBOSE_ENV) else " (run with `vcp -v` to see EZKL's own output)"
+    return ZkError(f"{what}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}{more}")
 
 
 def write_input(path: Path, x: np.ndarray) -> None:
@@ -51,6 +93,7 @@ def witness_and_proof(witness_in: str, compiled: str, pk: str, proof_out: str, s
     a fresh process, so it lives here, where importing it costs what importing EZKL's wrapper costs."""
     import ezkl
 
-    ezkl.gen_witness(witness_in, compiled, witness)
-    ezkl.prove(witness, compiled, pk, proof_out, srs)
+    with native_output():
+        ezkl.gen_witness(witness_in, compiled, witness)
+        ezkl.prove(witness, compiled, pk, proof_out, srs)
     return peak_rss_mb()

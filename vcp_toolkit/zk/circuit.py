@@ -16,7 +16,7 @@ from vcp_toolkit.commit.commitments import ModelCommitment
 from vcp_toolkit.commit.encoding import field_element
 from vcp_toolkit.model.quantize import QuantizedModel
 from vcp_toolkit.errors import ZkError
-from vcp_toolkit.zk.backend import ezkl_failure, ezkl_version, require_ezkl, write_input
+from vcp_toolkit.zk.backend import ezkl_failure, ezkl_version, native_output, require_ezkl, write_input
 from vcp_toolkit.zk.cache import circuit_directory, load_meta, save_meta
 from vcp_toolkit.zk.srs import local_srs
 from vcp_toolkit.zk.verifier_contract import compile_verifier, write_verifier_source
@@ -60,7 +60,8 @@ def prepare_circuit(model: QuantizedModel, calibration: np.ndarray | None = None
     if meta is not None:
         return _circuit(root, directory, model, meta, 0.0)
     started = time.perf_counter()
-    meta = _set_up(model, directory, calibration, srs)
+    with native_output():  # calibration prints a fidelity table; `vcp -v` shows it
+        meta = _set_up(model, directory, calibration, srs)
     save_meta(directory, meta)
     return _circuit(root, directory, model, meta, time.perf_counter() - started)
 
