@@ -126,12 +126,12 @@ def blocks(text: str) -> list[tuple[int, list[str]]]:
     return found
 
 
-def unlabelled_timings(file: str) -> list[str]:
-    """Every paragraph or table with a timing but without a run label (for a table, the paragraph
-    above it may carry the label): 'file:line: the text' for each."""
+def unlabelled_timings(file: str, text: str | None = None) -> list[str]:
+    """Every paragraph or table of ``file`` (or of ``text``) with a timing but without a run label
+    (for a table, the paragraph above it may carry the label): 'file:line: the text' for each."""
     problems = []
     previous: list[str] = []
-    for start, lines in blocks((REPO / file).read_text()):
+    for start, lines in blocks((REPO / file).read_text() if text is None else text):
         is_table = lines[0].startswith("|")
         timed = any(TIMING.search(line) for line in lines) or (is_table and TIMED_HEADER.search(lines[0]))
         label_text = "\n".join(lines + (previous if is_table else []))

@@ -274,7 +274,8 @@ def _static_figures() -> dict[str, Measured]:
         "version: anvil": tools["@foundry-rs/anvil"], "version: ganache": tools["ganache"],
         "version: solc": tools["solc"], "version: ezkl": ezkl.group(1) if ezkl else "not pinned",
         "bench: repeats": FULL.repeats, "bench: gwei": Prices().gas_price_gwei, "bench: usd per eth": Prices().eth_usd,
-        "floor: transaction": gas.TX_BASE, "floor: ecrecover": gas.ECRECOVER, "floor: storage slot": gas.NEW_STORAGE_SLOT,
+        "floor: transaction": gas.TX_BASE, "floor: ecrecover": gas.ECRECOVER,
+        "floor: storage slot": gas.NEW_STORAGE_SLOT,
         "fee bump": (FEE_BUMP_PERCENT - 100) / 100,
         "cap: attestation MiB": files.MAX_FILE_BYTES / MIB, "cap: onnx MiB": MAX_ONNX_BYTES / MIB,
         "cap: input MiB": MAX_INPUT_BYTES / MIB, "cap: integer digits": files.MAX_INT_DIGITS,
@@ -326,6 +327,23 @@ def test_every_timing_names_its_run(file):
     problems = unlabelled_timings(file)
     assert not problems, ("a timing without its run (write `run of YYYY-MM-DD: `command`` in the paragraph, or "
                           "above the table):\n" + "\n".join(problems))
+
+
+def test_figures_are_read_as_written_and_timings_need_their_run():
+    assert (parse("2,083,651").value, parse("2,083,651").half_unit) == (2_083_651, 0)  # exact
+    assert (parse("~71k").value, parse("~71k").half_unit) == (71_000, 500)
+    assert (parse("~9,600").value, parse("~9,600").half_unit) == (9_600, 50)
+    assert parse("97.21%").value == pytest.approx(0.9721) and parse("57.69").half_unit == pytest.approx(0.005)
+    assert parse("1.7.1").value == "1.7.1"
+    stale = Figure("README.md", "", "fraud proof")
+    assert mismatch(stale, parse("113,096"), Measured(115_318)) is not None  # the review's 2,222 gas
+    assert mismatch(stale, parse("59,804"), Measured(59_792, RANDOM)) is None
+    bare = "Proving takes 5.0 s.\n\n| a | time |\n|---|---|\n| x | 3 ms |\n"
+    assert len(unlabelled_timings("x.md", bare)) == 2
+    table = bare.split("\n\n")[1]
+    labelled = f"It takes 5.0 s (run of 2026-11-23: `vcp bench`).\n\nIn the run of 2026-11-23: `vcp demo`:\n\n{table}"
+    assert unlabelled_timings("x.md", labelled) == []
+    assert unlabelled_timings("x.md", "It took 3 s (run of 2999-01-01: `make test`).") != []  # not yet run
 
 
 def test_the_reveal_bound_formula_in_the_docs_is_the_contracts(embedded_chain):
