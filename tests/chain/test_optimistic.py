@@ -389,7 +389,7 @@ def test_every_cheat_caught_and_slashed(kind, tmp_path):
                      "withheld_trace"]
     for cheat in result["cheats"]:
         assert cheat["caught"] and cheat["slashed"], cheat
-        assert cheat["gas_fraud_proof"] < 608_296  # EZKL's verify gas for 64->16->10 (ANCHORS.md)
+        assert cheat["gas_fraud_proof"] < 608_296  # EZKL's verify gas for 64->16->10 (docs/anchors.md)
     assert result["balance_equals_owed"]
 
 

@@ -1,4 +1,4 @@
-"""The figures vcp is measured against (../shared/ANCHORS.md). EZKL's were measured on a 2-core
+"""The figures vcp is measured against (docs/anchors.md). EZKL's were measured on a 2-core
 machine like this one (Anvil 1.7.1, Prague); the others are cited from their projects' documentation
 and are marked so wherever they are shown."""
 

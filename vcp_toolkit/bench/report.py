@@ -115,7 +115,7 @@ def _disputes_table(result: dict[str, Any]) -> str:
 def _anchors_table() -> str:
     return html_table(["system", "verify gas", "prover", "source"],
                   [[f"EZKL {EZKL_VERSION}, {'→'.join(map(str, w))}", _fmt(a["verify_gas"]),
-                    f"{a['prove_s']} s prove, {a['setup_s']} s setup", "measured (ANCHORS.md)"]
+                    f"{a['prove_s']} s prove, {a['setup_s']} s setup", "measured outside vcp (docs/anchors.md)"]
                    for w, a in EZKL_MEASURED.items()]
                   + [[name, _fmt(gas), "", "cited"] for name, gas in CITED_VERIFY_GAS.items()])
 
@@ -140,12 +140,12 @@ def _compare_table(result: dict[str, Any], zk_rows: list[dict[str, Any]]) -> str
 
 
 def _reproduced_table(zk_rows: list[dict[str, Any]]) -> str:
-    """This run's EZKL figures next to ANCHORS.md's for the same model."""
+    """This run's EZKL figures next to docs/anchors.md for the same model."""
     def anchor(z: dict[str, Any]) -> dict[str, Any]:
         return EZKL_MEASURED.get(tuple(int(w) for w in z["model"].split("->"))) or {}
 
-    return html_table(["model", "prove (this run)", "prove (ANCHORS)", "verifier gas (this run, Shanghai)",
-                   "verify gas (ANCHORS, Prague)", "proof bytes", "proving key bytes", "peak RSS MB"],
+    return html_table(["model", "prove (this run)", "prove (docs/anchors.md)", "verifier gas (this run, Shanghai)",
+                   "verify gas (docs/anchors.md, Prague)", "proof bytes", "proving key bytes", "peak RSS MB"],
                   [[z["model"], _seconds(z["prove_s"]["median"]), _seconds(anchor(z).get("prove_s")),
                     _fmt(z.get("verifier_only_gas")), _fmt(anchor(z).get("verify_gas")),
                     _fmt(z["proof_bytes"]), _fmt(z["proving_key_bytes"]), _fmt(z["prove_peak_rss_mb"])]

@@ -269,7 +269,7 @@ class _ChainBench:
                                  nonce=next(self._zk_nonces))
         sub = self.registry.submit_zk(self.operator, att, proofs[0].proof, list(proofs[0].instances), int8_bytes(x),
                                       *salts)
-        # EZKL's verifier alone, as ANCHORS.md measured it (without the registry's binding checks).
+        # EZKL's verifier alone, as docs/anchors.md records it (without the registry's binding checks).
         verifier = self.chain.w3.eth.contract(abi=circuit.verifier_abi)
         call = verifier.functions.verifyProof(proofs[0].proof, list(proofs[0].instances))
         alone = self.operator.transact(to=deployed.contract_address,
@@ -350,7 +350,7 @@ def _zk_rows(config: BenchConfig, note: Callable[[str], None], rows: list[dict[s
     zk_chain = next((c for c in config.chains if c != "embedded"), config.chains[0] if config.chains else None)
     if ezkl_version() is None:
         return {"available": False, "why": "EZKL is not installed (pip install 'vcp-toolkit[zk]'); its figures from "
-                                           "ANCHORS.md are shown as anchors"}
+                                           "docs/anchors.md are shown as anchors"}
     if not config.zk_models or zk_chain is None:
         return {"available": True, "why": "no zk models in this configuration"}
     zk = {"available": True, "ezkl": ezkl_version(), "chain": zk_chain,
