@@ -5,7 +5,11 @@
 The CLI only parses and prints: ``parser`` builds the arguments, ``context`` connects, finds
 deployments, resolves keys and loads models and inputs, one module per group of commands
 (``signed``, ``verify``, ``optimistic``, ``setup``, ``measure``, ``models``, ``demo``) calls the
-library, and ``render`` prints tables and JSON. ``COMMANDS`` and ``build_parser`` are importable from here."""
+library, and ``render`` prints tables and JSON. ``COMMANDS`` and ``build_parser`` are importable from here.
+
+One rule for outputs: ``--out`` is a folder when a command writes several files (demo, run, bench,
+report) and a file when it writes one (prove, export, keygen); ``--json`` puts the result on stdout
+and nothing else; numbers go through ``render.number``; third-party output shows only with ``-v``."""
 
 from __future__ import annotations
 

@@ -108,7 +108,7 @@ def _add_demo(sub) -> None:
     p.add_argument("--srs", type=Path, help="zk: a real structured reference string (default: generated locally, "
                                             "UNSAFE for production)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    p.add_argument("--out", type=Path, default=Path(".vcp/demo"), help="where the attestation files go")
+    p.add_argument("--out", type=Path, default=Path(".vcp/demo"), help="folder for the attestation files")
     p.add_argument("--repeats", type=int, default=51, help="repeats per timing (median reported)")
 
 
