@@ -232,7 +232,8 @@ SERVE_CHEATS = ("wrong_output", "wrong_hidden_layer", "other_weights", "input_sw
 def _add_cheat_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cheat", choices=SERVE_CHEATS,
                    help="FOR DEMONSTRATIONS: play a dishonest prover with this lie (see docs/optimistic.md); "
-                        "warns at start and marks each cheated answer (default: honest)")
+                        "warns at start and marks each cheated answer; a job lied on once is answered "
+                        "honestly when it re-opens (default: honest)")
     p.add_argument("--cheat-every", type=int, metavar="N",
                    help="with --cheat: lie only on jobs whose id is a multiple of N, answer the others honestly "
                         "(default: 1, every job)")
