@@ -1,11 +1,13 @@
-"""Stage 1, the model: float models, quantization, the integer-only kernels, ONNX in and out,
-and the built-in models and data sets."""
+"""Stage 1, the model: float models, quantization, the integer-only kernels (exact on BLAS), ONNX
+in and out, and the built-in models and data sets (8x8 digits, 28x28 MNIST)."""
 
 from vcp_toolkit._exports import lazy_exports
 
 _PUBLIC = {
     "demo_float_model": "vcp_toolkit.model.builtin", "demo_model": "vcp_toolkit.model.builtin",
     "Split": "vcp_toolkit.model.datasets", "load_digits_split": "vcp_toolkit.model.datasets",
+    "load_mnist_split": "vcp_toolkit.model.datasets",
+    "exact_conv2d": "vcp_toolkit.model.kernels", "exact_matmul": "vcp_toolkit.model.kernels",
     "Dense": "vcp_toolkit.model.float_model", "Model": "vcp_toolkit.model.float_model", "ReLU": "vcp_toolkit.model.float_model",
     "ImportedModel": "vcp_toolkit.model.onnx_import", "import_onnx": "vcp_toolkit.model.onnx_import",
     "export_onnx": "vcp_toolkit.model.onnx_io",
@@ -15,6 +17,6 @@ _PUBLIC = {
     "random_inputs": "vcp_toolkit.model.synthetic", "random_model": "vcp_toolkit.model.synthetic",
 }
 __all__ = ["Dense", "ImportedModel", "Model", "QuantizedModel", "ReLU", "Split", "demo_float_model",
-    "demo_model", "export_onnx", "import_onnx", "inspect_onnx", "load_digits_split", "load_onnx_model",
-    "quantize", "random_inputs", "random_model"]
+    "demo_model", "exact_conv2d", "exact_matmul", "export_onnx", "import_onnx", "inspect_onnx",
+    "load_digits_split", "load_mnist_split", "load_onnx_model", "quantize", "random_inputs", "random_model"]
 __getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
