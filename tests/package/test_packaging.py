@@ -4,10 +4,8 @@ wheel, installed in a fresh venv outside the repository, is complete enough to r
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import tomllib
 import zipfile
 from importlib import metadata
@@ -16,6 +14,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from wheelenv import tracked_files
 
 REPO = Path(__file__).resolve().parents[2]
 CONSTRAINTS = REPO / "constraints.txt"
@@ -105,31 +104,7 @@ def test_makefile_installs_from_the_constraints():
     assert "\nlock:" in makefile
 
 
-# ---------------------------------------------------------------- the wheel
-
-
-def tracked_files() -> list[str]:
-    """The files a fresh clone has (tracked, still present in the work tree)."""
-    if not (REPO / ".git").exists() or shutil.which("git") is None:
-        pytest.skip("not a git checkout")
-    out = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True, check=True).stdout
-    return sorted(name for name in out.decode().split("\0") if name and (REPO / name).is_file())
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """The wheel, built (as pip would) from a copy of what a fresh clone holds."""
-    src = tmp_path_factory.mktemp("src")
-    for name in tracked_files():
-        (src / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, src / name)
-    dist = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--build-constraint",
-                           str(CONSTRAINTS), "--wheel-dir", str(dist), str(src)],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    (built,) = dist.glob("vcp_toolkit-*.whl")
-    return built
+# ---------------------------------------------------------------- the wheel (tests/package/conftest.py)
 
 
 def test_wheel_ships_every_package_and_data_file(wheel):
@@ -144,34 +119,6 @@ def test_wheel_ships_every_package_and_data_file(wheel):
             "vcp_toolkit/model/builtin/digits_mlp.q.npz", "vcp_toolkit/prover/__init__.py"} <= names
     assert {n.split("/")[0] for n in names} == {"vcp_toolkit"}, "one import name, nothing generic at the top"
     assert "vcp = vcp_toolkit.cli:main" in entry_points
-
-
-def _fresh_venv(root: Path, wheel: Path) -> Path:
-    """A venv outside the repository (no system site-packages) with the wheel and its pinned deps."""
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    python = venv / "bin" / "python"
-    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-compile",
-                           "--constraint", str(CONSTRAINTS), str(wheel)], capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return venv
-
-
-def _env(venv: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    env["PATH"] = os.pathsep.join([str(venv / "bin"), *(p for p in env.get("PATH", "").split(os.pathsep)
-                                                       if not p.startswith(str(REPO)))])
-    env["VCP_NODE_MODULES"] = str(REPO / "node_modules")  # Anvil for the bench, as a user would point to it
-    return env
-
-
-@pytest.fixture(scope="module")
-def installed(wheel, tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
-    """(venv, a working directory outside the repository, the environment to run them in)."""
-    root = tmp_path_factory.mktemp("installed")
-    venv = _fresh_venv(root, wheel)
-    (root / "work").mkdir()
-    return venv, root / "work", _env(venv)
 
 
 def _run(installed, *args: str, timeout: int = 300) -> str:
