@@ -449,7 +449,9 @@ def test_quantized_model_load_rejects_garbage(tmp_path):
     bad.write_bytes(b"not a zip")
     with pytest.raises(InvalidModel):
         QuantizedModel.load(bad)
-    with pytest.raises(InvalidModel):
+    from vcp_toolkit.errors import FileUnreadable
+
+    with pytest.raises(FileUnreadable):  # could not be read: not the same as a bad model
         QuantizedModel.load(tmp_path / "missing.q.npz")
     with pytest.raises(InvalidModel):
         QuantizedModel.load(FLOAT_WEIGHTS)  # a float model is not a quantized one

@@ -144,7 +144,9 @@ def test_garbage_and_empty_files(tmp_path):
         path.write_bytes(content)
         with pytest.raises(InvalidModel):
             import_onnx(path)
-    with pytest.raises(InvalidModel, match="cannot read"):
+    from vcp_toolkit.errors import FileUnreadable
+
+    with pytest.raises(FileUnreadable, match="cannot read"):  # could not be read: not the same as a bad model
         import_onnx(tmp_path / "missing.onnx")
 
 

@@ -5,7 +5,6 @@ asks it for what it needs; nothing is opened before it is asked for, and each th
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -49,37 +48,38 @@ def _digits_input(spec: str, model) -> np.ndarray:
     return model.quantize_input(split.x_test[index])
 
 
-def _file_values(spec: str) -> np.ndarray:
-    path = Path(spec)
-    try:
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            raise InvalidInput(f"--input {spec}: larger than {MAX_INPUT_BYTES:,} bytes; one input vector expected")
-        if path.suffix == ".npy":
-            return np.asarray(np.load(path, allow_pickle=False))
-        if path.suffix == ".json":
-            from vcp_toolkit.attest.files import shallow_recursion
+def _file_values(spec: str, width: int) -> np.ndarray:
+    from vcp_toolkit.attest.files import printable
+    from vcp_toolkit.model.arrays import NPY_MAGIC, load_json, load_npy, read_file
 
-            with shallow_recursion():
-                return np.asarray(np.array(json.loads(path.read_text()), dtype=np.float64))
-        raise InvalidInput(f"--input {spec}: expected digits:N, a .npy file or a .json list")
-    except InvalidInput:
-        raise
-    except (OSError, ValueError, TypeError, EOFError, RecursionError) as exc:
-        raise InvalidInput(f"--input {spec}: cannot read ({type(exc).__name__}: {str(exc)[:120]})") from exc
+    fix = f"pass digits:N, or a .npy / .json file of {width} numbers"
+    raw = read_file(Path(spec), "--input file", MAX_INPUT_BYTES, InvalidInput, fix)
+    what = f"--input file {printable(spec)}"
+    if raw.startswith(NPY_MAGIC):
+        return load_npy(raw, what, InvalidInput, fix)
+    if Path(spec).suffix.lower() != ".json":
+        raise InvalidInput(f"{what} is neither a .npy array nor a .json file; {fix}")
+    values = load_json(raw, what, InvalidInput, fix)
+    if not isinstance(values, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                               for v in values):
+        raise InvalidInput(f"{what} is not a JSON list of numbers; {fix}")
+    return np.array(values, dtype=np.float64)
 
 
 def read_input(spec: str, model, as_int8: bool) -> np.ndarray:
     """``--input``: digits:N, or a .npy / .json file of floats (int8 codes with ``as_int8``)."""
     if spec.startswith("digits:"):
         return _digits_input(spec, model)
-    values = _file_values(spec)
+    from vcp_toolkit.attest.files import printable
+
+    values, shown = _file_values(spec, model.input_width), printable(spec)
     if values.ndim != 1 or values.shape[0] != model.input_width:
-        raise InvalidInput(f"--input {spec}: expected {model.input_width} values, got shape {values.shape}")
-    if not np.issubdtype(values.dtype, np.number) or not np.all(np.isfinite(values)):
-        raise InvalidInput(f"--input {spec}: values must be finite numbers")
+        raise InvalidInput(f"--input {shown}: expected {model.input_width} values, got shape {values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise InvalidInput(f"--input {shown}: values must be finite numbers")
     if as_int8:
         if not np.all(values == np.round(values)) or values.min() < -128 or values.max() > 127:
-            raise InvalidInput(f"--input {spec}: --int8 values must be integers in [-128, 127]")
+            raise InvalidInput(f"--input {shown}: --int8 values must be integers in [-128, 127]")
         return values.astype(np.int8)
     return model.quantize_input(values)
 

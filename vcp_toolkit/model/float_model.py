@@ -85,23 +85,41 @@ class Model:
 
     @classmethod
     def load(cls, path: Path) -> "Model":
+        """A model ``save`` wrote; anything else raises InvalidModel naming the file."""
+        from vcp_toolkit.attest.files import printable
+        from vcp_toolkit.model.arrays import load_json, load_npz, read_file
+
+        what = f"float model file {printable(path)}"
+        raw = read_file(path, "float model file", MAX_FLOAT_MODEL_BYTES, InvalidModel, FLOAT_FIX)
+        arrays = load_npz(raw, what, MAX_FLOAT_MODEL_BYTES, InvalidModel, FLOAT_FIX, kinds="fU")
+        meta_array = arrays.get("meta")
+        if meta_array is None or meta_array.dtype.kind != "U" or meta_array.ndim != 0:
+            raise InvalidModel(f"{what} is not a vcp float model (no 'meta' text array); {FLOAT_FIX}")
+        meta = load_json(str(meta_array).encode(), f"{what} (its meta)", InvalidModel, FLOAT_FIX)
+        if not isinstance(meta, dict) or not isinstance(meta.get("layers"), list) or \
+                not isinstance(meta.get("name"), str):
+            raise InvalidModel(f"{what}: its meta needs a name and a list of layers; {FLOAT_FIX}")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                layers: list[Layer] = []
-                for i, kind in enumerate(meta["layers"]):
-                    if kind == "dense":
-                        layers.append(Dense(data[f"layer{i}.weight"].astype(np.float64),
-                                            data[f"layer{i}.bias"].astype(np.float64)))
-                    elif kind == "relu":
-                        layers.append(ReLU())
-                    else:
-                        raise InvalidModel(f"{path}: unsupported layer kind {kind!r} (supported: dense, relu)")
-                return cls(name=str(meta["name"]), layers=tuple(layers))
-        except InvalidModel:
-            raise
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise InvalidModel(f"{path}: not a vcp float model ({exc})") from exc
+            return cls(name=meta["name"], layers=tuple(_read_layer(arrays, i, kind)
+                                                       for i, kind in enumerate(meta["layers"])))
+        except InvalidModel as exc:
+            raise InvalidModel(f"{what}: {exc}; {FLOAT_FIX}") from None
+
+
+FLOAT_FIX = "pass a .npz written by Model.save"
+MAX_FLOAT_MODEL_BYTES = 2 * 2**30
+
+
+def _read_layer(arrays: dict[str, np.ndarray], i: int, kind: object) -> Layer:
+    if kind == "relu":
+        return ReLU()
+    if kind != "dense":
+        raise InvalidModel(f"unsupported layer kind {str(kind)[:40]!r} (supported: dense, relu)")
+    names = (f"layer{i}.weight", f"layer{i}.bias")
+    missing = [name for name in names if name not in arrays]
+    if missing:
+        raise InvalidModel(f"array {missing[0]} is missing")
+    return Dense(arrays[names[0]].astype(np.float64), arrays[names[1]].astype(np.float64))
 
 
 def file_digest(path: Path) -> str:

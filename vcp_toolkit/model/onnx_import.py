@@ -28,6 +28,7 @@ HEADS = ("Softmax", "LogSoftmax", "ArgMax")
 PASS_THROUGH = ("Identity", "Dropout", "Cast", "Flatten", "Reshape", "Squeeze", "Unsqueeze")
 FLOAT_TYPES = (1, 10, 11, 16)  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 MAX_ONNX_BYTES = 512 * 2**20
+ONNX_FIX = "pass a model exported to ONNX (e.g. torch.onnx.export), or a .q.npz quantized model"
 IMPORTER = "vcp-onnx/1"
 
 
@@ -51,23 +52,22 @@ def _load(path: Path):
     import onnx
     from google.protobuf.message import DecodeError
 
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InvalidModel(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if size > MAX_ONNX_BYTES:
-        raise InvalidModel(f"{path} is {size:,} bytes; vcp imports ONNX files up to {MAX_ONNX_BYTES:,}")
-    raw = path.read_bytes()
+    from vcp_toolkit.attest.files import printable
+    from vcp_toolkit.model.arrays import read_file
+
+    raw = read_file(Path(path), "ONNX model file", MAX_ONNX_BYTES, InvalidModel, ONNX_FIX)
+    path = printable(path)  # named in every message below, escaped for the terminal
     try:
         proto = onnx.load_from_string(raw)
     except (DecodeError, ValueError, RuntimeError, TypeError) as exc:
-        raise InvalidModel(f"{path} is not a valid ONNX file ({type(exc).__name__})") from exc
+        raise InvalidModel(f"ONNX model file {path} does not parse as ONNX (truncated, or another format); "
+                           f"{ONNX_FIX}") from exc
     if not proto.graph.node:
-        raise InvalidModel(f"{path} has an empty graph (truncated or not an ONNX model)")
+        raise InvalidModel(f"ONNX model file {path} has an empty graph (truncated, or not an ONNX model); {ONNX_FIX}")
     for tensor in proto.graph.initializer:
         if tensor.data_location == onnx.TensorProto.EXTERNAL:
-            raise InvalidModel(f"{path}: tensor {tensor.name!r} uses external data, which vcp does not load")
+            raise InvalidModel(f"{path}: tensor {printable(tensor.name)[:60]!r} uses external data, which vcp does "
+                               "not load; save the model with its weights inside the .onnx file")
     try:
         onnx.checker.check_model(proto)
     except Exception as exc:  # onnx raises its own ValidationError (and others) from C++

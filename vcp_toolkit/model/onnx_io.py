@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from vcp_toolkit.attest.files import printable
 from vcp_toolkit.errors import InvalidInput, InvalidModel
+from vcp_toolkit.model.arrays import NPY_MAGIC, ZIP_MAGICS, load_npy, load_npz, read_file
 from vcp_toolkit.model.fixedpoint import INT8_MAX, Activation
 from vcp_toolkit.model.onnx_import import ImportedModel, import_onnx
 from vcp_toolkit.model.quantize import QuantizedModel, quantize
@@ -19,6 +21,7 @@ from vcp_toolkit.model.quantize import QuantizedModel, quantize
 DEFAULT_CALIBRATION_SAMPLES = 512
 DEFAULT_CALIBRATION = f"{DEFAULT_CALIBRATION_SAMPLES} standard-normal samples (numpy seed 0)"
 MAX_CALIBRATION_BYTES = 1 * 2**30
+CALIBRATION_FIX = "pass sample inputs saved with numpy.save (.npy) or numpy.savez (.npz, array 'x')"
 
 
 def load_calibration(path: Path | None, input_width: int) -> tuple[np.ndarray, dict[str, Any]]:
@@ -30,35 +33,32 @@ def load_calibration(path: Path | None, input_width: int) -> tuple[np.ndarray, d
         x = np.random.default_rng(0).standard_normal((DEFAULT_CALIBRATION_SAMPLES, input_width))
         return x, {"calibration": DEFAULT_CALIBRATION}
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_CALIBRATION_BYTES:
-            raise InvalidInput(f"calibration file {path} is larger than {MAX_CALIBRATION_BYTES:,} bytes")
-        raw = path.read_bytes()
-        if path.suffix == ".npz":
-            with np.load(path, allow_pickle=False) as data:
-                names = data.files
-                key = "x" if "x" in names else (names[0] if len(names) == 1 else None)
-                if key is None:
-                    raise InvalidInput(f"calibration file {path}: several arrays ({', '.join(names)}); name one 'x'")
-                x = data[key]
-        elif path.suffix == ".npy":
-            x = np.load(path, allow_pickle=False)
-        else:
-            raise InvalidInput(f"calibration file {path}: expected .npy or .npz")
-    except InvalidInput:
-        raise
-    except (OSError, ValueError, EOFError) as exc:
-        raise InvalidInput(f"cannot read calibration file {path} ({exc})") from exc
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.number) or x.ndim < 1 or x.size == 0:
-        raise InvalidInput(f"calibration file {path}: needs a non-empty numeric array")
+    raw = read_file(path, "calibration file", MAX_CALIBRATION_BYTES, InvalidInput, CALIBRATION_FIX)
+    shown = printable(path)
+    x = _calibration_array(raw, f"calibration file {shown}")
+    if x.ndim < 1 or x.size == 0:
+        raise InvalidInput(f"calibration file {shown} holds no samples (an empty or 0-d array); {CALIBRATION_FIX}")
     if x.size % input_width:
-        raise InvalidInput(f"calibration file {path}: shape {x.shape} does not flatten to rows of {input_width}")
+        raise InvalidInput(f"calibration file {shown}: shape {x.shape} does not flatten to rows of {input_width}; "
+                           f"{CALIBRATION_FIX}")
     x = x.reshape(-1, input_width).astype(np.float64)
     if not np.all(np.isfinite(x)):
-        raise InvalidInput(f"calibration file {path} holds NaN or infinite values")
+        raise InvalidInput(f"calibration file {shown} holds NaN or infinite values; {CALIBRATION_FIX}")
     return x, {"calibration": path.name, "calibration_sha256": hashlib.sha256(raw).hexdigest(),
                "calibration_samples": int(len(x))}
+
+
+def _calibration_array(raw: bytes, what: str) -> np.ndarray:
+    """The array of a .npy, or of an .npz's ``x`` (or its only array); told apart by content."""
+    if raw.startswith(NPY_MAGIC):
+        return load_npy(raw, what, InvalidInput, CALIBRATION_FIX)
+    if not raw.startswith(ZIP_MAGICS):
+        raise InvalidInput(f"{what} is not a .npy or .npz file; {CALIBRATION_FIX}")
+    arrays = load_npz(raw, what, MAX_CALIBRATION_BYTES, InvalidInput, CALIBRATION_FIX)
+    if "x" in arrays or len(arrays) == 1:
+        return arrays.get("x", next(iter(arrays.values())))
+    names = ", ".join(printable(name)[:40] for name in list(arrays)[:8])
+    raise InvalidInput(f"{what} holds several arrays ({names}); name the samples 'x' (numpy.savez(path, x=...))")
 
 
 def quantize_imported(imported: ImportedModel, calibration: np.ndarray, how: dict[str, Any]) -> QuantizedModel:

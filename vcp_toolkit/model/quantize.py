@@ -28,6 +28,7 @@ from vcp_toolkit.model.fixedpoint import (
     INT32_MAX,
     INT32_MIN,
     MAX_LAYERS,
+    MAX_WIDTH,
     MULTIPLIER_MAX,
     SHIFT_MAX,
     SHIFT_MIN,
@@ -125,32 +126,70 @@ class QuantizedModel:
 
     @classmethod
     def load(cls, path: Path) -> "QuantizedModel":
+        """A model ``save`` wrote; anything else raises InvalidModel naming the file (FileUnreadable
+        when it cannot be opened), never a pickle, never more memory than the file's size."""
+        from vcp_toolkit.attest.files import printable
+        from vcp_toolkit.model.arrays import load_npz, read_file
+
+        what = f"model file {printable(path)}"
+        raw = read_file(path, "model file", MAX_MODEL_BYTES, InvalidModel, MODEL_FIX)
+        # Float arrays are let through so that QuantizedDense names the wrong dtype and the layer.
+        arrays = load_npz(raw, what, MAX_MODEL_BYTES, InvalidModel, MODEL_FIX, kinds="iufU")
+        meta = _read_meta(arrays, what)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-                    raise InvalidModel(f"{path}: not a {FORMAT} v{VERSION} file")
-                layers = tuple(
-                    QuantizedDense(
-                        weight=data[f"layer{i}.weight"],
-                        bias=data[f"layer{i}.bias"],
-                        multiplier=data[f"layer{i}.multiplier"],
-                        shift=data[f"layer{i}.shift"],
-                        activation=Activation[act.upper()],
-                    )
-                    for i, act in enumerate(meta["activations"])
-                )
-                return cls(
-                    name=str(meta["name"]),
-                    layers=layers,
-                    input_scale=float(meta["input_scale"]),
-                    output_scale=float(meta["output_scale"]),
-                    metadata=dict(meta.get("metadata", {})),
-                )
-        except InvalidModel:
-            raise
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InvalidModel(f"{path}: not a vcp quantized model ({exc})") from exc
+            return cls(name=meta["name"], layers=tuple(_read_layer(arrays, i, act) for i, act in
+                                                       enumerate(meta["activations"])),
+                       input_scale=float(meta["input_scale"]), output_scale=float(meta["output_scale"]),
+                       metadata=dict(meta.get("metadata", {})))
+        except InvalidModel as exc:
+            raise InvalidModel(f"{what}: {exc}; {MODEL_FIX}") from None
+
+
+MODEL_FIX = "pass an .onnx file, or a .q.npz written by QuantizedModel.save"
+# The largest model vcp runs: MAX_LAYERS layers of MAX_WIDTH x MAX_WIDTH int8 weights and three
+# int64 vectors each, plus the metadata.
+MAX_MODEL_BYTES = MAX_LAYERS * MAX_WIDTH * (MAX_WIDTH + 3 * 8) + 2**20
+_META_TYPES = {"name": str, "activations": list, "input_scale": (int, float), "output_scale": (int, float),
+               "metadata": dict}
+
+
+def _read_meta(arrays: dict[str, np.ndarray], what: str) -> dict:
+    from vcp_toolkit.attest.files import printable
+    from vcp_toolkit.model.arrays import load_json
+
+    meta_array = arrays.get("meta")
+    if meta_array is None or meta_array.dtype.kind != "U" or meta_array.ndim != 0:
+        raise InvalidModel(f"{what} is not a vcp quantized model (no 'meta' text array); {MODEL_FIX}")
+    meta = load_json(str(meta_array).encode(), f"{what} (its meta)", InvalidModel, MODEL_FIX)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        found = meta.get("format") if isinstance(meta, dict) and isinstance(meta.get("format"), str) else "unknown"
+        raise InvalidModel(f"{what} is a {printable(found)[:40]} file, not {FORMAT} v{VERSION}; {MODEL_FIX}")
+    for key, kind in _META_TYPES.items():
+        if not isinstance(meta.get(key, {}), kind) or isinstance(meta.get(key), bool):
+            raise InvalidModel(f"{what}: meta.{key} is missing or of the wrong type; {MODEL_FIX}")
+    if not all(isinstance(act, str) and act.upper() in Activation.__members__ for act in meta["activations"]):
+        names = ", ".join(a.name.lower() for a in Activation)
+        raise InvalidModel(f"{what}: meta.activations must name activations ({names}); {MODEL_FIX}")
+    expected = {"meta"} | {f"layer{i}.{part}" for i in range(len(meta["activations"]))
+                           for part in ("weight", "bias", "multiplier", "shift")}
+    extra = sorted(set(arrays) - expected)
+    if extra:
+        raise InvalidModel(f"{what} holds arrays a vcp quantized model does not ({printable(extra[0])[:40]}, ...); "
+                           f"{MODEL_FIX}")
+    return meta
+
+
+def _read_layer(arrays: dict[str, np.ndarray], i: int, activation: str) -> QuantizedDense:
+    names = [f"layer{i}.{part}" for part in ("weight", "bias", "multiplier", "shift")]
+    missing = [name for name in names if name not in arrays]
+    if missing:
+        raise InvalidModel(f"array {missing[0]} is missing")
+    weight, bias, multiplier, shift = (arrays[name] for name in names)
+    try:
+        return QuantizedDense(weight=weight, bias=bias, multiplier=multiplier, shift=shift,
+                              activation=Activation[activation.upper()])
+    except InvalidModel as exc:
+        raise InvalidModel(f"layer {i}: {exc}") from None
 
 
 def multiplier_and_shift(real: float) -> tuple[int, int]:
