@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vcp_toolkit.bench.anchors import CITED_VERIFY_GAS, EZKL_MEASURED, EZKL_VERSION
+from vcp_toolkit.bench.output import human
 from vcp_toolkit.bench.plots import MODE_LABELS, arrows, figures, to_png
 from vcp_toolkit.errors import InvalidInput
 from vcp_toolkit.attest.files import write_atomic
@@ -23,7 +24,7 @@ _NUMBER = re.compile(r"[≤≥]? ?\$?-?[\d,]*\.?\d+(e[-+]?\d+)?( (µs|ms|s|MB))?
 
 def _td(value: Any) -> tuple[str, bool]:
     """One cell's HTML, and whether it is a number (numbers align right and never wrap)."""
-    text = value if isinstance(value, str) else _fmt(value)
+    text = value if isinstance(value, str) else human(value)
     if _HEX.fullmatch(text):
         short = f"{text[:10]}…{text[-6:]}"
         return f'<td class="id"><code title="{html.escape(text)}">{short}</code></td>', False
@@ -45,16 +46,6 @@ def html_table(headers: list[str], rows: list[list[Any]], full: bool = True) -> 
     body = "".join("<tr>" + "".join(td for td, _ in row) + "</tr>" for row in cells)
     table = "<table>" if full else '<table class="fit">'
     return f'<div class="table">{table}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 def render(result: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
@@ -85,7 +76,7 @@ class _Sections:
 
 def _targets_table(result: dict[str, Any]) -> str:
     return html_table(["target", "value", "limit", "met"],
-                  [[t["name"], _fmt(t["value"]), ("≤ " if t["better"] == "lower" else "≥ ") + _fmt(t["limit"]),
+                  [[t["name"], human(t["value"]), ("≤ " if t["better"] == "lower" else "≥ ") + human(t["limit"]),
                     "yes" if t["met"] else "NO"] for t in result["targets"]], full=False)
 
 
@@ -94,30 +85,30 @@ def _rows_table(result: dict[str, Any]) -> str:
     return html_table(
         ["chain", "mode", "model", "params", "batch", "gas/tx", "gas/inference", "floor ratio", "USD/inference",
          "prove (median)", "verify off-chain (median)", "overhead vs plain"],
-        [[r["chain"], MODE_LABELS.get(r["mode"], r["mode"]), r["model"], _fmt(r["params"]), r["batch"],
-          _fmt(r.get("gas_per_tx")), _fmt(r.get("gas_per_inference")), _fmt(r.get("gas_floor_ratio")),
+        [[r["chain"], MODE_LABELS.get(r["mode"], r["mode"]), r["model"], human(r["params"]), r["batch"],
+          human(r.get("gas_per_tx")), human(r.get("gas_per_inference")), human(r.get("gas_floor_ratio")),
           _usd(r.get("cost_usd_per_inference")), _seconds((r.get("prove_s") or {}).get("median")),
-          _seconds((r.get("verify_offchain_s") or {}).get("median")), _fmt(r.get("overhead_vs_plain"))] for r in main])
+          _seconds((r.get("verify_offchain_s") or {}).get("median")), human(r.get("overhead_vs_plain"))] for r in main])
 
 
 def _throughput_table(result: dict[str, Any]) -> str:
     return html_table(["chain", "single attestations landed/s", "batched inferences landed/s (N=1024)"],
-                  [[r["chain"], _fmt(r["single_attestations_per_s"]), _fmt(r["batched_inferences_per_s"])]
+                  [[r["chain"], human(r["single_attestations_per_s"]), human(r["batched_inferences_per_s"])]
                    for r in result["rows"] if r["mode"] == "throughput"], full=False)
 
 
 def _disputes_table(result: dict[str, Any]) -> str:
     return html_table(["chain", "width", "params", "fraud proof gas", "calldata bytes"],
-                  [[d["chain"], d["width"], _fmt(d["params"]), _fmt(d["gas"]), _fmt(d["calldata_bytes"])]
+                  [[d["chain"], d["width"], human(d["params"]), human(d["gas"]), human(d["calldata_bytes"])]
                    for d in result.get("disputes", [])], full=False)
 
 
 def _anchors_table() -> str:
     return html_table(["system", "verify gas", "prover", "source"],
-                  [[f"EZKL {EZKL_VERSION}, {'→'.join(map(str, w))}", _fmt(a["verify_gas"]),
+                  [[f"EZKL {EZKL_VERSION}, {'→'.join(map(str, w))}", human(a["verify_gas"]),
                     f"{a['prove_s']} s prove, {a['setup_s']} s setup", "measured outside vcp (docs/anchors.md)"]
                    for w, a in EZKL_MEASURED.items()]
-                  + [[name, _fmt(gas), "", "cited"] for name, gas in CITED_VERIFY_GAS.items()])
+                  + [[name, human(gas), "", "cited"] for name, gas in CITED_VERIFY_GAS.items()])
 
 
 _FINALITY = {"signed_single": "receipt", "optimistic_dispute": "1 tx in the window", "zk": "receipt"}
@@ -132,9 +123,9 @@ def _compare_table(result: dict[str, Any], zk_rows: list[dict[str, Any]]) -> str
         for r in same + [z]:
             final = f"{r.get('finality_blocks')} blocks" if r["mode"] == "optimistic_happy" else _FINALITY[r["mode"]]
             side_by_side.append([z["model"], MODE_LABELS[r["mode"]], _seconds((r.get("prove_s") or {}).get("median")),
-                                 _fmt(r.get("proof_bytes", 65 if r["mode"] == "signed_single" else None)),
-                                 _seconds((r.get("verify_offchain_s") or {}).get("median")), _fmt(r.get("gas_per_tx")),
-                                 _fmt(r.get("verifier_deploy_gas")), final])
+                                 human(r.get("proof_bytes", 65 if r["mode"] == "signed_single" else None)),
+                                 _seconds((r.get("verify_offchain_s") or {}).get("median")), human(r.get("gas_per_tx")),
+                                 human(r.get("verifier_deploy_gas")), final])
     return html_table(["model", "mode", "prover time", "proof bytes", "verify off-chain", "gas", "verifier deploy gas",
                    "final after"], side_by_side) if side_by_side else "<p>No zk rows in this run.</p>"
 
@@ -147,8 +138,8 @@ def _reproduced_table(zk_rows: list[dict[str, Any]]) -> str:
     return html_table(["model", "prove (this run)", "prove (docs/anchors.md)", "verifier gas (this run, Shanghai)",
                    "verify gas (docs/anchors.md, Prague)", "proof bytes", "proving key bytes", "peak RSS MB"],
                   [[z["model"], _seconds(z["prove_s"]["median"]), _seconds(anchor(z).get("prove_s")),
-                    _fmt(z.get("verifier_only_gas")), _fmt(anchor(z).get("verify_gas")),
-                    _fmt(z["proof_bytes"]), _fmt(z["proving_key_bytes"]), _fmt(z["prove_peak_rss_mb"])]
+                    human(z.get("verifier_only_gas")), human(anchor(z).get("verify_gas")),
+                    human(z["proof_bytes"]), human(z["proving_key_bytes"]), human(z["prove_peak_rss_mb"])]
                    for z in zk_rows]) if zk_rows else ""
 
 
@@ -239,8 +230,8 @@ def headline_markdown(result: dict[str, Any]) -> str:
              f"${result['config']['prices']['eth_usd']:,.0f}/ETH.", ""]
     lines += ["| target | value | limit | met |", "|---|---|---|---|"]
     for t in result["targets"]:
-        limit = ("≤ " if t["better"] == "lower" else "≥ ") + _fmt(t["limit"])
-        lines.append(f"| {t['name']} | {_fmt(t['value'])} | {limit} | {'yes' if t['met'] else 'NO'} |")
+        limit = ("≤ " if t["better"] == "lower" else "≥ ") + human(t["limit"])
+        lines.append(f"| {t['name']} | {human(t['value'])} | {limit} | {'yes' if t['met'] else 'NO'} |")
     lines += ["", "| chain | mode | model | batch | gas/tx | gas/inference | USD/inference | prove (median) | "
               "verify off-chain (median) |", "|---|---|---|---|---|---|---|---|---|"]
     keep = [r for r in result["rows"] if r["mode"] != "throughput" and
@@ -248,14 +239,14 @@ def headline_markdown(result: dict[str, Any]) -> str:
     for r in keep:
         lines.append(
             f"| {r['chain']} | {MODE_LABELS.get(r['mode'], r['mode'])} | {r['model']} | {r['batch']} | "
-            f"{_fmt(r.get('gas_per_tx'))} | {_fmt(r.get('gas_per_inference'))} | "
-            f"{_fmt(r.get('cost_usd_per_inference'))} | {_seconds((r.get('prove_s') or {}).get('median'))} | "
+            f"{human(r.get('gas_per_tx'))} | {human(r.get('gas_per_inference'))} | "
+            f"{human(r.get('cost_usd_per_inference'))} | {_seconds((r.get('prove_s') or {}).get('median'))} | "
             f"{_seconds((r.get('verify_offchain_s') or {}).get('median'))} |")
     lines += ["", "| width of the disputed layer | 16 | 64 | 256 | 1024 | 4096 |", "|---|---|---|---|---|---|"]
     chains = sorted({d["chain"] for d in result.get("disputes", [])})
     for chain in chains[:1]:
         gas = {d["width"]: d["gas"] for d in result["disputes"] if d["chain"] == chain}
-        lines.append("| fraud-proof gas | " + " | ".join(_fmt(gas.get(w)) for w in (16, 64, 256, 1024, 4096)) + " |")
+        lines.append("| fraud-proof gas | " + " | ".join(human(gas.get(w)) for w in (16, 64, 256, 1024, 4096)) + " |")
     return "\n".join(lines) + "\n"
 
 
