@@ -6,100 +6,16 @@ import argparse
 from pathlib import Path
 
 from vcp_toolkit import __version__
-from vcp_toolkit.errors import UsageError
-
-DEFAULT_JOURNAL = Path(".vcp/journal.sqlite")
-DEFAULT_DEPLOYMENTS = Path("deployments.json")
-VERIFY_EXIT_CODES = ("exit status: 0 valid; 1 invalid (a check failed, or the file is malformed or refused); "
-                     "2 usage error; 3 could not check (a file unreadable, the node unreachable, EZKL missing)")
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not argparse's usage block
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
-
-
-class _ShowDefaults(argparse.HelpFormatter):
-    """Shows an option's default when it has a real one (not None, False or an empty list)."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        if action.default in (None, False, [], argparse.SUPPRESS) or "%(default)" in text:
-            return text
-        return text + " (default: %(default)s)"
-
-
-class _Commands(argparse._SubParsersAction):
-    """Every command's one-line help is also its description, and its options show their defaults."""
-
-    def add_parser(self, name: str, **kwargs):
-        text = kwargs.get("help", "")
-        kwargs.setdefault("description", text[:1].upper() + text[1:] + ".")
-        kwargs.setdefault("formatter_class", _ShowDefaults)
-        parser = super().add_parser(name, **kwargs)
-        _add_verbose_arg(parser, argparse.SUPPRESS)  # `vcp deploy -v` as well as `vcp -v deploy`
-        return parser
-
-
-VERBOSE_HELP = "show what third-party tools print (EZKL's fidelity tables and progress); hidden otherwise"
-
-
-def _add_verbose_arg(p: argparse.ArgumentParser, default=False) -> None:
-    p.add_argument("-v", "--verbose", action="store_true", default=default, help=VERBOSE_HELP)
-
-
-# ---------------------------------------------------------------- shared options
-
-
-def _add_chain_args(p: argparse.ArgumentParser, default: str | None = "embedded") -> None:
-    p.add_argument("--chain", choices=("embedded", "anvil", "ganache"), default=default,
-                   help="embedded: in-process py-evm; anvil/ganache: started from the project's npm "
-                        "install on 127.0.0.1 at a free port and stopped afterwards")
-    p.add_argument("--rpc-url", help="use an already-running node instead (overrides --chain)")
-
-
-def _add_key_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--keystore", type=Path,
-                   help="encrypted keystore file (password from $VCP_KEYSTORE_PASSWORD or a prompt); "
-                        "without it the key comes from $VCP_PRIVATE_KEY")
-
-
-def _add_journal_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--journal", type=Path, default=DEFAULT_JOURNAL,
-                   help="SQLite journal of everything produced and sent")
-
-
-def _add_model_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", type=Path,
-                   help="an ONNX file (.onnx) or a vcp quantized model (.q.npz); default: the built-in digits model")
-    p.add_argument("--calibration", type=Path,
-                   help="for .onnx models: sample inputs (.npy/.npz) that set the quantization scales "
-                        "(default: 512 standard-normal samples, seed 0)")
-
-
-NODE_URL_HELP = "JSON-RPC URL of the node (e.g. http://127.0.0.1:8545)"
-
-
-def _add_node_args(p: argparse.ArgumentParser, rpc_help: str = NODE_URL_HELP) -> None:
-    p.add_argument("--rpc-url", required=True, help=rpc_help)
-    _add_deployments_arg(p)
-
-
-def _add_deployments_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--deployments", type=Path, default=DEFAULT_DEPLOYMENTS,
-                   help="where `vcp deploy` recorded the contract addresses for each chainId")
-
-
-def _add_json_arg(p: argparse.ArgumentParser, what: str = "the result") -> None:
-    p.add_argument("--json", action="store_true", help=f"print {what} as one JSON object instead of text")
-
+from vcp_toolkit.cli.options import (NODE_URL_HELP, VERIFY_EXIT_CODES, Commands, Parser, add_chain_args,
+                                     add_deployments_arg, add_journal_arg, add_json_arg, add_key_args,
+                                     add_model_arg, add_node_args, add_verbose_arg)
 
 # ---------------------------------------------------------------- groups
 
 
 def _add_demo(sub) -> None:
     p = sub.add_parser("demo", help="run the whole pipeline on a chain and print what it costs")
-    _add_chain_args(p)
+    add_chain_args(p)
     p.add_argument("--mode", choices=("signed", "optimistic", "zk"), default="signed",
                    help="signed: EIP-712 attestation checked by the registry (default); optimistic: bonded "
                         "jobs, an honest one finalized and every cheat caught by a one-transaction fraud proof; "
@@ -114,21 +30,21 @@ def _add_demo(sub) -> None:
 
 def _add_prove(sub) -> None:
     p = sub.add_parser("prove", help="run the model on one input; write the attestation and its trace bundle")
-    _add_model_arg(p)
+    add_model_arg(p)
     p.add_argument("--input", required=True,
                    help="digits:N (test-split sample N), or a .npy / .json file of float inputs")
     p.add_argument("--int8", action="store_true", help="the input file already holds int8 codes")
     p.add_argument("--out", type=Path, required=True, help="attestation file to write (bundle goes beside it)")
     p.add_argument("--rpc-url", help="take chainId and registry address from this node and the deployments file")
-    _add_deployments_arg(p)
+    add_deployments_arg(p)
     p.add_argument("--chain-id", type=int, help="EIP-712 chainId (with --registry, to prove offline)")
     p.add_argument("--registry", help="AttestationRegistry address (with --chain-id)")
     p.add_argument("--job-id", default="0x" + "00" * 32, help="bytes32 job id (default zero)")
     p.add_argument("--backend", choices=("signed", "zk"), default="signed",
                    help="signed: EIP-712 signature (default); zk: an EZKL proof (pip install 'vcp-toolkit[zk]')")
     p.add_argument("--srs", type=Path, help="zk: a real SRS (default: generated locally, UNSAFE)")
-    _add_key_args(p)
-    _add_journal_arg(p)
+    add_key_args(p)
+    add_journal_arg(p)
 
 
 def _add_verify(sub) -> None:
@@ -141,12 +57,12 @@ def _add_verify(sub) -> None:
     p.add_argument("attestation", type=Path, help="the single, batch or zk attestation file")
     p.add_argument("--bundle", type=Path, help="trace or batch bundle (default: the one the file names, which must "
                                                 "be a regular file inside the file's folder)")
-    _add_model_arg(p)
+    add_model_arg(p)
     p.add_argument("--prover", help="also require this signer address (single and batch files)")
     p.add_argument("--backend", choices=("signed", "zk"),
                    help="optional: require a signed (single or batch) or a zk file; the file's format decides")
     p.add_argument("--rpc-url", help="also check that the registry recorded it (exit 3 if the node cannot be reached)")
-    _add_deployments_arg(p)
+    add_deployments_arg(p)
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
 
@@ -155,34 +71,35 @@ def _add_landing(sub) -> None:
     p.add_argument("attestation", type=Path, help="the attestation, batch or zk file to land")
     p.add_argument("--backend", choices=("signed", "zk"), default="signed",
                    help="accepted for symmetry: the file's own format decides")
-    _add_node_args(p)
-    _add_key_args(p)
-    _add_journal_arg(p)
-    _add_json_arg(p)
+    add_node_args(p)
+    add_key_args(p)
+    add_journal_arg(p)
+    add_json_arg(p)
 
     p = sub.add_parser("status", help="what the journal holds: pending, sent, landed, failed (with reasons)")
-    _add_journal_arg(p)
-    _add_json_arg(p)
+    add_journal_arg(p)
+    add_json_arg(p)
 
     p = sub.add_parser("resume", help="land every journaled attestation of this chain that has not landed")
-    _add_node_args(p)
-    _add_key_args(p)
-    _add_journal_arg(p)
+    add_node_args(p)
+    add_key_args(p)
+    add_journal_arg(p)
 
     p = sub.add_parser("run", help="prove a range of inputs and land every attestation; safe to kill and rerun")
     p.add_argument("--inputs", required=True, help="digits:A-B (test-split samples A..B-1)")
-    _add_node_args(p)
+    add_node_args(p)
     p.add_argument("--out", type=Path, required=True, help="directory for the attestation files")
-    _add_model_arg(p)
-    _add_key_args(p)
-    _add_journal_arg(p)
+    add_model_arg(p)
+    add_key_args(p)
+    add_journal_arg(p)
 
 
 def _add_deploy(sub) -> None:
     p = sub.add_parser("deploy", help="deploy the registry to a running node, register the model, authorise provers")
-    _add_node_args(p, "the node (start one with `vcp node anvil`)")
-    _add_model_arg(p)
-    p.add_argument("--prover", action="append", default=[], help="address to authorise (repeatable)")
+    add_node_args(p, "the node (start one with `vcp node anvil`)")
+    add_model_arg(p)
+    p.add_argument("--prover", action="append", default=[],
+                   help="address to authorise (repeatable; default: the deploying key's own address)")
     p.add_argument("--prover-bond-wei", type=int, default=10**17, help="optimistic: bond per result")
     p.add_argument("--challenge-bond-wei", type=int, default=10**16, help="optimistic: bond per fraud proof")
     p.add_argument("--challenge-window", type=int, default=20, help="optimistic: blocks to challenge a result")
@@ -190,40 +107,40 @@ def _add_deploy(sub) -> None:
     p.add_argument("--zk", action="store_true", help="also set up the EZKL circuit of the model and deploy its "
                                                      "verifier (pip install 'vcp-toolkit[zk]')")
     p.add_argument("--srs", type=Path, help="zk: a real SRS (default: generated locally, UNSAFE)")
-    _add_key_args(p)
-    _add_json_arg(p)
+    add_key_args(p)
+    add_json_arg(p)
 
 
 def _add_optimistic(sub) -> None:
     for name, text in (("serve", "answer optimistic jobs for a model, publish bundles, reveal on request"),
                        ("watch", "re-execute every optimistic result and prove the first wrong one on-chain")):
         p = sub.add_parser(name, help=text)
-        _add_node_args(p)
+        add_node_args(p)
         p.add_argument("--exchange", type=Path, required=True, help="shared directory for inputs and trace bundles")
         p.add_argument("--state", type=Path, required=True, help="progress file: a restart resumes from it")
-        _add_model_arg(p)
+        add_model_arg(p)
         p.add_argument("--once", action="store_true", help="one pass, then exit")
         p.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
-        _add_key_args(p)
-        _add_journal_arg(p)
+        add_key_args(p)
+        add_journal_arg(p)
         if name == "serve":
             _add_cheat_args(p)
 
     p = sub.add_parser("request", help="publish an input and open an optimistic job for it")
-    _add_node_args(p)
+    add_node_args(p)
     p.add_argument("--exchange", type=Path, required=True, help="shared directory where the input is published")
-    _add_model_arg(p)
+    add_model_arg(p)
     p.add_argument("--input", required=True, help="digits:N, or a .npy / .json file of float inputs")
     p.add_argument("--int8", action="store_true", help="the input file already holds int8 codes")
     p.add_argument("--fee-wei", type=int, default=10**16, help="the job's fee in wei, escrowed until it is final")
-    _add_key_args(p)
-    _add_json_arg(p, "the job, the requester and what the contract owes it")
+    add_key_args(p)
+    add_json_arg(p, "the job, the requester and what the contract owes it")
 
     p = sub.add_parser("withdraw", help="withdraw what the optimistic contract owes your key")
-    _add_node_args(p)
+    add_node_args(p)
     p.add_argument("--dry-run", action="store_true", help="only show what the contract owes the key; send nothing")
-    _add_key_args(p)
-    _add_json_arg(p)
+    add_key_args(p)
+    add_json_arg(p)
 
 
 SERVE_CHEATS = ("wrong_output", "wrong_hidden_layer", "other_weights", "input_swapped", "withheld_trace")
@@ -247,14 +164,14 @@ def _add_measure(sub) -> None:
     p.add_argument("--gas-price-gwei", type=float, default=1.0, help="gas price for the cost columns")
     p.add_argument("--eth-usd", type=float, default=3000.0, help="ETH price in dollars for the cost columns")
     p.add_argument("--out", type=Path, default=Path(".vcp/bench"), help="folder for bench.json and bench.csv")
-    _add_json_arg(p, "the whole result (with `targets`) instead of the targets table")
+    add_json_arg(p, "the whole result (with `targets`) instead of the targets table")
 
     p = sub.add_parser("report", help="render a bench result as a self-contained HTML report with plots")
     p.add_argument("--bench", type=Path, default=Path(".vcp/bench"), help="a bench.json, or the folder holding it")
     p.add_argument("--out", type=Path, help="folder for report.html and its PNG plots (a path ending in .html "
                                             "names the report itself) (default: the folder of the bench.json)")
     p.add_argument("--markdown", action="store_true", help="print the headline tables as Markdown instead")
-    _add_json_arg(p, "where the report was written")
+    add_json_arg(p, "where the report was written")
 
 
 def _add_models(sub) -> None:
@@ -263,10 +180,10 @@ def _add_models(sub) -> None:
     p.add_argument("--calibration", type=Path, help="sample inputs (.npy/.npz) for the scales and the agreement")
     p.add_argument("--validation", type=Path, help="other inputs (.npy/.npz) to measure agreement on")
     p.add_argument("--output", help="which graph output is the model's (when there are several)")
-    _add_json_arg(p)
+    add_json_arg(p)
 
     p = sub.add_parser("export", help="write the quantized model as ONNX (float semantics of the integer model)")
-    _add_model_arg(p)
+    add_model_arg(p)
     p.add_argument("--out", type=Path, required=True, help="the .onnx file to write")
 
 
@@ -289,10 +206,10 @@ def _add_setup(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="vcp", description="Verifiable off-chain inference: prove, attest, verify, measure.")
+    parser = Parser(prog="vcp", description="Verifiable off-chain inference: prove, attest, verify, measure.")
     parser.add_argument("--version", action="version", version=f"vcp {__version__}")
-    _add_verbose_arg(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, action=_Commands)
+    add_verbose_arg(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, action=Commands)
     sub.required = True
     for add in (_add_demo, _add_prove, _add_verify, _add_landing, _add_deploy, _add_optimistic, _add_measure,
                 _add_models, _add_setup):

@@ -19,8 +19,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
     ctx = Context(args)
     model = ctx.model
-    provers = [parse_address(p, "--prover") for p in args.prover]
     sender = ctx.sender("deploy")
+    # Without --prover the deploying key proves too: a new user's `prove` and `submit` then just work.
+    provers = [parse_address(p, "--prover") for p in args.prover] or [sender.address]
     params = OptimisticParams(prover_bond=args.prover_bond_wei, challenge_bond=args.challenge_bond_wei,
                               challenge_window=args.challenge_window, reveal_window=args.reveal_window)
     deployed = deploy_contracts(sender, model, provers, params, deployments_path=args.deployments, zk=args.zk,
@@ -40,7 +41,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     print(f"OptimisticInference at {deployed.optimistic} (deploy gas {deployed.deploy_gas_optimistic:,})")
     if deployed.zk:
         print(f"zk verifier at {deployed.zk.verifier} (deploy gas {deployed.zk.deploy_gas:,}; SRS {deployed.zk.srs})")
-    print(f"registered model {model.name} root {deployed.model_root}; authorised {len(provers)} prover(s)")
+    print(f"registered model {model.name} root {deployed.model_root}; authorised {len(provers)} prover(s): "
+          + ", ".join(provers))
     return EXIT_OK
 
 
