@@ -244,9 +244,14 @@ def test_load_npz_refuses_bombs_and_foreign_members():
     import zipfile
 
     bomb = archive({"x.npy": npy_bytes(np.zeros(2**22))}, zipfile.ZIP_DEFLATED)
+    dup = io.BytesIO()
+    with pytest.warns(UserWarning), zipfile.ZipFile(dup, "w") as zf:
+        zf.writestr("x.npy", npy_bytes(np.ones(3)))
+        zf.writestr("x.npy", npy_bytes(np.zeros(3)))
     assert len(bomb) < 2**16
     for raw, words in ((bomb, "inflates to over 1,000,000 bytes"), (archive({}), "no arrays"),
                        (archive({"x.npy": b"1", "script.py": b"2"}), "other than .npy"),
+                       (dup.getvalue(), "or repeated"),
                        (b"PK\x03\x04" + b"\0" * 40, "truncated or damaged .npz")):
         with pytest.raises(InvalidInput) as info:
             load_npz(raw, "calibration c.npz", 1_000_000)

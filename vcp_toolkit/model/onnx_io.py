@@ -24,7 +24,8 @@ MAX_CALIBRATION_BYTES = 1 * 2**30
 CALIBRATION_FIX = "pass sample inputs saved with numpy.save (.npy) or numpy.savez (.npz, array 'x')"
 
 
-def load_calibration(path: Path | None, input_width: int) -> tuple[np.ndarray, dict[str, Any]]:
+def load_calibration(path: Path | None, input_width: int,
+                     what: str = "calibration file") -> tuple[np.ndarray, dict[str, Any]]:
     """Calibration inputs as (N, input_width) float64 and how they were chosen (committed).
 
     ``path``: a .npy array, or a .npz whose array ``x`` (or its only array) is used; any shape
@@ -33,17 +34,16 @@ def load_calibration(path: Path | None, input_width: int) -> tuple[np.ndarray, d
         x = np.random.default_rng(0).standard_normal((DEFAULT_CALIBRATION_SAMPLES, input_width))
         return x, {"calibration": DEFAULT_CALIBRATION}
     path = Path(path)
-    raw = read_file(path, "calibration file", MAX_CALIBRATION_BYTES, InvalidInput, CALIBRATION_FIX)
-    shown = printable(path)
-    x = _calibration_array(raw, f"calibration file {shown}")
+    raw = read_file(path, what, MAX_CALIBRATION_BYTES, InvalidInput, CALIBRATION_FIX)
+    shown = f"{what} {printable(path)}"
+    x = _calibration_array(raw, shown)
     if x.ndim < 1 or x.size == 0:
-        raise InvalidInput(f"calibration file {shown} holds no samples (an empty or 0-d array); {CALIBRATION_FIX}")
+        raise InvalidInput(f"{shown} holds no samples (an empty or 0-d array); {CALIBRATION_FIX}")
     if x.size % input_width:
-        raise InvalidInput(f"calibration file {shown}: shape {x.shape} does not flatten to rows of {input_width}; "
-                           f"{CALIBRATION_FIX}")
+        raise InvalidInput(f"{shown}: shape {x.shape} does not flatten to rows of {input_width}; {CALIBRATION_FIX}")
     x = x.reshape(-1, input_width).astype(np.float64)
     if not np.all(np.isfinite(x)):
-        raise InvalidInput(f"calibration file {shown} holds NaN or infinite values; {CALIBRATION_FIX}")
+        raise InvalidInput(f"{shown} holds NaN or infinite values; {CALIBRATION_FIX}")
     return x, {"calibration": path.name, "calibration_sha256": hashlib.sha256(raw).hexdigest(),
                "calibration_samples": int(len(x))}
 
@@ -198,7 +198,7 @@ def inspect_onnx(model: Path, calibration: Path | None = None, validation: Path 
     x, how = load_calibration(calibration, imported.model.input_width)
     qmodel = quantize_imported(imported, x, how)
     import_s = time.perf_counter() - started
-    check = load_calibration(validation, imported.model.input_width)[0] if validation else x
+    check = load_calibration(validation, imported.model.input_width, "validation file")[0] if validation else x
     agree = agreement(model, imported, qmodel, check)
     return {
         "model": str(model), "head": imported.head, "output": imported.output_name,
