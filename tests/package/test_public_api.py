@@ -70,7 +70,7 @@ def test_error_classes_in_vcp_errors():
         assert getattr(vcp, name) is cls  # every error is exported from vcp
         assert cls.__doc__
     assert importlib.import_module("vcp_toolkit.zk").ZkError is vcp.errors.ZkError
-    assert importlib.import_module("vcp_toolkit.cli.parser").UsageError is vcp.errors.UsageError
+    assert importlib.import_module("vcp_toolkit.cli.options").UsageError is vcp.errors.UsageError
 
 
 def _drawn_tree() -> dict[str, tuple[str | None, str]]:
