@@ -1,0 +1,223 @@
+"""Read a CNN from ONNX (torch TorchScript and dynamo exports) into a FloatGraph.
+
+Ops: Conv, BatchNormalization (folded into the Conv before it), Relu, Clip (fused into the node
+before them when that node's only reader is them, else a standalone clamp), MaxPool, AveragePool,
+GlobalAveragePool, Add (two activations: residual; activation + constant after MatMul: bias),
+Flatten (axis 1), Reshape to (batch, features), Gemm, MatMul, Identity, Dropout, Constant.
+Anything else raises InvalidModel naming the op and the node.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from vcp_toolkit.errors import InvalidModel
+from vcp_toolkit.model.graph.float_graph import FloatGraph, FloatNode
+from vcp_toolkit.model.graph.graph import INPUT
+from vcp_toolkit.model.onnx_import import _Graph, _attrs, _dims, _graph_input, _graph_output, _load
+
+SUPPORTED = ("Conv", "BatchNormalization", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Add",
+             "Flatten", "Reshape", "Gemm", "MatMul", "Identity", "Dropout", "Constant")
+
+
+def _label(node) -> str:
+    return f"{node.op_type} node {node.name or '(unnamed)'!r}"
+
+
+def _check(cond: bool, node, what: str) -> None:
+    if not cond:
+        raise InvalidModel(f"{_label(node)}: {what}")
+
+
+class _Builder:
+    def __init__(self, graph: _Graph, input_name: str) -> None:
+        self.g = graph
+        self.alias = {input_name: INPUT}  # ONNX tensor -> float node name
+        self.nodes: dict[str, dict] = {}  # node name -> FloatNode fields (mutable while fusing)
+        self.readers = Counter(i for n in graph.proto.graph.node for i in n.input if i not in graph.consts)
+
+    def live(self, node) -> list[str]:
+        names = [i for i in node.input if i and i not in self.g.consts]
+        for name in names:
+            _check(name in self.alias, node, f"reads {name!r}, which no supported node produced")
+        return [self.alias[n] for n in names]
+
+    def emit(self, node, kind: str, inputs: list[str], **params) -> None:
+        name = node.output[0]
+        self.nodes[name] = dict(name=name, kind=kind, inputs=tuple(inputs), params=params, act=(None, None))
+        self.alias[node.output[0]] = name
+
+    def fusable(self, node, kinds: tuple) -> dict | None:
+        """The node producing ``node``'s input when it may absorb ``node`` (it has no other reader)."""
+        src = node.input[0]
+        target = self.nodes.get(self.alias.get(src, ""))
+        if target and target["kind"] in kinds and self.readers[src] == 1 and target["act"] == (None, None):
+            return target
+        return None
+
+    def const(self, node, i: int, what: str):
+        _check(len(node.input) > i and node.input[i] in self.g.consts, node, f"{what} must be a constant")
+        return np.asarray(self.g.consts[node.input[i]], dtype=np.float64)
+
+    def optional(self, node, i: int):
+        return self.const(node, i, "input") if len(node.input) > i and node.input[i] else None
+
+
+def _window(node, a: dict, kernel_rank: int = 2) -> dict:
+    _check(a.get("auto_pad", b"NOTSET") in (b"NOTSET", "NOTSET"), node, "auto_pad is not supported (use pads)")
+    _check(all(d == 1 for d in a.get("dilations", [1] * kernel_rank)), node, "dilations other than 1")
+    _check(a.get("ceil_mode", 0) == 0, node, "ceil_mode=1 is not supported")
+    kernel = tuple(a.get("kernel_shape", ()))
+    _check(len(kernel) == kernel_rank, node, f"2-D kernels only, got {kernel}")
+    return dict(kernel=kernel, stride=tuple(a.get("strides", [1, 1])), pads=tuple(a.get("pads", [0, 0, 0, 0])))
+
+
+def _conv(b: _Builder, node, a: dict) -> None:
+    w = b.const(node, 1, "the weight")
+    _check(w.ndim == 4, node, f"weights of shape {w.shape}; 2-D convolutions only")
+    win = _window(node, {"kernel_shape": a.get("kernel_shape", w.shape[2:]), **a})
+    _check(win["kernel"] == w.shape[2:], node, "kernel_shape differs from the weights")
+    groups = int(a.get("group", 1))
+    _check(groups == 1 or w.shape[1] == 1, node, f"group={groups}: only 1 or depthwise")
+    bias = b.optional(node, 2)
+    b.emit(node, "conv", b.live(node), weight=w, bias=np.zeros(len(w)) if bias is None else bias,
+           stride=win["stride"], pads=win["pads"], groups=groups)
+
+
+def _batchnorm(b: _Builder, node, a: dict) -> None:
+    target = b.fusable(node, ("conv",))
+    _check(target is not None, node, "BatchNormalization must follow a Conv that nothing else reads (it is folded)")
+    _check(len(node.output) == 1 or not any(node.output[1:]), node, "training-mode outputs")
+    gamma, beta, mean, var = (b.const(node, i, n) for i, n in enumerate(("scale", "B", "mean", "var"), start=1))
+    factor = gamma / np.sqrt(var + float(a.get("epsilon", 1e-5)))
+    p = target["params"]
+    p["weight"] = p["weight"] * factor[:, None, None, None]
+    p["bias"] = (p["bias"] - mean) * factor + beta
+    b.alias[node.output[0]] = target["name"]
+
+
+def _activation(b: _Builder, node, interval: tuple) -> None:
+    target = b.fusable(node, ("conv", "dense", "add"))
+    if target is not None:
+        target["act"] = interval
+        b.alias[node.output[0]] = target["name"]
+    else:
+        b.emit(node, "clamp", b.live(node)[:1])
+        b.nodes[node.output[0]]["act"] = interval
+
+
+def _clip(b: _Builder, node, a: dict) -> None:
+    lo, hi = a.get("min"), a.get("max")  # opset < 11: attributes; later: optional inputs
+    if len(node.input) > 1:
+        lo = None if b.optional(node, 1) is None else float(b.optional(node, 1))
+        hi = None if b.optional(node, 2) is None else float(b.optional(node, 2))
+    _activation(b, node, (lo, hi))
+
+
+def _dense(b: _Builder, node, weight: np.ndarray, bias: np.ndarray) -> None:
+    _check(weight.ndim == 2 and bias.size in (1, len(weight)), node, f"weights {weight.shape}, bias {bias.shape}")
+    b.emit(node, "dense", b.live(node), weight=weight, bias=np.broadcast_to(bias.ravel(), (len(weight),)).copy())
+
+
+def _gemm(b: _Builder, node, a: dict) -> None:
+    _check(a.get("transA", 0) == 0, node, "transA=1 is not supported")
+    w = b.const(node, 1, "the weight")
+    w = (w if a.get("transB", 0) else w.T) * float(a.get("alpha", 1.0))
+    c = b.optional(node, 2)
+    _dense(b, node, w, np.zeros(1) if c is None else c * float(a.get("beta", 1.0)))
+
+
+def _add(b: _Builder, node, a: dict) -> None:
+    live = b.live(node)
+    if len(live) == 2:
+        b.emit(node, "add", live)
+        return
+    target = b.fusable(node, ("dense",))
+    _check(target is not None and target["params"].get("matmul", False), node,
+           "adds a constant to something other than a MatMul; vcp supports Add as a residual or a MatMul bias")
+    const = [i for i in node.input if i in b.g.consts]
+    target["params"]["bias"] = target["params"]["bias"] + np.asarray(b.g.consts[const[0]], dtype=np.float64).ravel()
+    target["params"]["matmul"] = False
+    b.alias[node.output[0]] = target["name"]
+
+
+def _matmul(b: _Builder, node, a: dict) -> None:
+    w = b.const(node, 1, "the second operand (weights)")
+    _dense(b, node, w.T, np.zeros(1))
+    b.nodes[node.output[0]]["params"]["matmul"] = True
+
+
+def _reshape(b: _Builder, node, a: dict) -> None:
+    shape = b.const(node, 1, "the target shape").astype(np.int64).tolist()
+    _check(len(shape) == 2 and (shape[0] in (0, -1) or shape[1] == -1), node,
+           f"reshape to {shape}; vcp supports (batch, features) only")
+    b.emit(node, "flatten", b.live(node), features=int(shape[1]))
+
+
+def _flatten(b: _Builder, node, a: dict) -> None:
+    _check(a.get("axis", 1) == 1, node, f"axis={a.get('axis')}; vcp supports axis=1")
+    b.emit(node, "flatten", b.live(node))
+
+
+def _pass(b: _Builder, node, a: dict) -> None:
+    _check(node.op_type != "Dropout" or not a.get("training_mode"), node, "training mode")
+    b.alias[node.output[0]] = b.live(node)[0]
+
+
+def _pool(kind):
+    def build(b: _Builder, node, a: dict) -> None:
+        _check(len(node.output) == 1 or not any(node.output[1:]), node, "the Indices output is not supported")
+        _check(a.get("storage_order", 0) == 0, node, "storage_order=1")
+        b.emit(node, kind, b.live(node), **_window(node, a), count_include_pad=bool(a.get("count_include_pad", 0)))
+    return build
+
+
+HANDLERS = {"Conv": _conv, "BatchNormalization": _batchnorm, "Clip": _clip, "Gemm": _gemm, "MatMul": _matmul,
+            "Add": _add, "Reshape": _reshape, "Flatten": _flatten, "Identity": _pass, "Dropout": _pass,
+            "MaxPool": _pool("maxpool"), "AveragePool": _pool("avgpool"),
+            "Relu": lambda b, n, a: _activation(b, n, (0.0, None)),
+            "GlobalAveragePool": lambda b, n, a: b.emit(n, "gap", b.live(n))}
+
+
+def _float_node(fields: dict) -> FloatNode:
+    params = {k: v for k, v in fields["params"].items() if k != "matmul"}
+    return FloatNode(fields["name"], fields["kind"], fields["inputs"], params, fields["act"])
+
+
+def read_onnx_graph(path: Path) -> FloatGraph:
+    """The FloatGraph of an ONNX CNN; InvalidModel (naming the file, op and node) otherwise."""
+    proto, _digest = _load(Path(path))
+    try:
+        graph = _Graph(proto)
+        graph_input = _graph_input(path, proto, graph)
+        builder = _Builder(graph, graph_input.name)
+        for node in proto.graph.node:
+            if node.op_type == "Constant":
+                continue
+            handler = HANDLERS.get(node.op_type)
+            _check(handler is not None, node, f"unsupported op; vcp's operator graph supports {', '.join(SUPPORTED)}")
+            handler(builder, node, _attrs(node))
+        out = builder.alias.get(_graph_output(path, proto, None))
+        if out is None or out == INPUT:
+            raise InvalidModel("the graph output is not computed by supported nodes")
+        nodes = _reachable(builder.nodes, out)
+        result = FloatGraph(tuple(graph_input.dims[1:]), tuple(_float_node(f) for f in nodes))
+        result.run(np.zeros((1,) + result.input_shape))  # shapes must chain: fail here, not at calibration
+        return result
+    except InvalidModel as exc:
+        raise InvalidModel(f"{path}: {exc}") from None
+
+
+def _reachable(nodes: dict[str, dict], out: str) -> list[dict]:
+    """The nodes ``out`` depends on, in file (topological) order, ``out`` last."""
+    needed, stack = set(), [out]
+    while stack:
+        name = stack.pop()
+        if name in needed or name == INPUT:
+            continue
+        needed.add(name)
+        stack.extend(nodes[name]["inputs"])
+    return [f for name, f in nodes.items() if name in needed]
