@@ -143,6 +143,22 @@ def test_fastlz_roundtrips_edge_shapes(data):
     _roundtrip(data)
 
 
+def _with_repeat_at(position: int) -> bytes:
+    """40 distinct bytes, except that bytes [position, position + 3) repeat bytes [0, 3)."""
+    data = bytearray(range(100, 140))
+    data[position:position + 3] = data[0:3]
+    return bytes(data)
+
+
+def test_fastlz_scan_stops_where_the_reference_does():
+    # 40 bytes: the scan covers positions 2..26 (len - 13 = 27); a repeat found at 26, the last
+    # position, is dropped as by op-geth's loop: all literals, 33 + 9 bytes.
+    assert fastlz.compressed_length(_with_repeat_at(26)) == 42
+    # at 25 it is taken: literals 0..24 (1 + 25), a 3-byte match (2), literals 28..39 (1 + 12)
+    assert fastlz.compressed_length(_with_repeat_at(25)) == 26 + 2 + 13
+    assert fastlz.decompress(fastlz.compress(_with_repeat_at(25))) == _with_repeat_at(25)
+
+
 def test_fastlz_decoder_refuses_malformed_streams():
     for bad in (b"\x05ab", b"\x00a\x20", b"\x00a\x20\x05"):
         with pytest.raises(ValueError):
