@@ -360,3 +360,14 @@ def test_real_signed_transaction_through_all_three(registry_setup):
     assert arb.data_wei == p.arb_l1_price_per_unit_wei * 16 * len(brotli.compress(tx.raw, quality=1, lgwin=22))
     assert arb.execution_wei == outcome.gas_used * p.arb_l2_base_fee_wei
     assert all(f.total_usd > 0 for f in (l1, op, arb))
+
+
+def test_the_worked_example_in_the_docs_is_what_the_code_computes():
+    text = (DEFAULT_PATH.parents[2] / "docs" / "fees.md").read_text()
+    l1, op, arb = all_fees(OP_MAINNET_CONTRACT_CALL, 60_000, load_fee_params())
+    assert f"({len(OP_MAINNET_CONTRACT_CALL)} signed bytes)" in text
+    assert f"{l1.execution_wei:,} wei" in text and f"**${l1.total_usd:.3f}**" in text
+    assert f"FastLZ size {op.compressed_bytes};" in text and f"= {op.data_wei:,} wei" in text
+    assert f"**${op.total_usd:.5f}**" in text and f"**${arb.total_usd:.5f}**" in text
+    assert f"size {arb.compressed_bytes} bytes = {16 * arb.compressed_bytes:,} units" in text
+    assert f"{arb.data_wei:,} wei" in text and f"{op.execution_wei:,} wei" in text
