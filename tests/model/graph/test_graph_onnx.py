@@ -132,3 +132,28 @@ def test_wrong_reshape_is_refused(tmp_path):
     path = n.save(tmp_path / "rs.onnx", n.node("Reshape", [h, n.const("s", np.array([2, 5, -1], np.int64))], "rs"))
     with pytest.raises(InvalidModel, match="Reshape node 'n_rs'.*batch, features"):
         read_onnx_graph(path)
+
+
+@pytest.mark.parametrize("keepdims", [0, 1])
+def test_reduce_mean_and_shared_parameters_as_exporters_write_them(tmp_path, keepdims):
+    """dynamo writes the global pool as ReduceMean(axes=[-1, -2]) (opset 18: axes as an input);
+    TorchScript shares a parameter through an Identity of an initializer."""
+    n = Net(6)
+    shared = n.node("Identity", [n.weight("b1", (3,), 0.1)], "b1_shared")
+    h = n.node("Relu", [n.node("Conv", ["x", n.weight("w1", (3, 1, 3, 3)), shared], "c1")], "r1")
+    m = n.node("ReduceMean", [h, n.const("axes", np.array([-1, -2], np.int64))], "mean", keepdims=keepdims)
+    if keepdims:
+        m = n.node("Flatten", [m], "flat")
+    path = n.save(tmp_path / "rm.onnx", n.node("Gemm", [m, n.weight("wf", (10, 3), 1.0)], "logits", transB=1),
+                  opset=18)
+    graph = read_onnx_graph(path)
+    x = np.random.default_rng(8).uniform(0, 1, size=(50, 1, 12, 12))
+    assert np.allclose(graph.output(x), ort_run(path, x), atol=1e-4, rtol=1e-4)
+    assert [node.kind for node in graph.nodes] == ["conv", "gap", "flatten", "dense"]
+
+
+def test_reduce_mean_over_channels_is_refused(tmp_path):
+    n = Net(7)
+    path = n.save(tmp_path / "rc.onnx", n.node("ReduceMean", ["x"], "mean", axes=[1], keepdims=1), opset=13)
+    with pytest.raises(InvalidModel, match="ReduceMean node 'n_mean'.*over H and W"):
+        read_onnx_graph(path)

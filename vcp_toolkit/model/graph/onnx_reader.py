@@ -3,7 +3,8 @@
 Ops: Conv, BatchNormalization (folded into the Conv before it), Relu, Clip (fused into the node
 before them when that node's only reader is them, else a standalone clamp), MaxPool, AveragePool,
 GlobalAveragePool, Add (two activations: residual; activation + constant after MatMul: bias),
-Flatten (axis 1), Reshape to (batch, features), Gemm, MatMul, Identity, Dropout, Constant.
+Flatten (axis 1), Reshape to (batch, features), Gemm, MatMul, Identity, Dropout, Constant, and
+ReduceMean over H and W (a global average pool, as the dynamo exporter writes it).
 Anything else raises InvalidModel naming the op and the node.
 """
 
@@ -20,7 +21,7 @@ from vcp_toolkit.model.graph.graph import INPUT
 from vcp_toolkit.model.onnx_import import _Graph, _attrs, _dims, _graph_input, _graph_output, _load
 
 SUPPORTED = ("Conv", "BatchNormalization", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Add",
-             "Flatten", "Reshape", "Gemm", "MatMul", "Identity", "Dropout", "Constant")
+             "Flatten", "Reshape", "Gemm", "MatMul", "Identity", "Dropout", "Constant", "ReduceMean")
 
 
 def _label(node) -> str:
@@ -45,8 +46,8 @@ class _Builder:
             _check(name in self.alias, node, f"reads {name!r}, which no supported node produced")
         return [self.alias[n] for n in names]
 
-    def emit(self, node, kind: str, inputs: list[str], **params) -> None:
-        name = node.output[0]
+    def emit(self, node, kind: str, inputs: list[str], name: str | None = None, **params) -> None:
+        name = name or node.output[0]
         self.nodes[name] = dict(name=name, kind=kind, inputs=tuple(inputs), params=params, act=(None, None))
         self.alias[node.output[0]] = name
 
@@ -164,7 +165,22 @@ def _flatten(b: _Builder, node, a: dict) -> None:
 
 def _pass(b: _Builder, node, a: dict) -> None:
     _check(node.op_type != "Dropout" or not a.get("training_mode"), node, "training mode")
-    b.alias[node.output[0]] = b.live(node)[0]
+    if node.input[0] in b.g.consts:  # torch's TorchScript exporter shares parameters through Identity
+        b.g.consts[node.output[0]] = b.g.consts[node.input[0]]
+    else:
+        b.alias[node.output[0]] = b.live(node)[0]
+
+
+def _reduce_mean(b: _Builder, node, a: dict) -> None:
+    """ReduceMean over H and W (how the dynamo exporter writes adaptive_avg_pool2d(1)): GlobalAveragePool."""
+    axes = b.optional(node, 1) if len(node.input) > 1 else a.get("axes")  # an input from opset 18
+    _check(axes is not None and sorted(int(v) % 4 for v in np.ravel(axes)) == [2, 3], node,
+           f"axes {None if axes is None else np.ravel(axes).tolist()}; vcp supports the mean over H and W only")
+    if a.get("keepdims", 1):
+        b.emit(node, "gap", b.live(node))
+    else:  # (N, C): the pooled cells, then their layout
+        b.emit(node, "gap", b.live(node), name=node.output[0] + ":gap")
+        b.emit(node, "flatten", [node.output[0] + ":gap"])
 
 
 def _pool(kind):
@@ -178,7 +194,7 @@ def _pool(kind):
 HANDLERS = {"Conv": _conv, "BatchNormalization": _batchnorm, "Clip": _clip, "Gemm": _gemm, "MatMul": _matmul,
             "Add": _add, "Reshape": _reshape, "Flatten": _flatten, "Identity": _pass, "Dropout": _pass,
             "MaxPool": _pool("maxpool"), "AveragePool": _pool("avgpool"),
-            "Relu": lambda b, n, a: _activation(b, n, (0.0, None)),
+            "ReduceMean": _reduce_mean, "Relu": lambda b, n, a: _activation(b, n, (0.0, None)),
             "GlobalAveragePool": lambda b, n, a: b.emit(n, "gap", b.live(n))}
 
 
