@@ -1,5 +1,6 @@
 """Stage 1, the model: float models, quantization, the integer-only kernels (exact on BLAS), ONNX
-in and out, and the built-in models and data sets (8x8 digits, 28x28 MNIST)."""
+in and out, the operator graph for CNNs (model.graph), and the built-in models and data sets (8x8
+digits, 28x28 MNIST)."""
 
 from vcp_toolkit._exports import lazy_exports
 
@@ -11,12 +12,15 @@ _PUBLIC = {
     "Dense": "vcp_toolkit.model.float_model", "Model": "vcp_toolkit.model.float_model", "ReLU": "vcp_toolkit.model.float_model",
     "ImportedModel": "vcp_toolkit.model.onnx_import", "import_onnx": "vcp_toolkit.model.onnx_import",
     "export_onnx": "vcp_toolkit.model.onnx_io",
+    "IntGraph": "vcp_toolkit.model.graph", "quantize_graph": "vcp_toolkit.model.graph",
+    "read_onnx_graph": "vcp_toolkit.model.graph",
     "inspect_onnx": "vcp_toolkit.model.onnx_io",
     "load_onnx_model": "vcp_toolkit.model.onnx_io",
     "QuantizedModel": "vcp_toolkit.model.quantize", "quantize": "vcp_toolkit.model.quantize",
     "random_inputs": "vcp_toolkit.model.synthetic", "random_model": "vcp_toolkit.model.synthetic",
 }
-__all__ = ["Dense", "ImportedModel", "Model", "QuantizedModel", "ReLU", "Split", "demo_float_model",
+__all__ = ["Dense", "ImportedModel", "IntGraph", "Model", "QuantizedModel", "ReLU", "Split", "demo_float_model",
     "demo_model", "exact_conv2d", "exact_matmul", "export_onnx", "import_onnx", "inspect_onnx",
-    "load_digits_split", "load_mnist_split", "load_onnx_model", "quantize", "random_inputs", "random_model"]
+    "load_digits_split", "load_mnist_split", "load_onnx_model", "quantize", "quantize_graph", "random_inputs",
+    "random_model", "read_onnx_graph"]
 __getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
