@@ -4,6 +4,7 @@ integer graph is the same on every machine) against onnxruntime's float accuracy
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,15 @@ from vcp_toolkit.model.graph import quantize_graph, read_onnx_graph
 ort = pytest.importorskip("onnxruntime")
 CALIBRATION = 500  # the first train images; the held-out 1,000 never set a scale
 # (model file, fixed-point correct out of 1,000, float correct out of 1,000) as measured on 2026-11-23
+# The dynamo exports in tests/fixtures/onnx/cnn hold the same weights: the same counts.
 MEASURED = [("lenet5.onnx", 975, 974), ("rescnn.onnx", 985, 986)]
+DYNAMO = Path(__file__).resolve().parents[2] / "fixtures" / "onnx" / "cnn"
+
+
+def model_path(name: str, exporter: str) -> Path:
+    if exporter == "dynamo":
+        return DYNAMO / name.replace(".onnx", "_dynamo.onnx")
+    return Path(str(resources.files("vcp_toolkit.model.builtin").joinpath(name)))
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +31,10 @@ def split():
     return load_mnist_split()
 
 
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
 @pytest.mark.parametrize(("name", "fixed_correct", "float_correct"), MEASURED)
-def test_fixed_point_accuracy_on_held_out_mnist(split, name, fixed_correct, float_correct):
-    path = resources.files("vcp_toolkit.model.builtin").joinpath(name)
+def test_fixed_point_accuracy_on_held_out_mnist(split, name, fixed_correct, float_correct, exporter):
+    path = model_path(name, exporter)
     if not path.is_file():
         pytest.skip(f"{name} is not in this checkout")
     graph = read_onnx_graph(str(path))
