@@ -157,3 +157,23 @@ def test_reduce_mean_over_channels_is_refused(tmp_path):
     path = n.save(tmp_path / "rc.onnx", n.node("ReduceMean", ["x"], "mean", axes=[1], keepdims=1), opset=13)
     with pytest.raises(InvalidModel, match="ReduceMean node 'n_mean'.*over H and W"):
         read_onnx_graph(path)
+
+
+def refused(tmp_path, build, match: str) -> None:
+    n = Net(9)
+    path = n.save(tmp_path / "bad.onnx", build(n))
+    with pytest.raises(InvalidModel, match=match):
+        read_onnx_graph(path)
+
+
+def test_unsupported_attributes_and_shapes_are_refused(tmp_path):
+    refused(tmp_path, lambda n: n.node("MaxPool", ["x"], "mp", kernel_shape=[2, 2], ceil_mode=1),
+            r"MaxPool node 'n_mp': ceil_mode=1")
+    refused(tmp_path, lambda n: n.node("Conv", ["x", n.weight("w", (2, 1, 3, 3))], "c", dilations=[2, 2]),
+            r"Conv node 'n_c': dilations")
+    refused(tmp_path, lambda n: n.node("Conv", ["x", n.weight("w", (2, 3, 3, 3))], "c"),
+            r"do not fit its input of shape \(1, 1, 12, 12\)")
+    refused(tmp_path, lambda n: n.node("AveragePool", ["x"], "ap", kernel_shape=[13, 13]),
+            r"larger than the padded input")
+    refused(tmp_path, lambda n: n.node("Conv", ["x", n.weight("w", (4, 2, 3, 3))], "c", group=2),
+            r"Conv node 'n_c': group=2: only 1 or depthwise")

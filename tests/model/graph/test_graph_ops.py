@@ -168,6 +168,28 @@ def test_layout_ops_and_graph_trace():
         graph.run(x.astype(np.int16))
 
 
+def test_conv_at_the_largest_fan_in_and_extremes():
+    """Fan-in 4096 (256 channels x 4x4), every input and weight -128, int32 bias extremes, the largest
+    multiplier: numpy and the Python reference agree, and the accumulator is the exact integer."""
+    w = np.full((2, 256, 4, 4), -128, dtype=np.int8)
+    bias = np.array([2**31 - 1, -(2**31)], dtype=np.int64)
+    for m, s in ((2**31 - 1, 62), (2**31 - 1, 40), (1, 1)):
+        op = Conv2D(w, bias, np.full(2, m, np.int64), np.full(2, s, np.int64), pads=(1, 0, 0, 1))
+        x = np.full((1, 256, 4, 4), -128, dtype=np.int8)
+        assert np.array_equal(op(x), conv_reference(op, x))
+    assert op.accumulate(x)[0, 0, 1, 0] == 2**31 - 1 + 4096 * 2**14  # the one window with no padding
+    with pytest.raises(InvalidModel, match="fan-in 4097"):
+        Conv2D(np.zeros((1, 4097, 1, 1), np.int8), bias[:1], np.ones(1, np.int64), np.ones(1, np.int64))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_conv_and_pools_match_reference_hypothesis(seed):
+    rng = np.random.default_rng(seed)
+    for op, x in (random_conv(rng), random_pool(rng)):
+        assert np.array_equal(op(x), conv_reference(op, x) if op.kind == "conv" else pool_reference(op, x))
+
+
 def test_conv_refuses_grouped_not_depthwise():
     with pytest.raises(InvalidModel, match="depthwise"):
         Conv2D(np.zeros((4, 2, 1, 1), np.int8), np.zeros(4, np.int64), np.ones(4, np.int64), np.ones(4, np.int64),

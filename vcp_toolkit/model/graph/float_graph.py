@@ -37,6 +37,8 @@ def _windows(x, kernel, stride, pads, fill):
 
 def conv_float(x, w, b, stride, pads, groups):
     o, cg, kh, kw = w.shape
+    if x.ndim != 4 or x.shape[1] != cg * groups:
+        raise InvalidModel(f"conv weights {w.shape} with groups={groups} do not fit its input of shape {x.shape}")
     win = _windows(x, (kh, kw), stride, pads, 0.0)
     n, _, oh, ow = win.shape[:4]
     win = win.reshape(n, groups, cg, oh, ow, kh, kw)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vcp_toolkit.errors import InvalidModel
+from vcp_toolkit.errors import InvalidInput, InvalidModel
 from vcp_toolkit.model.graph.float_graph import FloatGraph, FloatNode
 from vcp_toolkit.model.graph.graph import INPUT
 from vcp_toolkit.model.onnx_import import _Graph, _attrs, _dims, _graph_input, _graph_output, _load
@@ -223,7 +223,7 @@ def read_onnx_graph(path: Path) -> FloatGraph:
         result = FloatGraph(tuple(graph_input.dims[1:]), tuple(_float_node(f) for f in nodes))
         result.run(np.zeros((1,) + result.input_shape))  # shapes must chain: fail here, not at calibration
         return result
-    except InvalidModel as exc:
+    except InvalidInput as exc:  # InvalidModel included: a pool larger than its input is the model's fault
         raise InvalidModel(f"{path}: {exc}") from None
 
 
