@@ -21,9 +21,13 @@ __all__ = ["INT8_MAX", "INT8_MIN", "MAX_FAN_IN", "requantize_range", "requantize
 def requantize_range(acc: np.ndarray, multiplier, shift, lo: int, hi: int) -> np.ndarray:
     """``clamp((acc * M + 2**(s-1)) >> s, lo, hi)`` as int8; M and s broadcast against ``acc``."""
     shift = np.asarray(shift, dtype=np.int64)
-    rounded = (np.asarray(acc, dtype=np.int64) * np.asarray(multiplier, dtype=np.int64)
-               + (np.int64(1) << (shift - 1))) >> shift
-    return np.clip(rounded, lo, hi).astype(np.int8)
+    # In place on one int64 buffer (a fresh one: acc is not modified): same integers, fewer passes.
+    out = np.array(np.broadcast_to(acc, np.broadcast_shapes(np.shape(acc), np.shape(multiplier), shift.shape)),
+                   dtype=np.int64)
+    out *= np.asarray(multiplier, dtype=np.int64)
+    out += np.int64(1) << (shift - 1)
+    out >>= shift
+    return np.clip(out, lo, hi, out=out).astype(np.int8)
 
 
 def requantize_one(acc: int, multiplier: int, shift: int, lo: int, hi: int) -> int:
