@@ -102,3 +102,25 @@ def deploy_registry(chain: Chain, model_commitment: ModelCommitment) -> tuple[Re
 def registry_setup(embedded_chain, model_commitment):
     """(registry, operator sender, authorised prover key) on a fresh embedded chain."""
     return deploy_registry(embedded_chain, model_commitment)
+
+
+# ---------------------------------------------------------------- the packaged wheel (tests/wheelenv.py)
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel, built as pip would from what a fresh clone holds."""
+    from wheelenv import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def installed(wheel, tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
+    """(venv, a working directory outside the repository, the environment to run them in)."""
+    from wheelenv import fresh_venv, user_env
+
+    root = tmp_path_factory.mktemp("installed")
+    venv = fresh_venv(root, wheel)
+    (root / "work").mkdir()
+    return venv, root / "work", user_env(venv)

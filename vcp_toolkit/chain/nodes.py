@@ -4,8 +4,10 @@ install, or any node by RPC URL. All run the Shanghai schedule so gas is the sam
 from __future__ import annotations
 
 import atexit
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -214,6 +216,23 @@ class RpcChain(Chain):
             raise ChainError(f"the node at {self.url} mined {mined} block(s), not {blocks}")
 
 
+def _libc_prctl():
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux
+        return None
+
+
+_PRCTL = _libc_prctl()  # looked up now: the child runs no imports between fork and exec
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the node's process: get SIGTERM when vcp dies, even by SIGKILL (atexit cannot run then)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class LocalNode(RpcChain):
     """Anvil or Ganache from the project's npm install, on 127.0.0.1 (at a free port unless one is
     given); stopped on close. It mines a block per transaction, or every ``block_time`` seconds.
@@ -233,7 +252,7 @@ class LocalNode(RpcChain):
         self.block_time = block_time
         self.process = subprocess.Popen(
             [str(find_tool(kind)), *self._args(), *extra_args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_die_with_parent,
         )
         atexit.register(self.close)  # a node must never outlive the process that started it
         url = f"http://127.0.0.1:{self.port}"

@@ -92,6 +92,7 @@ def cmd_node(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--block-time {args.block_time}: expected a positive number of seconds "
                            "(leave it out to mine a block per transaction)")
     port = _node_port(args.port)
+    _stop_on_signals()
     with LocalNode(args.kind, port=port, block_time=args.block_time) as node:
         mining = f"a block every {args.block_time:g} s" if args.block_time else "a block per transaction"
         print(f"{args.kind} on {node.rpc_url} (chainId {node.chain_id}, {mining}); Ctrl-C to stop", flush=True)
@@ -102,6 +103,17 @@ def cmd_node(args: argparse.Namespace) -> int:
             return EXIT_OK
         raise ChainError(f"{args.kind} on port {port} stopped by itself (exit code {node.process.returncode}: "
                          f"{node.exit_reason()}); start it again with `vcp node {args.kind}`")
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the node cleanly, even where SIGINT arrives ignored (a background job)."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
 
 
 MAX_MINE_BLOCKS = 100_000
