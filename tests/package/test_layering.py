@@ -97,3 +97,12 @@ def test_tests_reach_no_private_member_of_another_package():
                  for path in sorted((ROOT / "tests").rglob("test_*.py")) if path.name != "test_layering.py"
                  for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
     assert not offending, "tests reach into private members:\n" + "\n".join(offending)
+
+
+def test_one_conftest_and_unique_test_module_names():
+    """Tests run without packages (rootdir imports): a second conftest.py would shadow
+    `from conftest import ...`, and two test modules with one name would collide."""
+    tests = ROOT / "tests"
+    assert sorted(p.relative_to(tests).as_posix() for p in tests.rglob("conftest.py")) == ["conftest.py"]
+    names = [p.name for p in tests.rglob("*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
