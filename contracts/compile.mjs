@@ -23,7 +23,8 @@ function readSources() {
     const full = path.join(HERE, dir);
     if (!fs.existsSync(full)) continue;
     for (const name of fs.readdirSync(full).sort()) {
-      if (name.endsWith('.sol')) sources[`${dir}/${name}`] = { content: fs.readFileSync(path.join(full, name), 'utf8') };
+      // *.t.sol are Foundry tests (forge compiles them, foundry.toml): no artifacts for them.
+      if (name.endsWith('.sol') && !name.endsWith('.t.sol')) sources[`${dir}/${name}`] = { content: fs.readFileSync(path.join(full, name), 'utf8') };
     }
   }
   return sources;
