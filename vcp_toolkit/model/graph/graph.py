@@ -7,7 +7,7 @@ Running it returns the output and the trace: every node's int8 tensor, input fir
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +36,8 @@ class IntGraph:
     input_shape: tuple[int, ...]  # per sample, e.g. (1, 28, 28)
     input_scale: float
     nodes: tuple[IntNode, ...]
+    name: str = "graph"
+    metadata: dict = field(default_factory=dict)  # JSON values: where the graph came from (saved with it)
 
     def __post_init__(self) -> None:
         seen = {INPUT}
@@ -50,6 +52,12 @@ class IntGraph:
             seen.add(node.name)
         if not self.nodes:
             raise InvalidModel("an operator graph needs at least one node")
+
+    @property
+    def param_count(self) -> int:
+        """Integer weights and biases (conv, dense)."""
+        return sum(int(getattr(n.op, key).size) for n in self.nodes for key in ("weight", "bias")
+                   if hasattr(n.op, key))
 
     @property
     def output_scale(self) -> float:
