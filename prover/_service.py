@@ -13,6 +13,7 @@ from vcp_toolkit.chain.optimistic import JobStatus, OptimisticInference
 from vcp_toolkit.chain.tx import Sender, TxOutcome
 from vcp_toolkit.commit.commitments import ModelCommitment, output_commitment, trace_root
 from vcp_toolkit.commit.encoding import int8_bytes
+from vcp_toolkit.ops.da import DataUnavailable
 from vcp_toolkit.ops.exchange import Exchange
 from vcp_toolkit.attest.files import TraceBundle
 from vcp_toolkit.model.quantize import QuantizedModel
@@ -58,7 +59,7 @@ class ServiceStep:
 
 class ProverService:
     """Answers Open jobs for one model. Resumes from ``state_path`` after a restart; writes every
-    bundle to disk (the exchange) before its commitment is sent."""
+    bundle to its stores (the exchange) before its commitment is sent."""
 
     def __init__(self, contract: OptimisticInference, sender: Sender, model: QuantizedModel, exchange: Exchange,
                  state_path: Path, strategy: Strategy = honest, journal: "Journal | None" = None,
@@ -137,21 +138,33 @@ class ProverService:
         # so a demonstration ends with every job final instead of a lie slashed on every pass.
         label, strategy = ("", self.strategy) if entry.get("cheat") else self.plan(job_id)
         answer = strategy(self.model, values, salt)
-        bundle = TraceBundle(self.model_root, answer.input_salt, answer.output_salt, tuple(answer.trace))
         # Written before anything is sent: the bundle is what backs the bond.
         entry.update(answered="sending", trace=[int8_bytes(v).hex() for v in answer.trace],
                      input_salt=answer.input_salt.hex(), output_salt=answer.output_salt.hex(),
-                     answers_reveals=answer.answer_reveals, cheat=label)
+                     answers_reveals=answer.answer_reveals, cheat=label, publish=answer.publish_bundle)
         self.state.save()
         self._note(job_id, "answering")
-        if answer.publish_bundle:
-            self.exchange.put_bundle(self.chain_id, self.contract.address, job_id, bundle)
+        self._publish(job_id, entry)
         self.send_answer(job_id, entry, result)
+
+    def _publish(self, job_id: int, entry: dict) -> None:
+        """Publish the saved answer's trace, when its strategy does. No store taking it is noted,
+        not fatal: the answer still goes out, and a reveal request is answered on-chain."""
+        if not entry.get("publish", True):
+            return
+        trace = tuple(np.frombuffer(bytes.fromhex(v), dtype=np.int8) for v in entry["trace"])
+        bundle = TraceBundle(self.model_root, bytes.fromhex(entry["input_salt"]), bytes.fromhex(entry["output_salt"]),
+                             trace)
+        try:
+            self.exchange.put_bundle(self.chain_id, self.contract.address, job_id, bundle)
+        except DataUnavailable as exc:
+            self._note(job_id, "answering", f"trace not published: {exc}")
 
     def _resend(self, job_id: int, deadline: int, latest: int, entry: dict, result: ServiceStep) -> None:
         if latest + 1 > deadline:
             result.skipped[job_id] = "answer deadline passed"
             return
+        self._publish(job_id, entry)  # the crash may have come before the stores took it
         self.send_answer(job_id, entry, result)
 
     def send_answer(self, job_id: int, entry: dict, result: ServiceStep) -> None:

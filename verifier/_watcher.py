@@ -86,15 +86,19 @@ class Watcher:
             self.state.save()
         return out
 
-    def _trace_for(self, job_id: int, root: bytes) -> tuple[list[np.ndarray], bytes, bytes] | None:
+    def _trace_for(self, job_id: int, root: bytes, job) -> tuple[list[np.ndarray], bytes, bytes] | None:
         revealed = self.state.data["revealed"].get(str(job_id))
         if revealed:
             trace = [np.frombuffer(bytes.fromhex(v), dtype=np.int8) for v in revealed["trace"]]
             return trace, bytes.fromhex(revealed["input_salt"]), bytes.fromhex(revealed["output_salt"])
-        if self.exchange is not None:
-            bundle = self.exchange.get_bundle(self.chain_id, self.contract.address, job_id)
-            if bundle is not None:
-                return list(bundle.trace), bundle.input_salt, bundle.output_salt
+        if self.exchange is not None:  # fetched by the on-chain commitments, so checked against them
+            vectors = len(self.commitments[job.model_root].model.layers) + 1
+            published = self.exchange.get_trace(root, job.input_commitment, job.output_commitment, vectors)
+            if published is not None:
+                # Without the output opening, a wrong neuron is still provable; a consistent trace
+                # then fails to open the output commitment and a reveal is asked for.
+                output_salt = published.output_opening[1] if published.output_opening else bytes(32)
+                return list(published.trace), published.input_opening[1], output_salt
         return None
 
     def _check(self, job_id: int, root: bytes, latest: int, out: WatchStep) -> str | None:
@@ -115,7 +119,7 @@ class Watcher:
             out.waiting[job_id] = "waiting for the reveal"
             return None
         true_input = self.exchange.get_input(job.input_commitment) if self.exchange else None
-        data = self._trace_for(job_id, root)
+        data = self._trace_for(job_id, root, job)
         finding: Finding = Unusable("no trace: neither published nor revealed")
         if data is not None:
             trace, input_salt, output_salt = data

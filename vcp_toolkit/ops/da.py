@@ -1,0 +1,143 @@
+"""Data availability: one interface for every place inputs and traces are published.
+
+A store holds blobs under their content address, the keccak256 of their bytes. ``put`` returns
+that digest; ``get`` returns bytes whose keccak256 is the digest asked for, or raises. Stores
+are chosen per deployment by a spec (``open_store``): an ``http://host:port`` URL is an HTTP
+store (``vcp exchange serve``), anything else a directory. ``Stores`` puts to several and gets
+from the first that answers with the right bytes, so one dead or lying store changes nothing
+while another holds the data.
+
+    DataUnavailable (VcpError)       no store could give or take the blob
+    ├── BlobMissing                  the store answered: it does not hold the digest
+    ├── BlobMismatch                 bytes that do not hash to the digest (refused)
+    ├── BlobTooLarge                 over the store's size limit
+    └── StoreUnreachable             transport failed: refused, timed out, an unexpected answer
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable, Protocol, runtime_checkable
+
+from vcp_toolkit.commit.encoding import keccak256
+from vcp_toolkit.errors import InvalidInput, VcpError
+
+_HEX64 = re.compile(r"(?:0x)?([0-9a-fA-F]{64})")
+
+
+class DataUnavailable(VcpError):
+    """A blob could not be stored or fetched; ``digest`` is the content address (hex) when known."""
+
+    def __init__(self, message: str, digest: str = "") -> None:
+        super().__init__(message)
+        self.digest = digest
+
+
+class BlobMissing(DataUnavailable):
+    """The store answered, and does not hold this digest."""
+
+
+class BlobMismatch(DataUnavailable):
+    """Bytes whose keccak256 is not the digest they were stored or served under."""
+
+
+class BlobTooLarge(DataUnavailable):
+    """A blob over the store's size limit."""
+
+
+class StoreUnreachable(DataUnavailable):
+    """The store could not be reached or gave an answer outside its protocol."""
+
+
+def parse_digest(text: str) -> str:
+    """The 64 lowercase hex digits of a keccak256 digest (an optional 0x allowed), else InvalidInput.
+    Only this string ever becomes a file name in a store."""
+    match = _HEX64.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise InvalidInput(f"not a keccak256 digest (64 hex digits): {text[:80]!r}")
+    return match.group(1).lower()
+
+
+def digest_of(data: bytes) -> str:
+    return keccak256(bytes(data)).hex()
+
+
+def checked(data: bytes, digest: str, where: str) -> bytes:
+    """``data`` if it hashes to ``digest``; BlobMismatch naming ``where`` otherwise."""
+    actual = digest_of(data)
+    if actual != digest:
+        raise BlobMismatch(f"{where} returned bytes hashing to 0x{actual[:16]}..., not the requested "
+                           f"0x{digest[:16]}...: refused", digest)
+    return data
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Where blobs are published: ``put`` stores and returns the keccak256 hex digest, ``get``
+    returns the verified bytes (BlobMissing, BlobMismatch, StoreUnreachable otherwise)."""
+
+    where: str
+
+    def put(self, data: bytes) -> str: ...
+
+    def get(self, digest: str) -> bytes: ...
+
+
+class Stores:
+    """Several stores as one: publish to all, fetch from any that answers with the right bytes."""
+
+    def __init__(self, stores: Iterable[BlobStore]) -> None:
+        self.stores = list(stores)
+        if not self.stores:
+            raise InvalidInput("data availability needs at least one store")
+        self.where = ", ".join(s.where for s in self.stores)
+
+    def put(self, data: bytes) -> str:
+        """The digest, once at least one store holds the blob; DataUnavailable (the last store's
+        reason) when none took it. Each store's failure is kept in ``last_failures``."""
+        self.last_failures: dict[str, str] = {}
+        digest = ""
+        for store in self.stores:
+            try:
+                digest = store.put(data)
+            except DataUnavailable as exc:
+                self.last_failures[store.where] = str(exc)
+        if not digest:
+            raise DataUnavailable(f"no store took the blob: {'; '.join(self.last_failures.values())}",
+                                  digest_of(data))
+        return digest
+
+    def get(self, digest: str) -> bytes:
+        """The first right answer. BlobMissing when every store that answered lacks it; the other
+        reasons (wrong bytes, unreachable) are in the message, so a refusal is never silent."""
+        digest = parse_digest(digest)
+        reasons = []
+        only_missing = True
+        for store in self.stores:
+            try:
+                return checked(store.get(digest), digest, store.where)
+            except DataUnavailable as exc:
+                only_missing = only_missing and isinstance(exc, BlobMissing)
+                reasons.append(f"{store.where}: {exc}")
+        kind = BlobMissing if only_missing else DataUnavailable
+        raise kind(f"0x{digest[:16]}... not available: " + "; ".join(reasons), digest)
+
+
+def open_store(spec: str | Path, timeout: float = 10.0) -> BlobStore:
+    """An HTTP store for ``http(s)://host:port``, else the directory at that path."""
+    text = str(spec)
+    if re.match(r"(?i)https?://", text):
+        from vcp_toolkit.ops.http_store import HttpStore
+
+        return HttpStore(text, timeout=timeout)
+    from vcp_toolkit.ops.blobdir import DirectoryStore
+
+    return DirectoryStore(Path(text))
+
+
+def open_stores(specs: Iterable[str | Path] | str | Path, timeout: float = 10.0) -> Stores:
+    """``Stores`` over one spec or several."""
+    if isinstance(specs, (str, Path)):
+        specs = [specs]
+    return Stores(open_store(s, timeout) for s in specs)
