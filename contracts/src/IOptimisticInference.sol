@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {IOwned} from "./IOwned.sol";
 import {VcpEncoding} from "./VcpEncoding.sol";
+import {IGraphOperators} from "./IGraphOperators.sol";
 
 /// @title IOptimisticInference
 /// @notice Bonded inference jobs with a challenge window and one-transaction fraud proofs.
@@ -36,7 +37,8 @@ interface IOptimisticInference is IOwned {
         Neuron,
         Input,
         Output,
-        Withheld
+        Withheld,
+        Operator
     }
 
     /// @notice A job and, while Answered, its result.
@@ -60,9 +62,11 @@ interface IOptimisticInference is IOwned {
 
     /// @notice What a registered model's header proved: enough to fix every proof's tree shape.
     struct ModelShape {
-        uint16 layers;
+        uint16 layers; // dense: layers; graph: nodes (a trace has layers + 1 vectors or tensors either way)
         uint32 inWidth;
-        uint32 neurons;
+        uint32 neurons; // leaves of the model tree after its header
+        uint32 traceBytes; // int8 values in one trace
+        bool graph;
     }
 
     /// @notice Evidence that neuron (`neuron.layer`, `neuron.row`) of the committed trace is wrong.
@@ -80,6 +84,7 @@ interface IOptimisticInference is IOwned {
     }
 
     event ModelRegistered(bytes32 indexed modelRoot, uint16 layers, uint32 inWidth, uint32 outWidth);
+    event GraphModelRegistered(bytes32 indexed modelRoot, uint16 nodes, uint32 inputSize, uint32 leaves);
     event JobOpened(uint256 indexed jobId, address indexed requester, bytes32 indexed modelRoot,
         bytes32 inputCommitment, uint256 fee, uint64 answerDeadline);
     event ResultSubmitted(uint256 indexed jobId, address indexed prover, bytes32 outputCommitment, bytes32 traceRoot,
@@ -127,6 +132,9 @@ interface IOptimisticInference is IOwned {
         bytes32[] calldata headerProof
     ) external;
 
+    /// @notice Registers an operator graph's `modelRoot`, proving its graph header leaf (index 0). Owner only.
+    function registerGraphModel(bytes32 modelRoot, bytes calldata header, bytes32[] calldata headerProof) external;
+
     /// @notice Opens a job on a registered model; `msg.value` (> 0) is the fee, escrowed.
     function openJob(bytes32 modelRoot, bytes32 inputCommitment) external payable returns (uint256 jobId);
 
@@ -141,7 +149,8 @@ interface IOptimisticInference is IOwned {
     /// griefer who asks for data that was published anyway loses more than the prover spends.
     function requestReveal(uint256 jobId) external payable;
 
-    /// @notice The prover publishes every trace vector and both salts; they must match the result's
+    /// @notice The prover publishes every trace vector (graph jobs: every tensor as uint32 C, H, W
+    /// and its tiles, see IGraphOperators.revealedCommitments) and both salts; they must match the result's
     /// trace root and the job's input and output commitments. Extends the window by `challengeWindow`.
     function revealTrace(uint256 jobId, bytes[] calldata trace, bytes32 inputSalt, bytes32 outputSalt) external;
 
@@ -152,6 +161,14 @@ interface IOptimisticInference is IOwned {
     /// @return fraud True if the neuron was wrong (prover slashed, job re-opened); false if it was
     /// right (the challenge bond goes to the prover). Invalid evidence reverts.
     function proveNeuronFraud(uint256 jobId, NeuronEvidence calldata evidence) external payable returns (bool fraud);
+
+    /// @notice One-transaction fraud proof on one element of a graph job's trace (an operator's
+    /// output, the input or the output), re-executed by `graphOperators` from opened tiles only.
+    /// `msg.value` must equal `challengeBond`; settles like `proveNeuronFraud`.
+    function proveGraphFraud(uint256 jobId, IGraphOperators.GraphEvidence calldata evidence)
+        external
+        payable
+        returns (bool fraud);
 
     /// @notice Fraud proof: `traceInput` (trace vector 0) differs from `input`, which opens the job's input commitment.
     function proveInputFraud(

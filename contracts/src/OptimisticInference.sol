@@ -6,6 +6,7 @@ import {Owned} from "./Owned.sol";
 import {VcpEncoding} from "./VcpEncoding.sol";
 import {MerkleProofs} from "./MerkleProofs.sol";
 import {FixedPointNeuron} from "./FixedPointNeuron.sol";
+import {IGraphOperators} from "./IGraphOperators.sol";
 
 /// @title OptimisticInference
 /// @notice Optimistic verification of off-chain inference: results stand unless a one-transaction
@@ -30,6 +31,8 @@ contract OptimisticInference is IOptimisticInference, Owned {
     uint64 public immutable revealWindow;
     /// @notice Share of a slashed bond that goes to whoever proved the fraud; the rest to the requester.
     uint256 public immutable challengerRewardBps;
+    /// @notice Re-executes one element of an operator graph (conv, pools, add, ...) for `proveGraphFraud`.
+    IGraphOperators public immutable graphOperators;
 
     uint256 private _nextJobId = 1;
     uint256 private _totalOwed;
@@ -47,8 +50,10 @@ contract OptimisticInference is IOptimisticInference, Owned {
         uint64 challengeWindow_,
         uint64 answerWindow_,
         uint64 revealWindow_,
-        uint256 challengerRewardBps_
+        uint256 challengerRewardBps_,
+        IGraphOperators graphOperators_
     ) Owned(initialOwner) {
+        if (address(graphOperators_) == address(0)) revert OptimisticInvalidParameter("graphOperators");
         if (proverBond_ == 0) revert OptimisticInvalidParameter("proverBond");
         if (challengeWindow_ == 0) revert OptimisticInvalidParameter("challengeWindow");
         if (revealWindow_ == 0) revert OptimisticInvalidParameter("revealWindow");
@@ -61,6 +66,7 @@ contract OptimisticInference is IOptimisticInference, Owned {
         answerWindow = answerWindow_;
         revealWindow = revealWindow_;
         challengerRewardBps = challengerRewardBps_;
+        graphOperators = graphOperators_;
     }
 
     // ------------------------------------------------------------------ models
@@ -80,8 +86,25 @@ contract OptimisticInference is IOptimisticInference, Owned {
         if (layers == 0 || !MerkleProofs.verifyInTree(modelRoot, leaf, 0, uint256(neurons) + 1, headerProof)) {
             revert OptimisticInvalidHeader(modelRoot);
         }
-        _models[modelRoot] = ModelShape({layers: layers, inWidth: inWidth, neurons: neurons});
+        _models[modelRoot] = ModelShape({
+            layers: layers, inWidth: inWidth, neurons: neurons, traceBytes: inWidth + neurons, graph: false
+        });
         emit ModelRegistered(modelRoot, layers, inWidth, outWidth);
+    }
+
+    /// @inheritdoc IOptimisticInference
+    function registerGraphModel(bytes32 modelRoot, bytes calldata header, bytes32[] calldata headerProof)
+        external
+        onlyOwner
+    {
+        if (_models[modelRoot].layers != 0) revert OptimisticModelAlreadyRegistered(modelRoot);
+        (uint16 nodes, uint32 inputSize, uint32 leaves, uint32 traceBytes) = graphOperators.parseHeader(header);
+        bytes32 leaf = keccak256(abi.encodePacked(bytes1(0x00), header));
+        if (!MerkleProofs.verifyInTree(modelRoot, leaf, 0, leaves, headerProof)) revert OptimisticInvalidHeader(modelRoot);
+        _models[modelRoot] = ModelShape({
+            layers: nodes, inWidth: inputSize, neurons: leaves - 1, traceBytes: traceBytes, graph: true
+        });
+        emit GraphModelRegistered(modelRoot, nodes, inputSize, leaves);
     }
 
     // ------------------------------------------------------------------ job lifecycle
@@ -175,13 +198,16 @@ contract OptimisticInference is IOptimisticInference, Owned {
         if (msg.sender != job.prover) revert OptimisticNotProver(msg.sender, job.prover);
         uint256 layers = job.layers;
         if (trace.length != layers + 1) revert OptimisticInvalidReveal(jobId, "length");
-        if (MerkleProofs.rootOfActivations(trace) != job.traceRoot) revert OptimisticInvalidReveal(jobId, "traceRoot");
-        if (VcpEncoding.inputCommitment(inputSalt, trace[0]) != job.inputCommitment) {
-            revert OptimisticInvalidReveal(jobId, "input");
-        }
-        if (VcpEncoding.outputCommitment(outputSalt, trace[layers]) != job.outputCommitment) {
-            revert OptimisticInvalidReveal(jobId, "output");
-        }
+        (bytes32 root, bytes32 inputCommit, bytes32 outputCommit) = _models[job.modelRoot].graph
+            ? graphOperators.revealedCommitments(trace, inputSalt, outputSalt)
+            : (
+                MerkleProofs.rootOfActivations(trace),
+                VcpEncoding.inputCommitment(inputSalt, trace[0]),
+                VcpEncoding.outputCommitment(outputSalt, trace[layers])
+            );
+        if (root != job.traceRoot) revert OptimisticInvalidReveal(jobId, "traceRoot");
+        if (inputCommit != job.inputCommitment) revert OptimisticInvalidReveal(jobId, "input");
+        if (outputCommit != job.outputCommitment) revert OptimisticInvalidReveal(jobId, "output");
         uint256 bond = job.revealBond;
         job.revealDeadline = 0;
         job.revealed = true;
@@ -246,6 +272,29 @@ contract OptimisticInference is IOptimisticInference, Owned {
     }
 
     /// @inheritdoc IOptimisticInference
+    function proveGraphFraud(uint256 jobId, IGraphOperators.GraphEvidence calldata evidence)
+        external
+        payable
+        returns (bool fraud)
+    {
+        Job storage job = _challengeable(jobId);
+        IGraphOperators.TraceContext memory context = IGraphOperators.TraceContext({
+            modelRoot: job.modelRoot,
+            modelDepth: job.modelDepth,
+            nodes: job.layers,
+            traceRoot: job.traceRoot,
+            inputCommitment: job.inputCommitment,
+            outputCommitment: job.outputCommitment
+        });
+        uint256 node;
+        (fraud, node) = graphOperators.check(context, evidence);
+        FraudKind kind = evidence.target == IGraphOperators.Target.Operator
+            ? FraudKind.Operator
+            : (evidence.target == IGraphOperators.Target.Input ? FraudKind.Input : FraudKind.Output);
+        _settle(jobId, job, fraud, kind, node, evidence.element);
+    }
+
+    /// @inheritdoc IOptimisticInference
     function proveInputFraud(
         uint256 jobId,
         bytes calldata input,
@@ -307,8 +356,14 @@ contract OptimisticInference is IOptimisticInference, Owned {
     function revealGasBound(bytes32 modelRoot) public view returns (uint256) {
         ModelShape memory shape = _models[modelRoot];
         if (shape.layers == 0) revert OptimisticModelNotRegistered(modelRoot);
-        uint256 bytes_ = uint256(shape.inWidth) + shape.neurons;
+        uint256 bytes_ = shape.traceBytes;
         uint256 vectors = uint256(shape.layers) + 1;
+        if (shape.graph) {
+            // Tiles are hashed in GraphOperators after a second calldata copy, and the first and
+            // last tensors are re-ordered byte by byte for their commitments (bounded by the input size).
+            return 120_000 + 8_000 * vectors + 60 * bytes_ + 300 * uint256(shape.inWidth)
+                + (bytes_ * bytes_) / 65_536;
+        }
         // Covers both schedules vcp runs: the EIP-7623 calldata floor (21,000 + 40 per calldata byte,
         // each vector adding at most 95 ABI bytes) and the execution cost (~80k fixed, about 21 per
         // byte for calldata, hashing and the event's copy), plus the quadratic memory cost of the

@@ -218,13 +218,15 @@ def test_constructor_and_admin_errors(world):
     art = load_artifact("OptimisticInference")
     w3 = world.chain.w3
     factory = w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
-    base = [world.owner.address, 1, 1, 1, 5, 5, 5, 5000]
+    operators = world.contract.contract.functions.graphOperators().call()
+    base = [world.owner.address, 1, 1, 1, 5, 5, 5, 5000, operators]
     for position, value, exc, name in [(0, "0x" + "00" * 20, r.OptimisticZeroAddress, None),
                                        (1, 0, r.OptimisticInvalidParameter, "proverBond"),
                                        (4, 0, r.OptimisticInvalidParameter, "challengeWindow"),
                                        (5, 0, r.OptimisticInvalidParameter, "answerWindow"),
                                        (6, 0, r.OptimisticInvalidParameter, "revealWindow"),
-                                       (7, 10_001, r.OptimisticInvalidParameter, "challengerRewardBps")]:
+                                       (7, 10_001, r.OptimisticInvalidParameter, "challengerRewardBps"),
+                                       (8, "0x" + "00" * 20, r.OptimisticInvalidParameter, "graphOperators")]:
         args = list(base)
         args[position] = value
         data = bytes.fromhex(factory.constructor(*args).data_in_transaction[2:])

@@ -26,6 +26,7 @@ class FraudKind(IntEnum):
     INPUT = 1
     OUTPUT = 2
     WITHHELD = 3
+    OPERATOR = 4  # an element of an operator graph's trace (proveGraphFraud)
 
 
 @dataclass(frozen=True)

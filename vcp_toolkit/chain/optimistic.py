@@ -15,13 +15,16 @@ from vcp_toolkit.contracts import load_artifact
 from vcp_toolkit.chain.boundary import chain_errors
 from vcp_toolkit.chain.evidence import (  # noqa: F401 - FraudKind re-exported (it was defined here)
     Evidence, FraudKind, InputEvidence, NeuronEvidence, OutputEvidence)
+from vcp_toolkit.chain.graph_evidence import GraphEvidence
 from vcp_toolkit.chain.nodes import Chain
 from vcp_toolkit.chain.tx import Sender, TxOutcome, calldata
 from vcp_toolkit.commit.commitments import ModelCommitment, model_metadata_digest
 from vcp_toolkit.commit.encoding import keccak256
+from vcp_toolkit.commit.graph_commitments import GraphModelCommitment
 from vcp_toolkit.errors import InvalidInput
 
 ARTIFACT = "OptimisticInference"
+OPERATORS_ARTIFACT = "GraphOperators"
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
@@ -74,6 +77,12 @@ class ChallengeOutcome:
     tx: TxOutcome
 
 
+def deploy_graph_operators(sender: Sender) -> TxOutcome:
+    """Deploy GraphOperators (stateless: one per chain serves every OptimisticInference)."""
+    artifact = load_artifact(OPERATORS_ARTIFACT)
+    return sender.transact(to=None, data=bytes.fromhex(artifact["bytecode"][2:]), action="deploying GraphOperators")
+
+
 class OptimisticInference:
     """A deployed OptimisticInference contract."""
 
@@ -84,12 +93,17 @@ class OptimisticInference:
 
     @classmethod
     def deploy(cls, sender: Sender, params: OptimisticParams = OptimisticParams(),
-               owner: str | None = None) -> tuple["OptimisticInference", TxOutcome]:
+               owner: str | None = None, graph_operators: str | None = None) -> tuple["OptimisticInference", TxOutcome]:
+        """Deploy the contract; without ``graph_operators`` (a GraphOperators address) one is
+        deployed first (``deploy_graph_operators``)."""
+        if graph_operators is None:
+            graph_operators = deploy_graph_operators(sender).contract_address
         artifact = load_artifact(ARTIFACT)
         factory = sender.chain.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         ctor = factory.constructor(
             owner or sender.address, params.prover_bond, params.challenge_bond, params.reveal_bond,
-            params.challenge_window, params.answer_window, params.reveal_window, params.challenger_reward_bps)
+            params.challenge_window, params.answer_window, params.reveal_window, params.challenger_reward_bps,
+            graph_operators)
         outcome = sender.transact(to=None, data=bytes.fromhex(ctor.data_in_transaction[2:]),
                                   action="deploying OptimisticInference")
         return cls(sender.chain, outcome.contract_address), outcome
@@ -156,6 +170,11 @@ class OptimisticInference:
             model_metadata_digest(m), list(proof.siblings))
         return self.send_call(sender, fn, "registering the model")
 
+    def register_graph_model(self, sender: Sender, commitment: GraphModelCommitment) -> TxOutcome:
+        header, proof = commitment.opening(0)
+        fn = self.contract.functions.registerGraphModel(commitment.root, header, list(proof.siblings))
+        return self.send_call(sender, fn, "registering the graph model")
+
     def open_job(self, sender: Sender, model_root: bytes, input_commitment: bytes, fee: int) -> tuple[int, TxOutcome]:
         outcome = self.send_call(sender, self.contract.functions.openJob(model_root, input_commitment), "opening a job", fee)
         event = self.contract.events.JobOpened().process_log(self._log(outcome, "JobOpened"))
@@ -201,6 +220,8 @@ class OptimisticInference:
             return f.proveInputFraud(job_id, *evidence.abi_args())
         if isinstance(evidence, OutputEvidence):
             return f.proveOutputFraud(job_id, *evidence.abi_args())
+        if isinstance(evidence, GraphEvidence):
+            return f.proveGraphFraud(job_id, *evidence.abi_args())
         raise InvalidInput(f"not fraud-proof evidence: {type(evidence).__name__}")
 
     def prove(self, sender: Sender, job_id: int, evidence: Evidence) -> ChallengeOutcome:

@@ -189,6 +189,14 @@ class OptimisticClaimRequired(ContractReverted):
     """Claims are active on this job: prove only evidence you claimed in an earlier block."""
 
 
+class GraphInvalidEvidence(ContractReverted):
+    """Graph fraud-proof evidence does not verify (``which`` names the leaf, tensor or tile)."""
+
+
+class GraphMissingTile(ContractReverted):
+    """A tile the disputed element reads is not in the evidence."""
+
+
 class PanicError(ContractReverted):
     """A Solidity panic (assert, overflow, division by zero...)."""
 

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IGraphOperators} from "./IGraphOperators.sol";
+import {GraphEncoding} from "./GraphEncoding.sol";
+import {GraphKernels} from "./GraphKernels.sol";
+import {MerkleProofs} from "./MerkleProofs.sol";
+import {VcpEncoding} from "./VcpEncoding.sol";
+
+/// @title GraphOperators
+/// @notice One-element re-execution of operator graphs for OptimisticInference (see IGraphOperators).
+/// @dev Stateless and pure. The order of checks is the same for every target: prove the model leaf,
+/// prove each tensor leaf in the trace tree (a tensor or tile of the wrong shape is itself wrong),
+/// prove each tile, then recompute the one element with GraphKernels and compare.
+contract GraphOperators is IGraphOperators {
+    /// @inheritdoc IGraphOperators
+    function check(TraceContext calldata context, GraphEvidence calldata evidence)
+        external
+        pure
+        returns (bool wrong, uint256 node)
+    {
+        if (evidence.target == Target.Input) return (_checkInput(context, evidence), 0);
+        (bool ok, GraphEncoding.Node memory n) = GraphEncoding.readNode(evidence.nodeLeaf);
+        if (!ok || n.node == 0 || n.node > context.nodes) revert GraphInvalidEvidence("node");
+        _proveModelLeaf(context, evidence.nodeLeaf, n.leafIndex, evidence.nodeProof, "node");
+        node = n.node;
+        wrong = evidence.target == Target.Output ? _checkOutput(context, evidence, n) : _checkOperator(context, evidence, n);
+    }
+
+    /// @inheritdoc IGraphOperators
+    function parseHeader(bytes calldata header)
+        external
+        pure
+        returns (uint16 nodes, uint32 inputSize, uint32 leaves, uint32 traceBytes)
+    {
+        (bool ok, uint256 n, GraphEncoding.Shape memory input, uint256 l, uint256 t) = GraphEncoding.readHeader(header);
+        uint256 size = input.c * input.h * input.w;
+        if (!ok || size > type(uint32).max || l < 2) revert GraphInvalidEvidence("header");
+        return (uint16(n), uint32(size), uint32(l), uint32(t));
+    }
+
+    /// @inheritdoc IGraphOperators
+    function revealedCommitments(bytes[] calldata trace, bytes32 inputSalt, bytes32 outputSalt)
+        external
+        pure
+        returns (bytes32 traceRoot, bytes32 inputCommitment, bytes32 outputCommitment)
+    {
+        uint256 count = trace.length;
+        if (count == 0) revert GraphInvalidEvidence("reveal");
+        bytes32[] memory leaves = new bytes32[](count);
+        for (uint256 k = 0; k < count; ++k) {
+            leaves[k] = _revealedTensorLeaf(k, trace[k]);
+        }
+        traceRoot = _rootOf(leaves);
+        inputCommitment = _commit(VcpEncoding.DOMAIN_INPUT, inputSalt, _untile(trace[0]));
+        outputCommitment = _commit(VcpEncoding.DOMAIN_OUTPUT, outputSalt, _untile(trace[count - 1]));
+    }
+
+    // ------------------------------------------------------------------ the three targets
+
+    function _checkOperator(TraceContext calldata ctx, GraphEvidence calldata e, GraphEncoding.Node memory n)
+        private
+        pure
+        returns (bool)
+    {
+        if (e.element >= n.output.c * n.output.h * n.output.w) revert GraphInvalidEvidence("element");
+        if (e.inputs.length != (n.kind == GraphEncoding.OP_ADD ? 2 : 1)) revert GraphInvalidEvidence("inputs");
+        if (n.inputA >= n.node || n.inputB >= n.node) revert GraphInvalidEvidence("node");
+        if (_openTensor(ctx, n.inputA, n.input, e.inputs[0])) return true;
+        if (n.kind == GraphEncoding.OP_ADD && _openTensor(ctx, n.inputB, n.input, e.inputs[1])) return true;
+        if (_openTensor(ctx, n.node, n.output, e.output)) return true;
+        (uint256 c, uint256 i, uint256 j) = _split(n.output, e.element);
+        int256 expected = _compute(ctx, e, n, c, i, j);
+        return expected != GraphKernels.cell(e.output, n.output, n.node, c, i, j);
+    }
+
+    function _checkInput(TraceContext calldata ctx, GraphEvidence calldata e) private pure returns (bool) {
+        (bool ok,, GraphEncoding.Shape memory input,,) = GraphEncoding.readHeader(e.nodeLeaf);
+        if (!ok) revert GraphInvalidEvidence("header");
+        _proveModelLeaf(ctx, e.nodeLeaf, 0, e.nodeProof, "header");
+        if (VcpEncoding.inputCommitment(e.salt, e.plain) != ctx.inputCommitment) revert GraphInvalidEvidence("input");
+        // A committed input of the wrong size is the requester's doing, not the prover's.
+        if (e.plain.length != input.c * input.h * input.w) revert GraphInvalidEvidence("input");
+        if (e.element >= e.plain.length) revert GraphInvalidEvidence("element");
+        if (_openTensor(ctx, 0, input, e.output)) return true;
+        (uint256 c, uint256 h, uint256 w) = _split(input, e.element);
+        return GraphKernels.int8At(e.plain, e.element) != GraphKernels.cell(e.output, input, 0, c, h, w);
+    }
+
+    function _checkOutput(TraceContext calldata ctx, GraphEvidence calldata e, GraphEncoding.Node memory n)
+        private
+        pure
+        returns (bool)
+    {
+        if (n.node != ctx.nodes) revert GraphInvalidEvidence("node");
+        if (VcpEncoding.outputCommitment(e.salt, e.plain) != ctx.outputCommitment) {
+            revert GraphInvalidEvidence("output");
+        }
+        uint256 size = n.output.c * n.output.h * n.output.w;
+        if (e.plain.length != size) return true; // the prover committed an output the model cannot give
+        if (e.element >= size) revert GraphInvalidEvidence("element");
+        if (_openTensor(ctx, n.node, n.output, e.output)) return true;
+        (uint256 c, uint256 h, uint256 w) = _split(n.output, e.element);
+        return GraphKernels.int8At(e.plain, e.element) != GraphKernels.cell(e.output, n.output, n.node, c, h, w);
+    }
+
+    // ------------------------------------------------------------------ recomputing one element
+
+    function _compute(
+        TraceContext calldata ctx,
+        GraphEvidence calldata e,
+        GraphEncoding.Node memory n,
+        uint256 c,
+        uint256 i,
+        uint256 j
+    ) private pure returns (int256) {
+        uint256 kind = n.kind;
+        if (kind == GraphEncoding.OP_CONV || kind == GraphEncoding.OP_DENSE) {
+            GraphEncoding.Channel memory k = _provenChannel(ctx, e, n, c);
+            bytes calldata weights = e.channelLeaf[GraphEncoding.CHANNEL_PREFIX_BYTES:];
+            int256 acc = kind == GraphEncoding.OP_CONV
+                ? GraphKernels.convSum(e.inputs[0], n, weights, c, i, j)
+                : GraphKernels.denseSum(e.inputs[0], n, weights);
+            return GraphKernels.requantize(k.bias + acc, k.multiplier, k.shift, n.lo, n.hi);
+        }
+        if (kind == GraphEncoding.OP_MAXPOOL || kind == GraphEncoding.OP_AVGPOOL) {
+            return GraphKernels.pool(e.inputs[0], n, c, i, j);
+        }
+        if (kind == GraphEncoding.OP_GAP) return GraphKernels.globalAverage(e.inputs[0], n, c);
+        if (kind == GraphEncoding.OP_ADD) return GraphKernels.add(e.inputs[0], e.inputs[1], n, c, i, j);
+        if (kind == GraphEncoding.OP_FLATTEN) {
+            if (e.element >= n.input.c * n.input.h * n.input.w) revert GraphInvalidEvidence("element");
+            (uint256 c2, uint256 h2, uint256 w2) = _split(n.input, e.element);
+            return GraphKernels.cell(e.inputs[0], n.input, n.inputA, c2, h2, w2);
+        }
+        if (kind == GraphEncoding.OP_CLAMP) {
+            return GraphKernels.clamp(GraphKernels.cell(e.inputs[0], n.input, n.inputA, c, i, j), n.lo, n.hi);
+        }
+        revert GraphInvalidEvidence("kind");
+    }
+
+    /// @dev The channel leaf of output channel `c`, proven right after its node leaf.
+    function _provenChannel(TraceContext calldata ctx, GraphEvidence calldata e, GraphEncoding.Node memory n, uint256 c)
+        private
+        pure
+        returns (GraphEncoding.Channel memory k)
+    {
+        bool ok;
+        (ok, k) = GraphEncoding.readChannel(e.channelLeaf);
+        if (!ok || k.node != n.node || k.channel != c || c >= n.channels) revert GraphInvalidEvidence("channel");
+        _proveModelLeaf(ctx, e.channelLeaf, n.leafIndex + 1 + c, e.channelProof, "channel");
+    }
+
+    // ------------------------------------------------------------------ openings
+
+    function _proveModelLeaf(
+        TraceContext calldata ctx,
+        bytes calldata leaf,
+        uint256 index,
+        bytes32[] calldata proof,
+        string memory which
+    ) private pure {
+        bytes32 hash = GraphEncoding.leafHash(leaf);
+        if (!MerkleProofs.verifyAtDepth(ctx.modelRoot, hash, index, ctx.modelDepth, proof)) {
+            revert GraphInvalidEvidence(which);
+        }
+    }
+
+    /// @dev Proves tensor `node`'s leaf and the opened tiles. True when the trace's tensor or one
+    /// of its tiles does not have the model's shape: that trace is wrong whatever the values.
+    function _openTensor(
+        TraceContext calldata ctx,
+        uint256 node,
+        GraphEncoding.Shape memory expected,
+        TensorOpening calldata t
+    ) private pure returns (bool wrong) {
+        bytes32 leaf = GraphEncoding.tensorLeaf(node, t.c, t.h, t.w, t.root);
+        uint256 depth = MerkleProofs.depthFor(uint256(ctx.nodes) + 1);
+        if (!MerkleProofs.verifyAtDepth(ctx.traceRoot, leaf, node, depth, t.traceProof)) {
+            revert GraphInvalidEvidence("tensor");
+        }
+        if (t.c != expected.c || t.h != expected.h || t.w != expected.w) return true;
+        uint256 tileDepth = MerkleProofs.depthFor(expected.tiles);
+        uint256 size = expected.th * expected.tw * expected.c;
+        for (uint256 k = 0; k < t.tiles.length; ++k) {
+            Tile calldata tile = t.tiles[k];
+            bytes32 tileLeaf = GraphEncoding.tileLeaf(node, tile.index, tile.values);
+            if (tile.index >= expected.tiles || !MerkleProofs.verifyAtDepth(t.root, tileLeaf, tile.index, tileDepth, tile.proof)) {
+                revert GraphInvalidEvidence("tile");
+            }
+            if (tile.values.length != size) wrong = true;
+        }
+    }
+
+    function _split(GraphEncoding.Shape memory s, uint256 element) private pure returns (uint256 c, uint256 h, uint256 w) {
+        uint256 plane = s.h * s.w;
+        c = element / plane;
+        h = (element % plane) / s.w;
+        w = element % s.w;
+    }
+
+    // ------------------------------------------------------------------ reveals
+
+    function _revealedTensorLeaf(uint256 node, bytes calldata data) private pure returns (bytes32) {
+        GraphEncoding.Shape memory s = _revealedShape(data);
+        uint256 size = s.th * s.tw * s.c;
+        if (data.length != 12 + s.tiles * size) revert GraphInvalidEvidence("reveal");
+        bytes32[] memory tiles = new bytes32[](s.tiles);
+        for (uint256 t = 0; t < s.tiles; ++t) {
+            uint256 start = 12 + t * size;
+            tiles[t] = GraphEncoding.tileLeaf(node, t, data[start:start + size]);
+        }
+        return GraphEncoding.tensorLeaf(node, s.c, s.h, s.w, _rootOf(tiles));
+    }
+
+    function _revealedShape(bytes calldata data) private pure returns (GraphEncoding.Shape memory s) {
+        if (data.length < 12) revert GraphInvalidEvidence("reveal");
+        s = GraphEncoding.shape(uint32(bytes4(data[0:4])), uint32(bytes4(data[4:8])), uint32(bytes4(data[8:12])));
+        if (s.tiles == 0) revert GraphInvalidEvidence("reveal");
+    }
+
+    /// @dev A revealed tensor's values in C, H, W order (what the input and output commitments hash).
+    function _untile(bytes calldata data) private pure returns (bytes memory flat) {
+        GraphEncoding.Shape memory s = _revealedShape(data);
+        uint256 size = s.th * s.tw * s.c;
+        flat = new bytes(s.c * s.h * s.w);
+        uint256 e = 0;
+        for (uint256 c = 0; c < s.c; ++c) {
+            for (uint256 h = 0; h < s.h; ++h) {
+                for (uint256 w = 0; w < s.w; ++w) {
+                    (uint256 tile, uint256 offset) = GraphEncoding.locate(s, c, h, w);
+                    flat[e++] = data[12 + tile * size + offset];
+                }
+            }
+        }
+    }
+
+    function _commit(bytes1 domain, bytes32 salt, bytes memory values) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(domain, salt, uint32(values.length), values));
+    }
+
+    /// @dev Merkle root of `leaves` padded with bytes32(0) to a power of two (MerkleProofs' rule).
+    function _rootOf(bytes32[] memory leaves) private pure returns (bytes32) {
+        uint256 size = 1;
+        while (size < leaves.length) size <<= 1;
+        bytes32[] memory level = new bytes32[](size);
+        for (uint256 i = 0; i < leaves.length; ++i) {
+            level[i] = leaves[i];
+        }
+        while (size > 1) {
+            size >>= 1;
+            for (uint256 i = 0; i < size; ++i) {
+                level[i] = VcpEncoding.nodeHash(level[2 * i], level[2 * i + 1]);
+            }
+        }
+        return level[0];
+    }
+}

@@ -1,0 +1,94 @@
+"""Evidence for ``proveGraphFraud``: one element of an operator graph's trace, with Merkle openings
+of the model leaves and of only the tiles that element reads (IGraphOperators.GraphEvidence)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import ClassVar
+
+import numpy as np
+
+from vcp_toolkit.chain.evidence import FraudKind
+from vcp_toolkit.commit.encoding import int8_bytes
+from vcp_toolkit.commit.graph_commitments import GraphModelCommitment, GraphTraceCommitment, TensorOpening
+from vcp_toolkit.commit.graph_receptive import receptive_tiles
+from vcp_toolkit.errors import InvalidInput
+
+
+class Target(IntEnum):
+    """Mirrors ``IGraphOperators.Target``."""
+
+    OPERATOR = 0
+    INPUT = 1
+    OUTPUT = 2
+
+
+_KINDS = {Target.OPERATOR: FraudKind.OPERATOR, Target.INPUT: FraudKind.INPUT, Target.OUTPUT: FraudKind.OUTPUT}
+_NO_CHANNEL = (b"", ())
+
+
+def opening_tuple(t: TensorOpening) -> tuple:
+    """``IGraphOperators.TensorOpening`` as ABI values."""
+    tiles = [(index, values, list(proof.siblings)) for index, values, proof in t.tiles]
+    return (t.shape.c, t.shape.h, t.shape.w, t.root, list(t.trace_proof.siblings), tiles)
+
+
+@dataclass(frozen=True)
+class GraphEvidence:
+    """``proveGraphFraud``'s evidence about element ``element`` of tensor ``node``."""
+
+    kind: ClassVar[FraudKind] = FraudKind.OPERATOR
+    target: Target
+    node: int
+    element: int
+    node_leaf: bytes
+    node_proof: tuple[bytes, ...]
+    channel_leaf: bytes
+    channel_proof: tuple[bytes, ...]
+    inputs: tuple[TensorOpening, ...]
+    output: TensorOpening
+    plain: bytes = b""
+    salt: bytes = b"\x00" * 32
+
+    @property
+    def fraud_kind(self) -> FraudKind:
+        return _KINDS[self.target]
+
+    def abi_args(self) -> tuple:
+        return ((int(self.target), self.element, self.node_leaf, list(self.node_proof), self.channel_leaf,
+                 list(self.channel_proof), [opening_tuple(t) for t in self.inputs], opening_tuple(self.output),
+                 self.plain, self.salt),)
+
+
+def operator_evidence(model: GraphModelCommitment, trace: GraphTraceCommitment, node: int,
+                      element: int) -> GraphEvidence:
+    """Evidence that element ``element`` of node ``node``'s output (1-based) is what the trace says."""
+    if not 1 <= node <= len(model.node_fields):
+        raise InvalidInput(f"graph node {node} outside 1..{len(model.node_fields)}")
+    f = model.node_fields[node - 1]
+    if not 0 <= element < f.out_shape.size:
+        raise InvalidInput(f"element {element} outside node {node}'s {f.out_shape.size} values")
+    leaf, proof = model.node_opening(node)
+    channel = element // (f.out_shape.h * f.out_shape.w)
+    ch_leaf, ch_proof = model.channel_opening(node, channel) if f.channels else _NO_CHANNEL
+    ins = tuple(trace.open(n, tiles) for n, tiles in zip(f.inputs, receptive_tiles(f, element)))
+    return GraphEvidence(Target.OPERATOR, node, element, leaf, tuple(proof.siblings), ch_leaf,
+                         tuple(getattr(ch_proof, "siblings", ())), ins, trace.open_element(node, element))
+
+
+def input_evidence(model: GraphModelCommitment, trace: GraphTraceCommitment, element: int, values: np.ndarray,
+                   salt: bytes) -> GraphEvidence:
+    """Evidence that tensor 0's ``element`` is the committed input's (``values`` opens it with ``salt``)."""
+    leaf, proof = model.opening(0)
+    return GraphEvidence(Target.INPUT, 0, element, leaf, tuple(proof.siblings), b"", (), (),
+                         trace.open_element(0, element), int8_bytes(np.ravel(values)), salt)
+
+
+def output_evidence(model: GraphModelCommitment, trace: GraphTraceCommitment, element: int, values: np.ndarray,
+                    salt: bytes) -> GraphEvidence:
+    """Evidence that the last tensor's ``element`` is the committed output's."""
+    last = len(model.node_fields)
+    leaf, proof = model.node_opening(last)
+    return GraphEvidence(Target.OUTPUT, last, element, leaf, tuple(proof.siblings), b"", (), (),
+                         trace.open_element(last, element), int8_bytes(np.ravel(values)), salt)
