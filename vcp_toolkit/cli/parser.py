@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from vcp_toolkit import __version__
+from vcp_toolkit.cli.exchange import add_exchange_parser
 from vcp_toolkit.cli.options import (NODE_URL_HELP, VERIFY_EXIT_CODES, Commands, Parser, add_chain_args,
                                      add_deployments_arg, add_journal_arg, add_json_arg, add_key_args,
                                      add_model_arg, add_node_args, add_verbose_arg)
@@ -212,6 +213,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, action=Commands)
     sub.required = True
     for add in (_add_demo, _add_prove, _add_verify, _add_landing, _add_deploy, _add_optimistic, _add_measure,
-                _add_models, _add_setup):
+                _add_models, _add_setup, add_exchange_parser):
         add(sub)
     return parser
