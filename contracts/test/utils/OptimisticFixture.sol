@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IOptimisticInference} from "../../src/IOptimisticInference.sol";
+import {GraphOperators} from "../../src/GraphOperators.sol";
 import {OptimisticInference} from "../../src/OptimisticInference.sol";
 import {VcpEncoding} from "../../src/VcpEncoding.sol";
 import {Reference} from "./Reference.sol";
@@ -23,7 +24,8 @@ library OptimisticFixture {
     /// @dev A constructor change is a one-line edit here.
     function deploy(address owner) internal returns (OptimisticInference) {
         return new OptimisticInference(
-            owner, PROVER_BOND, CHALLENGE_BOND, REVEAL_BOND, CHALLENGE_WINDOW, ANSWER_WINDOW, REVEAL_WINDOW, REWARD_BPS
+            owner, PROVER_BOND, CHALLENGE_BOND, REVEAL_BOND, CHALLENGE_WINDOW, ANSWER_WINDOW, REVEAL_WINDOW, REWARD_BPS,
+            new GraphOperators()
         );
     }
 
