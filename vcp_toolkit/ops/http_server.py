@@ -46,11 +46,15 @@ class StoreLimits:
             raise InvalidInput(f"--timeout must be between 0.05 and 3600 seconds, not {self.timeout}")
 
 
-def _error(status: type[web.HTTPException], text: str, close: bool = False) -> web.HTTPException:
-    exc = status(text=text + "\n", content_type="text/plain")
+def _error(status: type[web.HTTPException], text: str, close: bool = False, **fields) -> web.HTTPException:
+    exc = status(text=text + "\n", content_type="text/plain", **fields)
     if close:  # a body left unread cannot be skipped safely: the next request would start inside it
-        exc.headers["Connection"] = "close"
+        exc.force_close()
     return exc
+
+
+def _too_large(limits: StoreLimits, size: int, text: str) -> web.HTTPException:
+    return _error(web.HTTPRequestEntityTooLarge, text, close=True, max_size=limits.max_bytes, actual_size=size)
 
 
 def _digest(request: web.Request) -> str:
@@ -63,16 +67,14 @@ def _digest(request: web.Request) -> str:
 async def _body(request: web.Request, limits: StoreLimits) -> bytes:
     length = request.content_length
     if length is not None and length > limits.max_bytes:
-        raise _error(web.HTTPRequestEntityTooLarge, f"body of {length} bytes is over the limit of "
-                                                    f"{limits.max_bytes} bytes", close=True)
+        raise _too_large(limits, length, f"body of {length} bytes is over the limit of {limits.max_bytes} bytes")
     chunks, total = [], 0
     try:
         async with asyncio.timeout(limits.timeout):
             async for chunk in request.content.iter_chunked(CHUNK):
                 total += len(chunk)
                 if total > limits.max_bytes:
-                    raise _error(web.HTTPRequestEntityTooLarge,
-                                 f"body is over the limit of {limits.max_bytes} bytes", close=True)
+                    raise _too_large(limits, total, f"body is over the limit of {limits.max_bytes} bytes")
                 chunks.append(chunk)
     except TimeoutError:
         raise _error(web.HTTPRequestTimeout, f"body not received within {limits.timeout:g} s", close=True) from None
@@ -141,8 +143,9 @@ def make_app(root: Path, limits: StoreLimits = StoreLimits()) -> web.Application
 
 
 async def _start(root: Path, host: str, port: int, limits: StoreLimits) -> tuple[web.AppRunner, str]:
+    # lingering_time: how long an unread body is drained after a refusal before the socket closes
     runner = web.AppRunner(make_app(root, limits), access_log=None, keepalive_timeout=limits.timeout,
-                           shutdown_timeout=2.0)
+                           lingering_time=limits.timeout, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
