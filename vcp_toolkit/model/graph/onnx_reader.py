@@ -3,8 +3,10 @@
 Ops: Conv, BatchNormalization (folded into the Conv before it), Relu, Clip (fused into the node
 before them when that node's only reader is them, else a standalone clamp), MaxPool, AveragePool,
 GlobalAveragePool, Add (two activations: residual; activation + constant after MatMul: bias),
-Flatten (axis 1), Reshape to (batch, features), Gemm, MatMul, Identity, Dropout, Constant, and
-ReduceMean over H and W (a global average pool, as the dynamo exporter writes it).
+Flatten (axis 1), Reshape to (batch, features), Gemm, MatMul, Identity, Dropout, Constant,
+ReduceMean over H and W (a global average pool, as the dynamo exporter writes it), and the shape
+arithmetic TorchScript writes for ``x.view(x.size(0), -1)``: Shape, then Gather, Unsqueeze,
+Squeeze, Concat or Cast on constants, folded at import (the batch size stays symbolic).
 Anything else raises InvalidModel naming the op and the node.
 """
 
@@ -21,7 +23,9 @@ from vcp_toolkit.model.graph.graph import INPUT
 from vcp_toolkit.model.onnx_import import _Graph, _attrs, _dims, _graph_input, _graph_output, _load
 
 SUPPORTED = ("Conv", "BatchNormalization", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Add",
-             "Flatten", "Reshape", "Gemm", "MatMul", "Identity", "Dropout", "Constant", "ReduceMean")
+             "Flatten", "Reshape", "Gemm", "MatMul", "Identity", "Dropout", "Constant", "ReduceMean", "Shape",
+             "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast")
+BATCH = -(2**62)  # the batch size inside folded shape arithmetic (exact as an int64 and as a float64)
 
 
 def _label(node) -> str:
@@ -34,11 +38,21 @@ def _check(cond: bool, node, what: str) -> None:
 
 
 class _Builder:
-    def __init__(self, graph: _Graph, input_name: str) -> None:
+    def __init__(self, graph: _Graph, input_name: str, input_shape: tuple) -> None:
         self.g = graph
+        self.input_shape = input_shape
         self.alias = {input_name: INPUT}  # ONNX tensor -> float node name
         self.nodes: dict[str, dict] = {}  # node name -> FloatNode fields (mutable while fusing)
-        self.readers = Counter(i for n in graph.proto.graph.node for i in n.input if i not in graph.consts)
+        # A Shape node reads only the shape: it must not stop a ReLU from fusing into its producer.
+        self.readers = Counter(i for n in graph.proto.graph.node if n.op_type != "Shape"
+                               for i in n.input if i not in graph.consts)
+
+    def shape_of(self, name: str) -> tuple[int, ...]:
+        """The per-sample shape of float node ``name`` (the graph so far, run on one zero image)."""
+        if name == INPUT:
+            return tuple(self.input_shape)
+        nodes = tuple(_float_node(f) for f in _reachable(self.nodes, name))
+        return FloatGraph(tuple(self.input_shape), nodes).output(np.zeros((1,) + tuple(self.input_shape))).shape[1:]
 
     def live(self, node) -> list[str]:
         names = [i for i in node.input if i and i not in self.g.consts]
@@ -152,7 +166,7 @@ def _matmul(b: _Builder, node, a: dict) -> None:
 
 
 def _reshape(b: _Builder, node, a: dict) -> None:
-    shape = b.const(node, 1, "the target shape").astype(np.int64).tolist()
+    shape = [0 if v == BATCH else v for v in b.const(node, 1, "the target shape").astype(np.int64).tolist()]
     _check(len(shape) == 2 and (shape[0] in (0, -1) or shape[1] == -1), node,
            f"reshape to {shape}; vcp supports (batch, features) only")
     b.emit(node, "flatten", b.live(node), features=int(shape[1]))
@@ -183,6 +197,53 @@ def _reduce_mean(b: _Builder, node, a: dict) -> None:
         b.emit(node, "flatten", [node.output[0] + ":gap"])
 
 
+def _shape(b: _Builder, node, a: dict) -> None:
+    _check(a.get("start", 0) == 0 and a.get("end") is None, node, "start and end are not supported")
+    b.g.consts[node.output[0]] = np.array((BATCH,) + b.shape_of(b.live(node)[0]), dtype=np.int64)
+
+
+def _axes(b: _Builder, node, a: dict) -> list[int]:
+    axes = b.optional(node, 1) if len(node.input) > 1 else a.get("axes")  # an input from opset 13
+    return [] if axes is None else [int(v) for v in np.ravel(axes)]
+
+
+def _fold(fn):
+    """Shape arithmetic on constants, computed now: the result is a constant too."""
+    def build(b: _Builder, node, a: dict) -> None:
+        names = [i for i in node.input if i]
+        _check(all(i in b.g.consts for i in names), node,
+               "only folded on constants (shape arithmetic); vcp does not run it on activations")
+        values = [np.asarray(b.g.consts[i]) for i in names]
+        try:
+            b.g.consts[node.output[0]] = np.asarray(fn(b, node, a, values))
+        except (ValueError, IndexError, TypeError, np.exceptions.AxisError) as exc:
+            raise InvalidModel(f"{_label(node)}: {exc}") from None
+    return build
+
+
+def _unsqueeze(b, node, a, values):
+    out = values[0]
+    for axis in sorted(v % (out.ndim + len(_axes(b, node, a))) for v in _axes(b, node, a)):
+        out = np.expand_dims(out, axis)
+    return out
+
+
+def _squeeze(b, node, a, values):
+    axes = _axes(b, node, a)
+    return np.squeeze(values[0], axis=tuple(axes) if axes else None)
+
+
+def _cast(b, node, a, values):
+    from onnx import helper
+
+    return values[0].astype(helper.tensor_dtype_to_np_dtype(a["to"]))
+
+
+FOLDED = {"Gather": _fold(lambda b, n, a, v: np.take(v[0], v[1].astype(np.int64), axis=a.get("axis", 0))),
+          "Concat": _fold(lambda b, n, a, v: np.concatenate(v, axis=a["axis"])),
+          "Unsqueeze": _fold(_unsqueeze), "Squeeze": _fold(_squeeze), "Cast": _fold(_cast)}
+
+
 def _pool(kind):
     def build(b: _Builder, node, a: dict) -> None:
         _check(len(node.output) == 1 or not any(node.output[1:]), node, "the Indices output is not supported")
@@ -194,7 +255,8 @@ def _pool(kind):
 HANDLERS = {"Conv": _conv, "BatchNormalization": _batchnorm, "Clip": _clip, "Gemm": _gemm, "MatMul": _matmul,
             "Add": _add, "Reshape": _reshape, "Flatten": _flatten, "Identity": _pass, "Dropout": _pass,
             "MaxPool": _pool("maxpool"), "AveragePool": _pool("avgpool"),
-            "ReduceMean": _reduce_mean, "Relu": lambda b, n, a: _activation(b, n, (0.0, None)),
+            "ReduceMean": _reduce_mean, "Relu": lambda b, n, a: _activation(b, n, (0.0, None)), "Shape": _shape,
+            **FOLDED,
             "GlobalAveragePool": lambda b, n, a: b.emit(n, "gap", b.live(n))}
 
 
@@ -209,7 +271,7 @@ def read_onnx_graph(path: Path) -> FloatGraph:
     try:
         graph = _Graph(proto)
         graph_input = _graph_input(path, proto, graph)
-        builder = _Builder(graph, graph_input.name)
+        builder = _Builder(graph, graph_input.name, tuple(graph_input.dims[1:]))
         for node in proto.graph.node:
             if node.op_type == "Constant":
                 continue
