@@ -55,7 +55,7 @@ def parse_digest(text: str) -> str:
     Only this string ever becomes a file name in a store."""
     match = _HEX64.fullmatch(text) if isinstance(text, str) else None
     if match is None:
-        raise InvalidInput(f"not a keccak256 digest (64 hex digits): {text[:80]!r}")
+        raise InvalidInput(f"not a keccak256 digest (64 hex digits): {str(text)[:80]!r}")
     return match.group(1).lower()
 
 

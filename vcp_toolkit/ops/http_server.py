@@ -142,9 +142,9 @@ def make_app(root: Path, limits: StoreLimits = StoreLimits()) -> web.Application
     return app
 
 
-async def _start(root: Path, host: str, port: int, limits: StoreLimits) -> tuple[web.AppRunner, str]:
+async def _start(app: web.Application, host: str, port: int, limits: StoreLimits) -> tuple[web.AppRunner, str]:
     # lingering_time: how long an unread body is drained after a refusal before the socket closes
-    runner = web.AppRunner(make_app(root, limits), access_log=None, keepalive_timeout=limits.timeout,
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=limits.timeout,
                            lingering_time=limits.timeout, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -161,7 +161,7 @@ def serve_forever(root: Path, host: str, port: int, limits: StoreLimits, ready: 
     """Serve until SIGTERM or SIGINT, then close connections and return. ``ready`` gets the URL."""
 
     async def main() -> None:
-        runner, url = await _start(root, host, port, limits)
+        runner, url = await _start(make_app(root, limits), host, port, limits)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -177,10 +177,13 @@ def serve_forever(root: Path, host: str, port: int, limits: StoreLimits, ready: 
 
 class RunningStore:
     """A store served from a background thread: ``with RunningStore(root) as url:`` (tests, demos).
-    Binds loopback at a free port by default and stops when the block ends."""
+    Binds loopback at a free port by default and stops when the block ends. ``app`` serves another
+    application instead (a test's misbehaving store)."""
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0, limits: StoreLimits = StoreLimits()):
-        self.root, self.host, self.port, self.limits = Path(root), host, port, limits
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0, limits: StoreLimits = StoreLimits(),
+                 app: web.Application | None = None):
+        self.host, self.port, self.limits = host, port, limits
+        self.app = app if app is not None else make_app(Path(root), limits)
         self.url = ""
 
     def __enter__(self) -> str:
@@ -190,7 +193,7 @@ class RunningStore:
         async def main() -> None:
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
             try:
-                runner, self.url = await _start(self.root, self.host, self.port, self.limits)
+                runner, self.url = await _start(self.app, self.host, self.port, self.limits)
             except BaseException as exc:  # handed to the caller's thread
                 failure.append(exc)
                 return
