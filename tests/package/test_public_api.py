@@ -21,7 +21,9 @@ VCP_ALL = [
     "Signature", "ToolMissing", "UsageError", "VcpError", "VerificationFailed", "ZkError", "__version__",
 ]
 PROVER_ALL = [
-    "Answer", "ProvenBatch", "ProvenInference", "Prover", "ProverService", "ProverTimings", "ServiceStep", "Strategy",
+    "Answer", "AnswerInvalid", "AsyncInferenceClient", "AttestedAnswer", "BackgroundServer", "Expected",
+    "InferenceClient", "InferenceServer", "RequestRejected", "ServeSettings", "ServedRecord", "ServerUnavailable",
+    "ServingError", "export_batch", "served_records", "verify_answer", "ProvenBatch", "ProvenInference", "Prover", "ProverService", "ProverTimings", "ServiceStep", "Strategy",
     "ZkProven", "honest", "prove_batch", "prove_zk", "prove_zk_file", "zk_attestation_for",
 ]
 VERIFIER_ALL = [

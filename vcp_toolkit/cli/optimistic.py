@@ -13,7 +13,7 @@ from typing import Callable
 
 from vcp_toolkit.cli.context import Context
 from vcp_toolkit.cli.render import EXIT_OK, print_json, say, warn
-from vcp_toolkit.errors import InvalidInput, KeyUnavailable
+from vcp_toolkit.errors import InvalidInput, KeyUnavailable, UsageError
 
 WEI_PER_ETH = 10**18
 
@@ -89,6 +89,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from vcp_toolkit.ops.exchange import Exchange
     from vcp_toolkit.ops.journal import Journal
 
+    if args.http:
+        from vcp_toolkit.cli.serve_http import cmd_serve_http
+
+        return cmd_serve_http(args)
+    missing = [flag for flag, value in (("--rpc-url", args.rpc_url), ("--exchange", args.exchange),
+                                        ("--state", args.state)) if not value]
+    if missing:
+        raise UsageError(f"vcp serve needs {', '.join(missing)} to answer optimistic jobs (or --http to answer "
+                         "inference requests over HTTP)")
     ctx = Context(args)
     model = ctx.model
     plan = _serve_plan(args)
@@ -136,15 +145,16 @@ def cmd_request(args: argparse.Namespace) -> int:
     if args.fee_wei <= 0:
         raise InvalidInput("--fee-wei must be positive")
     contract, sender = own_client(ctx, "request", "refunds and its share of a cheating prover's bond")
-    commitment = Exchange(args.exchange).put_input(x, secrets.token_bytes(32))  # on disk before the job exists
+    exchange = Exchange(args.exchange)
+    commitment = exchange.put_input(x, secrets.token_bytes(32))  # published before the job exists
     job_id, tx = contract.open_job(sender, ModelCommitment(model).root, commitment, args.fee_wei)
     owed = contract.credit(sender.address)
     if args.json:
         print_json({"job_id": job_id, "requester": sender.address, "fee_wei": args.fee_wei, "gas": tx.gas_used,
-                    "exchange": str(args.exchange), "owed_wei": owed})
+                    "exchange": exchange.where, "owed_wei": owed})
         return EXIT_OK
     print(f"job {job_id} opened by requester {sender.address} (fee {wei(args.fee_wei)}, gas {tx.gas_used:,}); "
-          f"input published in {args.exchange}")
+          f"input published in {exchange.where}")
     print(f"the contract owes {sender.address} {wei(owed)} (`vcp withdraw --dry-run` shows it, `vcp withdraw` "
           "takes it)")
     return EXIT_OK

@@ -81,8 +81,8 @@ def add_model_arg(p: argparse.ArgumentParser) -> None:
 NODE_URL_HELP = "JSON-RPC URL of the node (e.g. http://127.0.0.1:8545)"
 
 
-def add_node_args(p: argparse.ArgumentParser, rpc_help: str = NODE_URL_HELP) -> None:
-    p.add_argument("--rpc-url", required=True, help=rpc_help)
+def add_node_args(p: argparse.ArgumentParser, rpc_help: str = NODE_URL_HELP, required: bool = True) -> None:
+    p.add_argument("--rpc-url", required=required, help=rpc_help)
     add_deployments_arg(p)
 
 

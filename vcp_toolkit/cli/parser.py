@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vcp_toolkit import __version__
 from vcp_toolkit.cli.exchange import add_exchange_parser
+from vcp_toolkit.cli.serve_http import add_http_serve_args
 from vcp_toolkit.cli.options import (NODE_URL_HELP, VERIFY_EXIT_CODES, Commands, Parser, add_chain_args,
                                      add_deployments_arg, add_journal_arg, add_json_arg, add_key_args,
                                      add_model_arg, add_node_args, add_verbose_arg)
@@ -113,12 +114,15 @@ def _add_deploy(sub) -> None:
 
 
 def _add_optimistic(sub) -> None:
-    for name, text in (("serve", "answer optimistic jobs for a model, publish bundles, reveal on request"),
+    for name, text in (("serve", "answer optimistic jobs for a model, publish bundles, reveal on request; "
+                                "with --http, answer inference requests over HTTP with attested results"),
                        ("watch", "re-execute every optimistic result and prove the first wrong one on-chain")):
         p = sub.add_parser(name, help=text)
-        add_node_args(p)
-        p.add_argument("--exchange", type=Path, required=True, help="shared directory for inputs and trace bundles")
-        p.add_argument("--state", type=Path, required=True, help="progress file: a restart resumes from it")
+        optimistic_only = name == "watch"  # `vcp serve --http` needs none of these (checked in cmd_serve)
+        add_node_args(p, required=optimistic_only)
+        p.add_argument("--exchange", type=Path, required=optimistic_only,
+                       help="shared directory for inputs and trace bundles")
+        p.add_argument("--state", type=Path, required=optimistic_only, help="progress file: a restart resumes from it")
         add_model_arg(p)
         p.add_argument("--once", action="store_true", help="one pass, then exit")
         p.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
@@ -126,6 +130,7 @@ def _add_optimistic(sub) -> None:
         add_journal_arg(p)
         if name == "serve":
             _add_cheat_args(p)
+            add_http_serve_args(p)
 
     p = sub.add_parser("request", help="publish an input and open an optimistic job for it")
     add_node_args(p)
