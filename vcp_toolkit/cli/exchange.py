@@ -17,6 +17,14 @@ STORE_HELP = ("an HTTP store (http://host:port) or a shared directory; repeat fo
               "get: from the first with the right bytes)")
 
 
+def add_exchange_arg(p: argparse.ArgumentParser, what: str, required: bool = True) -> None:
+    """``--exchange STORE``, repeatable: where the optimistic commands publish and fetch."""
+    p.add_argument("--exchange", action="append", required=required, metavar="STORE",
+                   help=f"{what}: an HTTP store (http://host:port, see `vcp exchange serve`) or a shared "
+                        "directory; repeat for several (published to every one, fetched from any with the right "
+                        "bytes)")
+
+
 def add_exchange_parser(sub) -> None:
     group = sub.add_parser("exchange", help="the data-availability store: serve one over HTTP, put or get a blob")
     commands = group.add_subparsers(dest="exchange_command", metavar="ACTION", required=True, action=Commands,

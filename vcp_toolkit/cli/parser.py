@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from vcp_toolkit import __version__
-from vcp_toolkit.cli.exchange import add_exchange_parser
+from vcp_toolkit.cli.exchange import add_exchange_arg, add_exchange_parser
 from vcp_toolkit.cli.serve_http import add_http_serve_args
 from vcp_toolkit.cli.options import (NODE_URL_HELP, VERIFY_EXIT_CODES, Commands, Parser, add_chain_args,
                                      add_deployments_arg, add_journal_arg, add_json_arg, add_key_args,
@@ -120,8 +120,7 @@ def _add_optimistic(sub) -> None:
         p = sub.add_parser(name, help=text)
         optimistic_only = name == "watch"  # `vcp serve --http` needs none of these (checked in cmd_serve)
         add_node_args(p, required=optimistic_only)
-        p.add_argument("--exchange", type=Path, required=optimistic_only,
-                       help="shared directory for inputs and trace bundles")
+        add_exchange_arg(p, "where inputs and trace bundles are published", required=optimistic_only)
         p.add_argument("--state", type=Path, required=optimistic_only, help="progress file: a restart resumes from it")
         add_model_arg(p)
         p.add_argument("--once", action="store_true", help="one pass, then exit")
@@ -134,7 +133,7 @@ def _add_optimistic(sub) -> None:
 
     p = sub.add_parser("request", help="publish an input and open an optimistic job for it")
     add_node_args(p)
-    p.add_argument("--exchange", type=Path, required=True, help="shared directory where the input is published")
+    add_exchange_arg(p, "where the input is published")
     add_model_arg(p)
     p.add_argument("--input", required=True, help="digits:N, or a .npy / .json file of float inputs")
     p.add_argument("--int8", action="store_true", help="the input file already holds int8 codes")
