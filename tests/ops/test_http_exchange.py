@@ -231,3 +231,11 @@ def test_limits_are_checked():
     for bad in ({"max_bytes": 0}, {"max_bytes": 2**41}, {"timeout": 0}, {"timeout": float("nan")}):
         with pytest.raises(InvalidInput):
             StoreLimits(**bad)
+
+
+@pytest.mark.parametrize("body", [b"zz\r\nabc\r\n0\r\n\r\n", b"3\r\nabcdef\r\n0\r\n\r\n", b"-3\r\nabc\r\n0\r\n\r\n"])
+def test_broken_chunking_is_400_and_stores_nothing(store, body):
+    url, root = store
+    response = raw(url, b"POST /blobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+    assert status(response) == 400
+    assert files_under(root) == []
