@@ -20,6 +20,7 @@ import traceback
 from typing import Sequence
 
 from vcp_toolkit.cli.demo import cmd_demo
+from vcp_toolkit.cli.graphs import cmd_quantize
 from vcp_toolkit.cli.exchange import cmd_exchange
 from vcp_toolkit.cli.measure import cmd_bench, cmd_report
 from vcp_toolkit.cli.models import cmd_export, cmd_inspect
@@ -37,7 +38,7 @@ COMMANDS = {"demo": cmd_demo, "prove": cmd_prove, "verify": cmd_verify, "submit"
             "deploy": cmd_deploy, "keygen": cmd_keygen, "node": cmd_node, "mine": cmd_mine, "serve": cmd_serve,
             "watch": cmd_watch,
             "request": cmd_request, "withdraw": cmd_withdraw, "bench": cmd_bench, "report": cmd_report,
-            "inspect": cmd_inspect, "export": cmd_export, "status": cmd_status, "resume": cmd_resume, "run": cmd_run,
+            "inspect": cmd_inspect, "export": cmd_export, "quantize": cmd_quantize, "status": cmd_status, "resume": cmd_resume, "run": cmd_run,
             "exchange": cmd_exchange}
 
 

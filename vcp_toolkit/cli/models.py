@@ -1,11 +1,14 @@
-"""Models: ``vcp inspect`` an ONNX import, ``vcp export`` the quantized model as ONNX."""
+"""Models: ``vcp inspect`` an ONNX import (operator graphs: cli.graphs), ``vcp export`` the quantized
+model as ONNX."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from vcp_toolkit.cli.context import Context
 from vcp_toolkit.cli.render import EXIT_OK, number, print_json, table, us
+from vcp_toolkit.errors import InvalidInput
 
 
 def _inspect_rows(result: dict) -> list[tuple[str, str]]:
@@ -26,9 +29,15 @@ def _inspect_rows(result: dict) -> list[tuple[str, str]]:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from vcp_toolkit.cli.graphs import inspect_graph_command
+    from vcp_toolkit.model.graph.resolve import is_graph_spec
     from vcp_toolkit.model.onnx_io import inspect_onnx
 
-    result = inspect_onnx(args.model, args.calibration, args.validation, args.output)
+    if is_graph_spec(args.model):
+        return inspect_graph_command(args)
+    if args.eval is not None and args.validation is not None:
+        raise InvalidInput("pass held-out inputs once: --eval or --validation")
+    result = inspect_onnx(Path(args.model), args.calibration, args.eval or args.validation, args.output)
     if args.json:
         print_json(result)
     else:

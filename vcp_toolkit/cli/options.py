@@ -71,8 +71,8 @@ def add_journal_arg(p: argparse.ArgumentParser) -> None:
 
 
 def add_model_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", type=Path,
-                   help="an ONNX file (.onnx) or a vcp quantized model (.q.npz); default: the built-in digits model")
+    p.add_argument("--model", help="an ONNX file (.onnx), a vcp quantized model (.q.npz), a built-in CNN (lenet, "
+                                   "rescnn) or an operator-graph file; default: the built-in digits model")
     p.add_argument("--calibration", type=Path,
                    help="for .onnx models: sample inputs (.npy/.npz) that set the quantization scales "
                         "(default: 512 standard-normal samples, seed 0)")

@@ -180,16 +180,23 @@ def _add_measure(sub) -> None:
 
 
 def _add_models(sub) -> None:
-    p = sub.add_parser("inspect", help="import an ONNX model: layers, quantization, agreement with onnxruntime")
-    p.add_argument("model", type=Path, help="the .onnx file")
+    p = sub.add_parser("inspect", help="import an ONNX model or a CNN graph: layers, quantization, agreement with "
+                                       "onnxruntime")
+    p.add_argument("model", help="the .onnx file, a built-in CNN (lenet, rescnn) or an operator-graph file")
     p.add_argument("--calibration", type=Path, help="sample inputs (.npy/.npz) for the scales and the agreement")
     p.add_argument("--validation", type=Path, help="other inputs (.npy/.npz) to measure agreement on")
+    p.add_argument("--eval", type=Path, help="held-out inputs to measure agreement on: .npy images, or .npz with "
+                                             "'x' and optional labels 'y' (then accuracy too)")
     p.add_argument("--output", help="which graph output is the model's (when there are several)")
     add_json_arg(p)
 
     p = sub.add_parser("export", help="write the quantized model as ONNX (float semantics of the integer model)")
     add_model_arg(p)
     p.add_argument("--out", type=Path, required=True, help="the .onnx file to write")
+
+    from vcp_toolkit.cli.graphs import add_graph_parsers  # vcp quantize
+
+    add_graph_parsers(sub)
 
 
 def _add_setup(sub) -> None:

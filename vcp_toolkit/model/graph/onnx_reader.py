@@ -6,7 +6,8 @@ GlobalAveragePool, Add (two activations: residual; activation + constant after M
 Flatten (axis 1), Reshape to (batch, features), Gemm, MatMul, Identity, Dropout, Constant,
 ReduceMean over H and W (a global average pool, as the dynamo exporter writes it), and the shape
 arithmetic TorchScript writes for ``x.view(x.size(0), -1)``: Shape, then Gather, Unsqueeze,
-Squeeze, Concat or Cast on constants, folded at import (the batch size stays symbolic).
+Squeeze, Concat or Cast on constants, folded at import (the batch size stays symbolic); a Cast of
+an activation to float is a no-op.
 Anything else raises InvalidModel naming the op and the node.
 """
 
@@ -239,9 +240,20 @@ def _cast(b, node, a, values):
     return values[0].astype(helper.tensor_dtype_to_np_dtype(a["to"]))
 
 
+def _cast_any(b: _Builder, node, a: dict) -> None:
+    """A Cast of constants is folded; a Cast of an activation to float (exporters write them) is a no-op."""
+    from onnx import TensorProto
+
+    if node.input[0] in b.g.consts:
+        _fold(_cast)(b, node, a)
+    else:
+        _check(a.get("to") in (TensorProto.FLOAT, TensorProto.DOUBLE), node, "casts an activation to a non-float type")
+        b.alias[node.output[0]] = b.live(node)[0]
+
+
 FOLDED = {"Gather": _fold(lambda b, n, a, v: np.take(v[0], v[1].astype(np.int64), axis=a.get("axis", 0))),
           "Concat": _fold(lambda b, n, a, v: np.concatenate(v, axis=a["axis"])),
-          "Unsqueeze": _fold(_unsqueeze), "Squeeze": _fold(_squeeze), "Cast": _fold(_cast)}
+          "Unsqueeze": _fold(_unsqueeze), "Squeeze": _fold(_squeeze), "Cast": _cast_any}
 
 
 def _pool(kind):
