@@ -14,7 +14,7 @@ from vcp_toolkit.attest.eip712 import Attestation, BatchAttestation, random_nonc
 from vcp_toolkit.commit.commitments import BatchCommitments, commit_batch
 from vcp_toolkit.errors import InvalidInput
 from vcp_toolkit.prover._http_journal import ServedGroup, ServedJournal, ServedRow
-from vcp_toolkit.prover._http_wire import AttestedAnswer, InferenceRequest
+from vcp_toolkit.prover._http_wire import ANSWER_FORMAT, ANSWER_VERSION, InferenceRequest
 from vcp_toolkit.prover._prover import Prover
 
 
@@ -25,33 +25,49 @@ class RequestConflict(InvalidInput):
 Outcome = bytes | InvalidInput  # the answer to send, or why this one request is refused
 
 
-def _answers(prover: Prover, requests: list[InferenceRequest], traces: list[np.ndarray], salts: bytes,
-             commitments: BatchCommitments, batched: bool) -> tuple[ServedGroup, list[AttestedAnswer]]:
-    count = len(requests)
-    common = dict(domain=prover.domain, signature=None)
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _signed_parts(prover: Prover, commitments: BatchCommitments, batched: bool) -> tuple[ServedGroup, list[str]]:
+    """The group, and per record the JSON members naming what is signed (the same text for every
+    record of a batch: one signature over its records root)."""
+    count = len(commitments.leaves)
     if batched:
         batch = BatchAttestation(prover.address, prover.model_root, commitments.root, count, random_nonce())
         signature = sign_attestation(batch, prover.domain, prover.key.reveal())
-        common.update(batch=batch, signature=signature)
-        group = ServedGroup("batch", prover.domain, batch, signature)
-    else:
-        group = ServedGroup("single", prover.domain, None, None)
+        shared = f'"attestation":null,"batch":{_compact(batch.message())},"signature":"{signature.to_hex()}"'
+        return ServedGroup("batch", prover.domain, batch, signature), [shared] * count
+    parts = []
+    for k in range(count):
+        attestation = Attestation(prover.address, prover.model_root, commitments.input_commitments[k],
+                                  commitments.output_commitments[k], commitments.trace_roots[k], nonce=random_nonce())
+        signature = sign_attestation(attestation, prover.domain, prover.key.reveal())
+        parts.append(f'"attestation":{_compact(attestation.message())},"batch":null,"signature":"{signature.to_hex()}"')
+    return ServedGroup("single", prover.domain, None, None), parts
+
+
+def _bodies(prover: Prover, requests: list[InferenceRequest], traces: list[np.ndarray], salts: bytes,
+            commitments: BatchCommitments, batched: bool) -> tuple[ServedGroup, list[bytes]]:
+    """Each answer as AttestedAnswer.to_json would write it, formatted directly: this runs for
+    every request, so it avoids building objects only to serialise them."""
+    count = len(requests)
+    group, signed = _signed_parts(prover, commitments, batched)
+    head = f'{{"format":"{ANSWER_FORMAT}","version":{ANSWER_VERSION},"domain":{_compact(prover.domain.as_json())},'
+    inputs, outputs = traces[0].tolist(), traces[-1].tolist()
     tree = commitments.tree if batched else None
-    answers = []
+    bodies = []
     for k, request in enumerate(requests):
-        fields = dict(common)
-        ic, oc, root = commitments.input_commitments[k], commitments.output_commitments[k], commitments.trace_roots[k]
-        if batched:
-            fields.update(index=k, proof=tree.proof(k).siblings)
-        else:
-            attestation = Attestation(prover.address, prover.model_root, ic, oc, root, nonce=random_nonce())
-            fields.update(attestation=attestation,
-                          signature=sign_attestation(attestation, prover.domain, prover.key.reveal()))
-        answers.append(AttestedAnswer(
-            request_id=request.request_id, input=traces[0][k], output=traces[-1][k],
-            input_salt=salts[32 * k:32 * k + 32], output_salt=salts[32 * (count + k):32 * (count + k) + 32],
-            input_commitment=ic, output_commitment=oc, trace_root=root, **fields))
-    return group, answers
+        proof = ",".join(f'"0x{h.hex()}"' for h in tree.proof(k).siblings) if batched else ""
+        bodies.append((
+            f'{head}"request_id":{_compact(request.request_id)},"input":[{",".join(map(str, inputs[k]))}],'
+            f'"output":[{",".join(map(str, outputs[k]))}],"input_salt":"0x{salts[32 * k:32 * k + 32].hex()}",'
+            f'"output_salt":"0x{salts[32 * (count + k):32 * (count + k) + 32].hex()}",'
+            f'"record":{{"inputCommitment":"0x{commitments.input_commitments[k].hex()}",'
+            f'"outputCommitment":"0x{commitments.output_commitments[k].hex()}",'
+            f'"traceRoot":"0x{commitments.trace_roots[k].hex()}"}},"index":{k if batched else 0},"proof":[{proof}],'
+            f'{signed[k]}}}').encode())
+    return group, bodies
 
 
 def _attest(prover: Prover, journal: ServedJournal, requests: list[InferenceRequest], batched: bool) -> list[bytes]:
@@ -59,12 +75,11 @@ def _attest(prover: Prover, journal: ServedJournal, requests: list[InferenceRequ
     count = len(requests)
     salts = os.urandom(64 * count)  # fresh per record, never derived: a restart cannot repeat one
     commitments = commit_batch(traces, salts[:32 * count], salts[32 * count:])
-    group, answers = _answers(prover, requests, traces, salts, commitments, batched)
+    group, bodies = _bodies(prover, requests, traces, salts, commitments, batched)
     flat = np.concatenate(traces, axis=1)
-    bodies = [json.dumps(a.to_json(), separators=(",", ":")).encode() for a in answers]
     journal.record(group, [ServedRow(commitments.leaves[k], r.request_id, r.values.tobytes(), flat[k].tobytes(),
-                                     answers[k].input_salt, answers[k].output_salt, bodies[k])
-                           for k, r in enumerate(requests)])
+                                     salts[32 * k:32 * k + 32], salts[32 * (count + k):32 * (count + k) + 32],
+                                     bodies[k]) for k, r in enumerate(requests)])
     return bodies
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from vcp_toolkit.prover._http_attest import Outcome, RequestConflict, attest_gro
 from vcp_toolkit.prover._http_journal import ServedJournal
 from vcp_toolkit.prover._http_wire import MAX_REQUEST_BYTES, InferenceRequest, error_body, parse_request
 from vcp_toolkit.prover._prover import Prover
+
+SWITCH_INTERVAL_S = 0.0005
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,10 @@ class InferenceServer:
 
     def run(self, ready: Callable[[str], None]) -> None:
         """Serve in this (main) thread until SIGINT or SIGTERM."""
+        # The event loop and the attesting thread share the GIL: at the default 5 ms switch interval
+        # every socket read waits out the worker's slice, so hand the GIL over more often.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+
         async def main() -> None:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

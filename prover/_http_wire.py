@@ -20,14 +20,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from vcp_toolkit.attest.eip712 import (Attestation, BatchAttestation, Domain, Signature, exact_keys, hex32,
                                        parse_bytes32)
-from vcp_toolkit.attest.files import loads_strict
-from vcp_toolkit.errors import InvalidAttestationFile, InvalidInput, VcpError, VerificationFailed
+from vcp_toolkit.errors import InvalidInput, VcpError, VerificationFailed
 
 ANSWER_FORMAT = "vcp.inference-answer"
 ANSWER_VERSION = 1
@@ -55,6 +55,33 @@ class RequestRejected(ServingError, InvalidInput):
 
 class AnswerInvalid(ServingError, VerificationFailed):
     """An answer whose signature, inclusion proof or commitments do not hold."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise InvalidInput("duplicate key in a JSON object: send each key once")
+    return data
+
+
+def _no_constant(name: str) -> None:
+    raise InvalidInput(f"{name} is not JSON: send finite numbers")
+
+
+def loads(raw: bytes, what: str) -> Any:
+    """Strict JSON on the serving path: no duplicate keys, no NaN or Infinity, UTF-8 only; an
+    integer over Python's digit limit is refused like any malformed body (bodies are at most
+    64 KiB, so nesting is bounded too)."""
+    try:
+        return json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{what} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError as exc:  # an integer of over 4,300 digits
+        raise InvalidInput(f"{what}: {str(exc)[:120]}") from None
+    except RecursionError:
+        raise InvalidInput(f"{what} is nested too deeply") from None
 
 
 @dataclass(frozen=True)
@@ -85,12 +112,7 @@ def _numbers(values: Any, width: int, key: str) -> np.ndarray:
 def parse_request(raw: bytes, model) -> InferenceRequest:
     """A request body, strictly: JSON without duplicate keys, NaN or huge integers; exactly one of
     "input" (floats, quantized as the model does) or "int8"; an optional request id."""
-    try:
-        data = loads_strict(raw, "request body")
-    except InvalidAttestationFile as exc:
-        raise InvalidInput(str(exc)) from None
-    except OverflowError:
-        raise InvalidInput("request body: a number is beyond float range") from None
+    data = loads(raw, "request body")
     if not isinstance(data, dict):
         raise InvalidInput('request body must be a JSON object like {"input": [...]}')
     unknown = sorted(set(data) - {"input", "int8", "request_id"})
@@ -117,6 +139,28 @@ def _int8_list(values: Any, what: str) -> np.ndarray:
 
 def _salt(value: Any, what: str) -> bytes:
     return parse_bytes32(value, f"answer: {what}")
+
+
+def _frozen(data: Any) -> Any:
+    """A JSON object as a hashable key (only flat objects of scalars are cached)."""
+    if isinstance(data, dict) and all(isinstance(v, (str, int)) for v in data.values()):
+        return tuple(sorted(data.items()))
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _cached(kind: str, frozen: tuple) -> Domain | BatchAttestation:
+    """Every answer of a batch repeats its domain and batch: parse them (checksummed addresses,
+    ~0.3 ms each) once."""
+    data = dict(frozen)
+    return Domain.from_json(data) if kind == "domain" else BatchAttestation.from_message(data)
+
+
+def _parse_once(kind: str, data: Any) -> Any:
+    frozen = _frozen(data)
+    if frozen is None:
+        return Domain.from_json(data) if kind == "domain" else BatchAttestation.from_message(data)
+    return _cached(kind, frozen)
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,7 +222,7 @@ class AttestedAnswer:
         if request_id is not None and not isinstance(request_id, str):
             raise InvalidInput("answer: request_id must be a string or null")
         return cls(
-            domain=Domain.from_json(data["domain"]), request_id=request_id,
+            domain=_parse_once("domain", data["domain"]), request_id=request_id,
             input=_int8_list(data["input"], "input"), output=_int8_list(data["output"], "output"),
             input_salt=_salt(data["input_salt"], "input_salt"), output_salt=_salt(data["output_salt"], "output_salt"),
             input_commitment=_salt(record["inputCommitment"], "record.inputCommitment"),
@@ -186,14 +230,14 @@ class AttestedAnswer:
             trace_root=_salt(record["traceRoot"], "record.traceRoot"),
             signature=Signature.from_hex(data["signature"]),
             attestation=None if data["attestation"] is None else Attestation.from_message(data["attestation"]),
-            batch=None if data["batch"] is None else BatchAttestation.from_message(data["batch"]),
+            batch=None if data["batch"] is None else _parse_once("batch", data["batch"]),
             index=index, proof=tuple(_salt(p, "proof hash") for p in proof),
         )
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> "AttestedAnswer":
         try:
-            return cls.from_json(loads_strict(raw, "answer"))
+            return cls.from_json(loads(raw, "answer"))
         except InvalidInput as exc:
             raise AnswerInvalid(f"malformed answer: {exc}") from None
 

@@ -64,6 +64,10 @@ def target_row(t: dict) -> tuple[str, str]:
 def cmd_bench(args: argparse.Namespace) -> int:
     from vcp_toolkit.bench.output import write_results
 
+    if args.load:
+        from vcp_toolkit.cli.serve_http import cmd_bench_load
+
+        return cmd_bench_load(args)
     out = out_folder(args.out, f"{BENCH_JSON} and {BENCH_CSV}")
     result = _run_with_progress(bench_config(args))
     json_path, csv_path = write_results(result, out)

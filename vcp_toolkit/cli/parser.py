@@ -7,7 +7,7 @@ from pathlib import Path
 
 from vcp_toolkit import __version__
 from vcp_toolkit.cli.exchange import add_exchange_arg, add_exchange_parser
-from vcp_toolkit.cli.serve_http import add_http_serve_args
+from vcp_toolkit.cli.serve_http import add_http_serve_args, add_load_args
 from vcp_toolkit.cli.options import (NODE_URL_HELP, VERIFY_EXIT_CODES, Commands, Parser, add_chain_args,
                                      add_deployments_arg, add_journal_arg, add_json_arg, add_key_args,
                                      add_model_arg, add_node_args, add_verbose_arg)
@@ -163,6 +163,7 @@ def _add_cheat_args(p: argparse.ArgumentParser) -> None:
 
 def _add_measure(sub) -> None:
     p = sub.add_parser("bench", help="measure every trust model on the same models and chains; write JSON and CSV")
+    add_load_args(p)
     p.add_argument("--quick", action="store_true", help="the small preset (about a minute here)")
     p.add_argument("--chains", help="comma-separated subset of embedded,anvil,ganache")
     p.add_argument("--repeats", type=int, help="timing repeats (median reported)")
