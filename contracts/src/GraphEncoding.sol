@@ -12,7 +12,8 @@ library GraphEncoding {
     bytes1 internal constant KIND_TILE = "V";
     bytes1 internal constant KIND_TENSOR = "T";
 
-    uint256 internal constant TILE = 4;
+    /// @dev The tile side T is the largest of 8, 4, 2, 1 with T * T * C <= TILE_BYTES (else 1).
+    uint256 internal constant TILE_BYTES = 128;
     uint256 internal constant HEADER_BYTES = 55;
     uint256 internal constant NODE_BYTES = 62;
     uint256 internal constant CHANNEL_PREFIX_BYTES = 16;
@@ -31,8 +32,8 @@ library GraphEncoding {
         uint256 c;
         uint256 h;
         uint256 w;
-        uint256 th; // tile height: min(4, h)
-        uint256 tw; // tile width: min(4, w)
+        uint256 th; // tile height: min(T, h)
+        uint256 tw; // tile width: min(T, w)
         uint256 cols; // tiles per row
         uint256 tiles; // tile count
     }
@@ -102,16 +103,20 @@ library GraphEncoding {
         s.h = h;
         s.w = w;
         if (c == 0 || h == 0 || w == 0) return s;
-        s.th = h < TILE ? h : TILE;
-        s.tw = w < TILE ? w : TILE;
+        uint256 side = 8;
+        while (side > 1 && side * side * c > TILE_BYTES) side >>= 1;
+        s.th = h < side ? h : side;
+        s.tw = w < side ? w : side;
         s.cols = (w + s.tw - 1) / s.tw;
         s.tiles = ((h + s.th - 1) / s.th) * s.cols;
     }
 
     /// @notice Tile index and byte offset of cell (c, h, w).
     function locate(Shape memory s, uint256 c, uint256 h, uint256 w) internal pure returns (uint256 tile, uint256 offset) {
-        tile = (h / s.th) * s.cols + w / s.tw;
-        offset = ((h % s.th) * s.tw + w % s.tw) * s.c + c;
+        unchecked {
+            tile = (h / s.th) * s.cols + w / s.tw;
+            offset = ((h % s.th) * s.tw + w % s.tw) * s.c + c;
+        }
     }
 
     function _u(bytes calldata b, uint256 start, uint256 width) private pure returns (uint256 v) {

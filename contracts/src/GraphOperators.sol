@@ -66,12 +66,18 @@ contract GraphOperators is IGraphOperators {
         if (e.element >= n.output.c * n.output.h * n.output.w) revert GraphInvalidEvidence("element");
         if (e.inputs.length != (n.kind == GraphEncoding.OP_ADD ? 2 : 1)) revert GraphInvalidEvidence("inputs");
         if (n.inputA >= n.node || n.inputB >= n.node) revert GraphInvalidEvidence("node");
-        if (_openTensor(ctx, n.inputA, n.input, e.inputs[0])) return true;
-        if (n.kind == GraphEncoding.OP_ADD && _openTensor(ctx, n.inputB, n.input, e.inputs[1])) return true;
-        if (_openTensor(ctx, n.node, n.output, e.output)) return true;
+        (bool bad, GraphKernels.Opened memory a) = _openTensor(ctx, n.inputA, n.input, e.inputs[0]);
+        if (bad) return true;
+        GraphKernels.Opened memory b;
+        if (n.kind == GraphEncoding.OP_ADD) {
+            (bad, b) = _openTensor(ctx, n.inputB, n.input, e.inputs[1]);
+            if (bad) return true;
+        }
+        GraphKernels.Opened memory out;
+        (bad, out) = _openTensor(ctx, n.node, n.output, e.output);
+        if (bad) return true;
         (uint256 c, uint256 i, uint256 j) = _split(n.output, e.element);
-        int256 expected = _compute(ctx, e, n, c, i, j);
-        return expected != GraphKernels.cell(e.output, n.output, n.node, c, i, j);
+        return _compute(ctx, e, n, a, b, c, i, j) != GraphKernels.cell(out, c, i, j);
     }
 
     function _checkInput(TraceContext calldata ctx, GraphEvidence calldata e) private pure returns (bool) {
@@ -82,9 +88,7 @@ contract GraphOperators is IGraphOperators {
         // A committed input of the wrong size is the requester's doing, not the prover's.
         if (e.plain.length != input.c * input.h * input.w) revert GraphInvalidEvidence("input");
         if (e.element >= e.plain.length) revert GraphInvalidEvidence("element");
-        if (_openTensor(ctx, 0, input, e.output)) return true;
-        (uint256 c, uint256 h, uint256 w) = _split(input, e.element);
-        return GraphKernels.int8At(e.plain, e.element) != GraphKernels.cell(e.output, input, 0, c, h, w);
+        return _differs(ctx, 0, input, e);
     }
 
     function _checkOutput(TraceContext calldata ctx, GraphEvidence calldata e, GraphEncoding.Node memory n)
@@ -99,9 +103,19 @@ contract GraphOperators is IGraphOperators {
         uint256 size = n.output.c * n.output.h * n.output.w;
         if (e.plain.length != size) return true; // the prover committed an output the model cannot give
         if (e.element >= size) revert GraphInvalidEvidence("element");
-        if (_openTensor(ctx, n.node, n.output, e.output)) return true;
-        (uint256 c, uint256 h, uint256 w) = _split(n.output, e.element);
-        return GraphKernels.int8At(e.plain, e.element) != GraphKernels.cell(e.output, n.output, n.node, c, h, w);
+        return _differs(ctx, n.node, n.output, e);
+    }
+
+    /// @dev Whether trace tensor `node` differs from the opened plain vector at the element.
+    function _differs(TraceContext calldata ctx, uint256 node, GraphEncoding.Shape memory s, GraphEvidence calldata e)
+        private
+        pure
+        returns (bool)
+    {
+        (bool bad, GraphKernels.Opened memory t) = _openTensor(ctx, node, s, e.output);
+        if (bad) return true;
+        (uint256 c, uint256 h, uint256 w) = _split(s, e.element);
+        return GraphKernels.int8At(e.plain, e.element) != GraphKernels.cell(t, c, h, w);
     }
 
     // ------------------------------------------------------------------ recomputing one element
@@ -110,6 +124,8 @@ contract GraphOperators is IGraphOperators {
         TraceContext calldata ctx,
         GraphEvidence calldata e,
         GraphEncoding.Node memory n,
+        GraphKernels.Opened memory a,
+        GraphKernels.Opened memory b,
         uint256 c,
         uint256 i,
         uint256 j
@@ -117,26 +133,32 @@ contract GraphOperators is IGraphOperators {
         uint256 kind = n.kind;
         if (kind == GraphEncoding.OP_CONV || kind == GraphEncoding.OP_DENSE) {
             GraphEncoding.Channel memory k = _provenChannel(ctx, e, n, c);
-            bytes calldata weights = e.channelLeaf[GraphEncoding.CHANNEL_PREFIX_BYTES:];
-            int256 acc = kind == GraphEncoding.OP_CONV
-                ? GraphKernels.convSum(e.inputs[0], n, weights, c, i, j)
-                : GraphKernels.denseSum(e.inputs[0], n, weights);
-            return GraphKernels.requantize(k.bias + acc, k.multiplier, k.shift, n.lo, n.hi);
+            return GraphKernels.requantize(k.bias + _sum(e, n, a, c, i, j), k.multiplier, k.shift, n.lo, n.hi);
         }
-        if (kind == GraphEncoding.OP_MAXPOOL || kind == GraphEncoding.OP_AVGPOOL) {
-            return GraphKernels.pool(e.inputs[0], n, c, i, j);
-        }
-        if (kind == GraphEncoding.OP_GAP) return GraphKernels.globalAverage(e.inputs[0], n, c);
-        if (kind == GraphEncoding.OP_ADD) return GraphKernels.add(e.inputs[0], e.inputs[1], n, c, i, j);
+        if (kind == GraphEncoding.OP_MAXPOOL || kind == GraphEncoding.OP_AVGPOOL) return GraphKernels.pool(a, n, c, i, j);
+        if (kind == GraphEncoding.OP_GAP) return GraphKernels.globalAverage(a, c);
+        if (kind == GraphEncoding.OP_ADD) return GraphKernels.add(a, b, n, c, i, j);
         if (kind == GraphEncoding.OP_FLATTEN) {
             if (e.element >= n.input.c * n.input.h * n.input.w) revert GraphInvalidEvidence("element");
             (uint256 c2, uint256 h2, uint256 w2) = _split(n.input, e.element);
-            return GraphKernels.cell(e.inputs[0], n.input, n.inputA, c2, h2, w2);
+            return GraphKernels.cell(a, c2, h2, w2);
         }
-        if (kind == GraphEncoding.OP_CLAMP) {
-            return GraphKernels.clamp(GraphKernels.cell(e.inputs[0], n.input, n.inputA, c, i, j), n.lo, n.hi);
-        }
+        if (kind == GraphEncoding.OP_CLAMP) return GraphKernels.clamp(GraphKernels.cell(a, c, i, j), n.lo, n.hi);
         revert GraphInvalidEvidence("kind");
+    }
+
+    /// @dev A conv's or dense's sum of products (without the bias) for output (c, i, j).
+    function _sum(
+        GraphEvidence calldata e,
+        GraphEncoding.Node memory n,
+        GraphKernels.Opened memory a,
+        uint256 c,
+        uint256 i,
+        uint256 j
+    ) private pure returns (int256) {
+        bytes calldata weights = e.channelLeaf[GraphEncoding.CHANNEL_PREFIX_BYTES:];
+        if (n.kind == GraphEncoding.OP_DENSE) return GraphKernels.denseSum(a, n, weights);
+        return GraphKernels.convSum(a, n, weights, c, i, j);
     }
 
     /// @dev The channel leaf of output channel `c`, proven right after its node leaf.
@@ -166,29 +188,39 @@ contract GraphOperators is IGraphOperators {
         }
     }
 
-    /// @dev Proves tensor `node`'s leaf and the opened tiles. True when the trace's tensor or one
-    /// of its tiles does not have the model's shape: that trace is wrong whatever the values.
+    /// @dev Proves tensor `node`'s leaf and the opened tiles, recording where each tile's values
+    /// sit in calldata. `wrong` when the trace's tensor or one of its tiles does not have the
+    /// model's shape: that trace is wrong whatever the values.
     function _openTensor(
         TraceContext calldata ctx,
         uint256 node,
         GraphEncoding.Shape memory expected,
         TensorOpening calldata t
-    ) private pure returns (bool wrong) {
+    ) private pure returns (bool wrong, GraphKernels.Opened memory opened) {
         bytes32 leaf = GraphEncoding.tensorLeaf(node, t.c, t.h, t.w, t.root);
         uint256 depth = MerkleProofs.depthFor(uint256(ctx.nodes) + 1);
         if (!MerkleProofs.verifyAtDepth(ctx.traceRoot, leaf, node, depth, t.traceProof)) {
             revert GraphInvalidEvidence("tensor");
         }
-        if (t.c != expected.c || t.h != expected.h || t.w != expected.w) return true;
+        if (t.c != expected.c || t.h != expected.h || t.w != expected.w) return (true, opened);
+        opened.shape = expected;
+        opened.node = node;
+        opened.tiles = new uint256[](t.tiles.length);
         uint256 tileDepth = MerkleProofs.depthFor(expected.tiles);
         uint256 size = expected.th * expected.tw * expected.c;
         for (uint256 k = 0; k < t.tiles.length; ++k) {
             Tile calldata tile = t.tiles[k];
-            bytes32 tileLeaf = GraphEncoding.tileLeaf(node, tile.index, tile.values);
+            bytes calldata values = tile.values;
+            bytes32 tileLeaf = GraphEncoding.tileLeaf(node, tile.index, values);
             if (tile.index >= expected.tiles || !MerkleProofs.verifyAtDepth(t.root, tileLeaf, tile.index, tileDepth, tile.proof)) {
                 revert GraphInvalidEvidence("tile");
             }
-            if (tile.values.length != size) wrong = true;
+            if (values.length != size) return (true, opened);
+            uint256 offset;
+            assembly ("memory-safe") {
+                offset := values.offset
+            }
+            opened.tiles[k] = (uint256(tile.index) << 128) | offset;
         }
     }
 

@@ -3,7 +3,6 @@ pragma solidity 0.8.37;
 
 import {IOwned} from "./IOwned.sol";
 import {VcpEncoding} from "./VcpEncoding.sol";
-import {IGraphOperators} from "./IGraphOperators.sol";
 
 /// @title IOptimisticInference
 /// @notice Bonded inference jobs with a challenge window and one-transaction fraud proofs.
@@ -165,10 +164,9 @@ interface IOptimisticInference is IOwned {
     /// @notice One-transaction fraud proof on one element of a graph job's trace (an operator's
     /// output, the input or the output), re-executed by `graphOperators` from opened tiles only.
     /// `msg.value` must equal `challengeBond`; settles like `proveNeuronFraud`.
-    function proveGraphFraud(uint256 jobId, IGraphOperators.GraphEvidence calldata evidence)
-        external
-        payable
-        returns (bool fraud);
+    /// @param evidence `abi.encode(IGraphOperators.GraphEvidence)`; GraphOperators' errors
+    /// (GraphInvalidEvidence, GraphMissingTile) are re-raised unchanged.
+    function proveGraphFraud(uint256 jobId, bytes calldata evidence) external payable returns (bool fraud);
 
     /// @notice Fraud proof: `traceInput` (trace vector 0) differs from `input`, which opens the job's input commitment.
     function proveInputFraud(

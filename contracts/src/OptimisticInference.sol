@@ -272,26 +272,33 @@ contract OptimisticInference is IOptimisticInference, Owned {
     }
 
     /// @inheritdoc IOptimisticInference
-    function proveGraphFraud(uint256 jobId, IGraphOperators.GraphEvidence calldata evidence)
-        external
-        payable
-        returns (bool fraud)
-    {
+    function proveGraphFraud(uint256 jobId, bytes calldata evidence) external payable returns (bool fraud) {
         Job storage job = _challengeable(jobId);
-        IGraphOperators.TraceContext memory context = IGraphOperators.TraceContext({
-            modelRoot: job.modelRoot,
-            modelDepth: job.modelDepth,
-            nodes: job.layers,
-            traceRoot: job.traceRoot,
-            inputCommitment: job.inputCommitment,
-            outputCommitment: job.outputCommitment
-        });
+        // `evidence` is abi.encode(GraphEvidence): a 0x20 head, then the tuple. It is forwarded as
+        // is behind the context (six static words), so GraphOperators reads it from calldata
+        // without this contract decoding and re-encoding the nested arrays.
+        if (evidence.length < 96 || uint256(bytes32(evidence[0:32])) != 0x20) {
+            revert OptimisticInvalidProof(jobId, "encoding");
+        }
+        bytes memory call = abi.encodePacked(
+            IGraphOperators.check.selector,
+            abi.encode(job.modelRoot, job.modelDepth, job.layers, job.traceRoot, job.inputCommitment),
+            abi.encode(job.outputCommitment, uint256(7 * 32)),
+            evidence[32:]
+        );
+        (bool ok, bytes memory result) = address(graphOperators).staticcall(call);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(result, 32), mload(result)) // GraphOperators' own error, unchanged
+            }
+        }
         uint256 node;
-        (fraud, node) = graphOperators.check(context, evidence);
-        FraudKind kind = evidence.target == IGraphOperators.Target.Operator
+        (fraud, node) = abi.decode(result, (bool, uint256));
+        uint256 target = uint256(bytes32(evidence[32:64])); // checked by GraphOperators' decoder
+        FraudKind kind = target == uint256(IGraphOperators.Target.Operator)
             ? FraudKind.Operator
-            : (evidence.target == IGraphOperators.Target.Input ? FraudKind.Input : FraudKind.Output);
-        _settle(jobId, job, fraud, kind, node, evidence.element);
+            : (target == uint256(IGraphOperators.Target.Input) ? FraudKind.Input : FraudKind.Output);
+        _settle(jobId, job, fraud, kind, node, uint256(bytes32(evidence[64:96])));
     }
 
     /// @inheritdoc IOptimisticInference

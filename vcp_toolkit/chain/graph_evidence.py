@@ -9,6 +9,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from eth_abi import encode as abi_encode
+
 from vcp_toolkit.chain.evidence import FraudKind
 from vcp_toolkit.commit.encoding import int8_bytes
 from vcp_toolkit.commit.graph_commitments import GraphModelCommitment, GraphTraceCommitment, TensorOpening
@@ -26,6 +28,9 @@ class Target(IntEnum):
 
 _KINDS = {Target.OPERATOR: FraudKind.OPERATOR, Target.INPUT: FraudKind.INPUT, Target.OUTPUT: FraudKind.OUTPUT}
 _NO_CHANNEL = (b"", ())
+_OPENING = "(uint32,uint32,uint32,bytes32,bytes32[],(uint32,bytes,bytes32[])[])"
+# IGraphOperators.GraphEvidence as an ABI type (what proveGraphFraud's `bytes evidence` holds).
+EVIDENCE_TYPE = f"(uint8,uint32,bytes,bytes32[],bytes,bytes32[],{_OPENING}[],{_OPENING},bytes,bytes32)"
 
 
 def opening_tuple(t: TensorOpening) -> tuple:
@@ -55,7 +60,12 @@ class GraphEvidence:
     def fraud_kind(self) -> FraudKind:
         return _KINDS[self.target]
 
+    def encoded(self) -> bytes:
+        """``abi.encode(evidence)``: the argument of ``proveGraphFraud``."""
+        return abi_encode([EVIDENCE_TYPE], self.abi_args())
+
     def abi_args(self) -> tuple:
+        """The evidence as GraphOperators.check's second argument."""
         return ((int(self.target), self.element, self.node_leaf, list(self.node_proof), self.channel_leaf,
                  list(self.channel_proof), [opening_tuple(t) for t in self.inputs], opening_tuple(self.output),
                  self.plain, self.salt),)

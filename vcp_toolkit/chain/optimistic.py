@@ -221,7 +221,7 @@ class OptimisticInference:
         if isinstance(evidence, OutputEvidence):
             return f.proveOutputFraud(job_id, *evidence.abi_args())
         if isinstance(evidence, GraphEvidence):
-            return f.proveGraphFraud(job_id, *evidence.abi_args())
+            return f.proveGraphFraud(job_id, evidence.encoded())
         raise InvalidInput(f"not fraud-proof evidence: {type(evidence).__name__}")
 
     def prove(self, sender: Sender, job_id: int, evidence: Evidence) -> ChallengeOutcome:

@@ -17,8 +17,10 @@ one byte per int8, leaf = keccak256(0x00 || payload), node = keccak256(0x01 || l
     tensor leaf    = "T" || uint16 node || uint32 C || uint32 H || uint32 W || bytes32 tensorRoot
 
 Tensor 0 is the input; tensor k (1..nodes) is node k's output. Every tensor is (C, H, W) per sample
-(a vector of F features is (F, 1, 1)). Tiles are th x tw pixels with th = min(4, H), tw = min(4, W),
-all C channels, numbered row-major; cells past the tensor's edge are 0.
+(a vector of F features is (F, 1, 1)). Tiles are th x tw pixels with th = min(T, H), tw = min(T, W),
+all C channels, numbered row-major; cells past the tensor's edge are 0. The side T is the largest
+of 8, 4, 2, 1 with T * T * C <= 128 (1 if none): a tile holds at most 128 bytes unless C > 128,
+so opening a window costs about the same whatever the channel count.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ KIND_CHANNEL = b"K"
 KIND_TILE = b"V"
 KIND_TENSOR = b"T"
 
-TILE = 4  # tile side in pixels: a 3x3 or 5x5 window spans at most 2 x 2 tiles
+TILE_BYTES = 128  # tiles hold at most this many values (unless C alone is larger)
+TILE_SIDES = (8, 4, 2, 1)
 NODE_PAYLOAD_BYTES = 62
 
 # Operator kinds as the node leaf encodes them (GraphEncoding.sol mirrors these numbers).
@@ -59,8 +62,12 @@ class Shape:
         return self.c * self.h * self.w
 
     @property
+    def side(self) -> int:
+        return next((t for t in TILE_SIDES if t * t * self.c <= TILE_BYTES), 1)
+
+    @property
     def tile(self) -> tuple[int, int]:
-        return min(TILE, self.h), min(TILE, self.w)
+        return min(self.side, self.h), min(self.side, self.w)
 
     @property
     def tile_grid(self) -> tuple[int, int]:
