@@ -247,3 +247,12 @@ def test_exchange_returns_nothing_for_what_nobody_published(tmp_path):
     exchange.put_input(trace[0], salt)
     got = exchange.get_trace(trace_root(trace), input_commitment(salt, trace[0]), bytes(32), 2)
     assert got is not None and got.output_opening is None
+
+
+def test_an_upload_heals_a_blob_damaged_on_disk(tmp_path):
+    store = DirectoryStore(tmp_path)
+    digest = store.put(b"whole")
+    store.path(digest).write_bytes(b"rot!!")
+    with pytest.raises(BlobMismatch):
+        store.get(digest)
+    assert store.put(b"whole") == digest and store.get(digest) == b"whole"

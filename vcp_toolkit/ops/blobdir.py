@@ -39,12 +39,20 @@ class DirectoryStore:
             raise BlobTooLarge(f"{len(data):,} bytes is over this store's limit of {self.max_bytes:,}")
         digest = digest_of(data)
         path = self.path(digest)
-        if not path.is_file():  # same name, same bytes: a second writer has nothing to add
+        if not self._holds(path, data):  # same name, same bytes: a second writer has nothing to add
             try:
                 write_atomic(path, data)
             except OSError as exc:
                 raise StoreUnreachable(f"cannot write to {self.where}: {exc.strerror or exc}", digest) from exc
         return digest
+
+    @staticmethod
+    def _holds(path: Path, data: bytes) -> bool:
+        """The file under this name is whole: a damaged one is written over by the next upload."""
+        try:
+            return path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data
+        except OSError:
+            return False
 
     def get(self, digest: str) -> bytes:
         path = self.path(digest)
