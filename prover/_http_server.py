@@ -26,7 +26,7 @@ from vcp_toolkit.attest.eip712 import hex32
 from vcp_toolkit.errors import InvalidInput
 from vcp_toolkit.prover._http_attest import Outcome, RequestConflict, attest_group
 from vcp_toolkit.prover._http_journal import ServedJournal
-from vcp_toolkit.prover._http_wire import MAX_REQUEST_BYTES, InferenceRequest, error_body, parse_request
+from vcp_toolkit.prover._http_wire import MAX_REQUEST_BYTES, InferenceRequest, error_text, parse_request
 from vcp_toolkit.prover._prover import Prover
 
 SWITCH_INTERVAL_S = 0.0005
@@ -112,7 +112,7 @@ class Batcher:
 
 
 def _json_error(status: type[web.HTTPException], message: str) -> web.HTTPException:
-    return status(body=error_body(message), content_type="application/json")
+    return status(text=error_text(message), content_type="application/json")
 
 
 class InferenceServer:

@@ -72,8 +72,8 @@ def loads(raw: bytes, what: str) -> Any:
     """Strict JSON on the serving path: no duplicate keys, no NaN or Infinity, UTF-8 only; an
     integer over Python's digit limit is refused like any malformed body (bodies are at most
     64 KiB, so nesting is bounded too)."""
-    try:
-        return json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    try:  # decoded here: json.loads on bytes would also take UTF-16 and UTF-32
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise InvalidInput(f"{what} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -242,5 +242,5 @@ class AttestedAnswer:
             raise AnswerInvalid(f"malformed answer: {exc}") from None
 
 
-def error_body(message: str) -> bytes:
-    return json.dumps({"error": message}).encode()
+def error_text(message: str) -> str:
+    return json.dumps({"error": message})
