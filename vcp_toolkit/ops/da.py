@@ -92,11 +92,12 @@ class Stores:
         if not self.stores:
             raise InvalidInput("data availability needs at least one store")
         self.where = ", ".join(s.where for s in self.stores)
+        self.last_failures: dict[str, str] = {}  # store -> why the last put missed it
 
     def put(self, data: bytes) -> str:
-        """The digest, once at least one store holds the blob; DataUnavailable (the last store's
+        """The digest, once at least one store holds the blob; DataUnavailable (every store's
         reason) when none took it. Each store's failure is kept in ``last_failures``."""
-        self.last_failures: dict[str, str] = {}
+        self.last_failures = {}
         digest = ""
         for store in self.stores:
             try:
