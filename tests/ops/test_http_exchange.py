@@ -82,7 +82,7 @@ def test_put_get_head_and_health(store):
     code, body = call(url, "POST", "/blobs", b"posted")
     assert code == 201 and json.loads(body)["digest"] == "0x" + keccak256(b"posted").hex()
     code, body = call(url, "GET", "/health")
-    assert code == 200 and json.loads(body) == {"status": "ok", "max_bytes": 1024, "timeout": 0.5}
+    assert code == 200 and json.loads(body) == {"status": "ok", "max_bytes": 1024, "timeout": 0.5, "max_uploads": 32}
     assert files_under(root) == sorted(f"blobs/{d[:2]}/{d}" for d in (digest, keccak256(b"posted").hex()))
 
 
@@ -251,3 +251,17 @@ def test_broken_chunking_is_400_and_stores_nothing(store, body):
     response = raw(url, b"POST /blobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
     assert status(response) == 400
     assert files_under(root) == []
+
+
+def test_uploads_beyond_the_limit_get_503_until_a_slot_frees(tmp_path):
+    root = tmp_path / "store"
+    with RunningStore(root, limits=StoreLimits(max_bytes=1024, timeout=1.0, max_uploads=1)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as slow:
+            slow.sendall(b"POST /blobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")  # holds the slot
+            time.sleep(0.2)
+            code, body = call(url, "POST", "/blobs", b"second")
+            assert code == 503 and b"try again" in body
+            assert status(read_all(slow, 5.0)) == 408  # the slow one times out, which frees its slot
+        assert call(url, "POST", "/blobs", b"second")[0] == 201
+        assert files_under(root) == [f"blobs/{keccak256(b'second').hex()[:2]}/{keccak256(b'second').hex()}"]

@@ -36,6 +36,8 @@ def add_exchange_parser(sub) -> None:
     p.add_argument("--max-bytes", type=int, default=16 * 1024 * 1024, help="largest blob accepted, in bytes")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="seconds a client has to send a whole body, or a request on an idle connection")
+    p.add_argument("--max-uploads", type=int, default=32,
+                   help="bodies received at once (more get 503), so memory stays under this times --max-bytes")
 
     p = commands.add_parser("put", help="publish a file's bytes and print their keccak256 (its name in the store)")
     p.add_argument("file", type=Path, help="the file to publish")
@@ -51,7 +53,7 @@ def add_exchange_parser(sub) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from vcp_toolkit.ops.http_server import StoreLimits, serve_forever
 
-    limits = StoreLimits(max_bytes=args.max_bytes, timeout=args.timeout)
+    limits = StoreLimits(max_bytes=args.max_bytes, timeout=args.timeout, max_uploads=args.max_uploads)
     if not 0 <= args.port <= 65535:
         from vcp_toolkit.errors import InvalidInput
 

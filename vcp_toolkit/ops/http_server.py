@@ -7,8 +7,8 @@
 
 A digest is 64 hex digits (0x allowed, any case) and is the only thing from a request that
 becomes a file name (vcp_toolkit.ops.blobdir). Bodies over ``max_bytes`` get 413 (at once when
-Content-Length says so), a body not received within ``timeout`` seconds 408, and both close the
-connection; a connection that sends no complete request within ``timeout`` is closed. A 2xx
+Content-Length says so), a body not received within ``timeout`` seconds 408, an upload beyond
+``max_uploads`` at once 503, and all of them close the connection; a connection that sends no complete request within ``timeout`` is closed. A 2xx
 answer to an upload is sent only once the blob is on disk (written, fsynced, renamed). The store
 trusts nobody: it checks what it is given by hashing, and so does every client on what it fetches.
 """
@@ -38,8 +38,11 @@ class StoreLimits:
 
     max_bytes: int = 16 * 1024 * 1024
     timeout: float = 10.0  # seconds to receive a whole request body, or a request on an idle connection
+    max_uploads: int = 32  # bodies received at once: memory stays under max_uploads * max_bytes
 
     def __post_init__(self) -> None:
+        if not 1 <= self.max_uploads <= 10_000:
+            raise InvalidInput(f"--max-uploads must be between 1 and 10000, not {self.max_uploads}")
         if not 1 <= self.max_bytes <= 2**40:
             raise InvalidInput(f"--max-bytes must be between 1 and 2**40, not {self.max_bytes}")
         if not 0.05 <= self.timeout <= 3600:
@@ -92,6 +95,20 @@ class BlobServer:
     def __init__(self, store: DirectoryStore, limits: StoreLimits) -> None:
         self.store = store
         self.limits = limits
+        self.uploads = 0  # bodies being received now (one event loop: no lock needed)
+
+    async def _upload(self, request: web.Request) -> bytes:
+        """The request body, or 503 at once when ``max_uploads`` bodies are already coming in."""
+        if self.uploads >= self.limits.max_uploads:
+            exc = _error(web.HTTPServiceUnavailable, f"{self.uploads} uploads in progress: try again shortly",
+                         close=True)
+            exc.headers["Retry-After"] = "1"
+            raise exc
+        self.uploads += 1
+        try:
+            return await _body(request, self.limits)
+        finally:
+            self.uploads -= 1
 
     async def _store(self, data: bytes, expected: str | None) -> web.Response:
         digest = digest_of(data)
@@ -108,10 +125,10 @@ class BlobServer:
 
     async def put(self, request: web.Request) -> web.Response:
         expected = _digest(request)
-        return await self._store(await _body(request, self.limits), expected)
+        return await self._store(await self._upload(request), expected)
 
     async def post(self, request: web.Request) -> web.Response:
-        return await self._store(await _body(request, self.limits), None)
+        return await self._store(await self._upload(request), None)
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         digest = _digest(request)
@@ -129,7 +146,8 @@ class BlobServer:
         return web.Response(body=data, content_type="application/octet-stream", headers=headers)
 
     async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "max_bytes": self.limits.max_bytes, "timeout": self.limits.timeout})
+        return web.json_response({"status": "ok", "max_bytes": self.limits.max_bytes, "timeout": self.limits.timeout,
+                                  "max_uploads": self.limits.max_uploads})
 
 
 def make_app(root: Path, limits: StoreLimits = StoreLimits()) -> web.Application:
