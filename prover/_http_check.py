@@ -12,7 +12,6 @@ import numpy as np
 from vcp_toolkit.attest.eip712 import Domain, Signable, Signature, recover_signer
 from vcp_toolkit.commit.commitments import input_commitment, output_commitment, record_leaf
 from vcp_toolkit.commit.merkle import MerkleProof, verify_proof
-from vcp_toolkit.errors import InvalidInput
 from vcp_toolkit.prover._http_wire import AnswerInvalid, AttestedAnswer
 
 
@@ -68,7 +67,7 @@ def verify_answer(answer: AttestedAnswer, expected: Expected = Expected(), sent:
         raise AnswerInvalid("the answer is signed for another chain or registry (EIP-712 domain)")
     try:
         signer = _signer(signed, answer.domain, answer.signature)
-    except InvalidInput as exc:
+    except ValueError as exc:  # InvalidInput, or a value eth-keys refuses (r or s out of range)
         raise AnswerInvalid(f"signature: {exc}") from None
     if signer != signed.prover:
         raise AnswerInvalid(f"signature: recovers to {signer}, not the prover {signed.prover} it names")

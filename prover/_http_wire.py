@@ -96,10 +96,11 @@ def _numbers(values: Any, width: int, key: str) -> np.ndarray:
     if not isinstance(values, list) or len(values) != width:
         shown = f"{len(values)} values" if isinstance(values, list) else type(values).__name__
         raise InvalidInput(f"'{key}' must be a list of {width} numbers, got {shown}")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+    types = set(map(type, values))  # exact types: bool is an int subclass, and must not pass as one
+    if not types <= {int, float}:
         raise InvalidInput(f"'{key}' must hold numbers only (no strings, booleans, null or lists)")
     if key == "int8":
-        if not all(isinstance(v, int) and -128 <= v <= 127 for v in values):
+        if types != {int} or min(values) < -128 or max(values) > 127:
             raise InvalidInput("'int8' values must be integers in [-128, 127]")
         return np.array(values, dtype=np.int8)
     with np.errstate(over="ignore"):
@@ -131,8 +132,8 @@ def parse_request(raw: bytes, model) -> InferenceRequest:
 
 
 def _int8_list(values: Any, what: str) -> np.ndarray:
-    if not isinstance(values, list) or not values or not all(
-            isinstance(v, int) and not isinstance(v, bool) and -128 <= v <= 127 for v in values):
+    if not isinstance(values, list) or not values or set(map(type, values)) != {int} or min(values) < -128 or \
+            max(values) > 127:
         raise InvalidInput(f"answer: {what} must be a non-empty list of int8 values")
     return np.array(values, dtype=np.int8)
 

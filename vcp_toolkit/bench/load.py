@@ -94,6 +94,14 @@ class ServerProcess:
             raise ServerFailed(f"vcp serve --http did not start: {(line + self.process.stderr.read()).strip()[-300:]}")
         return found.group(1)
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU the server has used so far (Linux /proc), or None."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.process.poll() is None:
             self.process.send_signal(sig)
@@ -187,8 +195,11 @@ def measure_window(config: LoadConfig, window_ms: float, inputs: np.ndarray, mod
     expected = Expected(prover=key.address, model_root=model_root, domain=Domain(CHAIN_ID, REGISTRY))
     with tempfile.TemporaryDirectory(prefix="vcp-load-") as folder:
         with ServerProcess(Path(folder), key, window_ms, config.max_batch) as server:
+            load_before, server_cpu, client_cpu = os.getloadavg()[0], server.cpu_seconds(), time.process_time()
             tally = asyncio.run(drive(server.url, expected, inputs, config.clients, config.seconds,
                                       config.warmup_s, f"w{window_ms:g}-"))
+            client_cpu = time.process_time() - client_cpu
+            server_cpu = None if server_cpu is None else server.cpu_seconds() - server_cpu
             exit_code = server.stop()
         checked = check_journal(server.journal, tally.acked, expected)
     span = max(tally.measured_to - tally.measured_from, 1e-9)
@@ -198,7 +209,11 @@ def measure_window(config: LoadConfig, window_ms: float, inputs: np.ndarray, mod
             "p99_ms": _percentile(tally.latencies, 99), "max_ms": _percentile(tally.latencies, 100),
             "acknowledged": len(tally.acked), "mean_batch": checked["journaled"] / max(checked["groups"], 1),
             "errors": sum(tally.errors.values()), "error_kinds": dict(tally.errors), "server_exit": exit_code,
-            **checked}
+            # CPU per acknowledged request, warm-up included: what each side would need of a core of
+            # its own; the load average says how much of the machine others were using meanwhile
+            "server_cpu_ms_per_request": None if server_cpu is None else 1000 * server_cpu / max(len(tally.acked), 1),
+            "client_cpu_ms_per_request": 1000 * client_cpu / max(len(tally.acked), 1),
+            "load_average_before": load_before, **checked}
 
 
 def environment() -> dict[str, Any]:
