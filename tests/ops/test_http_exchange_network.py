@@ -12,6 +12,8 @@ from aiohttp import web
 from vcp_toolkit.chain.optimistic import JobStatus, OptimisticInference, OptimisticParams
 from vcp_toolkit.chain.tx import Sender
 from vcp_toolkit.model.synthetic import random_inputs
+from vcp_toolkit.ops.blobdir import DirectoryStore
+from vcp_toolkit.ops.da import StoreUnreachable
 from vcp_toolkit.ops.exchange import Exchange
 from vcp_toolkit.ops.http_server import RunningStore
 from vcp_toolkit.prover import ProverService, cheats, honest
@@ -102,5 +104,29 @@ def test_a_store_that_forges_the_bundle_cannot_fool_the_watcher(net, stores, tmp
     watcher = net.watcher(Exchange([a]))
     step = watcher.step()
     assert job_id in step.reveal_requested and not step.challenged
+    assert job_id in service.step().revealed
+    assert watcher.step().verified == [job_id]
+
+
+class ReadOnlyStore:
+    """A store that serves what it holds and takes nothing (a full disk, a read-only mount)."""
+
+    def __init__(self, inner: DirectoryStore) -> None:
+        self.inner, self.where = inner, f"read-only {inner.where}"
+
+    def put(self, data: bytes) -> str:
+        raise StoreUnreachable(f"{self.where} takes nothing")
+
+    def get(self, digest: str) -> bytes:
+        return self.inner.get(digest)
+
+
+def test_a_prover_no_store_takes_still_answers_and_reveals_on_request(net, tmp_path):
+    shared = DirectoryStore(tmp_path / "shared")
+    job_id = net.open(Exchange([shared]), 0)
+    service = net.prover(Exchange([ReadOnlyStore(shared)]), honest)
+    assert job_id in service.step().answered  # the answer goes out although its trace is published nowhere
+    watcher = net.watcher(Exchange([shared]))
+    assert job_id in watcher.step().reveal_requested
     assert job_id in service.step().revealed
     assert watcher.step().verified == [job_id]
