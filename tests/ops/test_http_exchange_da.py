@@ -256,3 +256,19 @@ def test_an_upload_heals_a_blob_damaged_on_disk(tmp_path):
     with pytest.raises(BlobMismatch):
         store.get(digest)
     assert store.put(b"whole") == digest and store.get(digest) == b"whole"
+
+
+def test_a_store_cannot_redirect_a_client_elsewhere(honest):
+    digest = HttpStore(honest).put(b"elsewhere")
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"{honest}/blobs/{request.match_info['digest']}")
+
+    app = web.Application()
+    app.router.add_get("/blobs/{digest}", redirect)
+    app.router.add_put("/blobs/{digest}", redirect)
+    with RunningStore("/unused", app=app) as url:
+        with pytest.raises(StoreUnreachable, match="302"):
+            HttpStore(url).get(digest)
+        with pytest.raises(StoreUnreachable, match="302"):
+            HttpStore(url).put(b"elsewhere")

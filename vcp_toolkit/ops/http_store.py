@@ -1,8 +1,8 @@
 """The client of an HTTP store (``vcp exchange serve``): a ``BlobStore`` over ``http://host:port``.
 
 Nothing a server says is trusted: fetched bytes are hashed and refused (BlobMismatch) unless they
-are the digest asked for, and reads stop at ``max_bytes``. Proxies from the environment are not
-used, so a loopback or private address is reached directly. Transport errors (refused, reset,
+are the digest asked for, and reads stop at ``max_bytes``. Redirects are not followed. Proxies
+from the environment are not used, so a loopback or private address is reached directly. Transport errors (refused, reset,
 timed out, an answer outside the protocol) become StoreUnreachable.
 """
 
@@ -18,7 +18,14 @@ from vcp_toolkit.ops.blobdir import DEFAULT_MAX_BYTES
 from vcp_toolkit.ops.da import (BlobMissing, BlobTooLarge, DataUnavailable, StoreUnreachable, checked, digest_of,
                                 parse_digest)
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A store answers for itself: a redirect is an error, so no store can point a client elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
+        return None
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
 
 
 def store_url(url: str) -> str:
