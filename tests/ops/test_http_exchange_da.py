@@ -17,7 +17,8 @@ from vcp_toolkit.errors import InvalidInput
 from vcp_toolkit.ops.blobdir import DirectoryStore
 from vcp_toolkit.ops.da import (BlobMismatch, BlobMissing, BlobStore, BlobTooLarge, DataUnavailable, StoreUnreachable,
                                 Stores, open_store, parse_digest)
-from vcp_toolkit.ops.da_objects import MalformedObject, fetch_trace, opening_blob, parse_opening, trace_blobs
+from vcp_toolkit.ops.da_objects import (MalformedObject, bundle_blobs, fetch_trace, opening_blob, parse_opening,
+                                        trace_blobs)
 from vcp_toolkit.ops.exchange import Exchange
 from vcp_toolkit.ops.http_server import RunningStore
 from vcp_toolkit.ops.http_store import HttpStore, store_url
@@ -272,3 +273,11 @@ def test_a_store_cannot_redirect_a_client_elsewhere(honest):
             HttpStore(url).get(digest)
         with pytest.raises(StoreUnreachable, match="302"):
             HttpStore(url).put(b"elsewhere")
+
+
+@pytest.mark.parametrize(("vectors", "inner"), [(1, 0), (2, 1), (3, 3), (4, 3), (5, 6), (9, 11), (16, 15)])
+def test_a_result_publishes_its_leaves_its_inner_nodes_and_two_openings(vectors, inner):
+    trace = [vector(3) for _ in range(vectors)]
+    blobs = bundle_blobs(trace, bytes(32), bytes(32))
+    assert len(blobs) == vectors + inner + 2 and len(set(blobs)) == len(blobs)
+    assert sum(map(len, blobs)) == 2 * (37 + 3) + vectors * (8 + 3) + inner * 65

@@ -19,8 +19,8 @@ from typing import Callable
 import numpy as np
 
 from vcp_toolkit.commit.commitments import trace_root, trace_tree
-from vcp_toolkit.commit.encoding import (DOMAIN_LEAF, DOMAIN_NODE, KIND_ACTIVATION, activation_payload,
-                                         int8_bytes, u)
+from vcp_toolkit.commit.encoding import (DOMAIN_INPUT, DOMAIN_LEAF, DOMAIN_NODE, DOMAIN_OUTPUT, KIND_ACTIVATION,
+                                         activation_payload, int8_bytes, u)
 from vcp_toolkit.commit.merkle import proof_depth
 from vcp_toolkit.ops.da import DataUnavailable
 
@@ -49,12 +49,21 @@ def parse_opening(blob: bytes, domain: bytes) -> tuple[np.ndarray, bytes]:
 
 
 def trace_blobs(trace: list[np.ndarray]) -> list[bytes]:
-    """Every leaf and inner node of the trace tree, leaves first."""
+    """Every leaf of the trace tree and every inner node above at least one leaf, leaves first
+    (nodes over padding alone are never fetched, so never published)."""
     tree = trace_tree(trace)
     blobs = [DOMAIN_LEAF + activation_payload(i, v) for i, v in enumerate(trace)]
-    for level in tree.levels[:-1]:
-        blobs += [DOMAIN_NODE + level[i] + level[i + 1] for i in range(0, len(level), 2)]
+    for height, level in enumerate(tree.levels[:-1], start=1):
+        blobs += [DOMAIN_NODE + level[i] + level[i + 1] for i in range(0, len(level), 2)
+                  if (i // 2) << height < len(trace)]
     return blobs
+
+
+def bundle_blobs(trace: list[np.ndarray], input_salt: bytes, output_salt: bytes) -> list[bytes]:
+    """Everything a prover publishes for one result: both openings and the trace tree. Their
+    count and total size are what the HTTP (or directory) route costs per result."""
+    return ([opening_blob(DOMAIN_INPUT, input_salt, trace[0]), opening_blob(DOMAIN_OUTPUT, output_salt, trace[-1])]
+            + trace_blobs(trace))
 
 
 def _leaf(blob: bytes, index: int) -> np.ndarray:

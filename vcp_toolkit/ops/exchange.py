@@ -27,7 +27,7 @@ from vcp_toolkit.commit.commitments import input_commitment, output_commitment, 
 from vcp_toolkit.commit.encoding import DOMAIN_INPUT, DOMAIN_OUTPUT
 from vcp_toolkit.errors import InvalidInput
 from vcp_toolkit.ops.da import BlobStore, DataUnavailable, Stores, open_store
-from vcp_toolkit.ops.da_objects import fetch_trace, opening_blob, parse_opening, trace_blobs
+from vcp_toolkit.ops.da_objects import bundle_blobs, fetch_trace, opening_blob, parse_opening
 
 StoreSpec = str | Path | BlobStore
 
@@ -83,9 +83,7 @@ class Exchange:
         name nothing in a store: the commitments are the addresses.)"""
         del chain_id, contract, job_id
         trace = list(bundle.trace)
-        blobs = [opening_blob(DOMAIN_INPUT, bundle.input_salt, trace[0]),
-                 opening_blob(DOMAIN_OUTPUT, bundle.output_salt, trace[-1])] + trace_blobs(trace)
-        for blob in blobs:
+        for blob in bundle_blobs(trace, bundle.input_salt, bundle.output_salt):
             self.stores.put(blob)
         return trace_root(trace)
 
