@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from vcp_toolkit.attest.eip712 import BatchAttestation, Domain, Signature
-from vcp_toolkit.attest.files import BatchBundle, BatchFile
+from vcp_toolkit.attest.files import BatchBundle, BatchFile, printable
 from vcp_toolkit.errors import InvalidInput
 
 SCHEMA = """
@@ -76,6 +76,9 @@ class ServedJournal:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_file():  # a FIFO would block the first read forever
+            raise InvalidInput(f"journal {printable(self.path)} is not a regular file: pass a file path (it is "
+                               "created when missing)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -83,7 +86,7 @@ class ServedJournal:
             self.db.execute("PRAGMA synchronous=FULL")  # an answer is sent only once its commit is on disk
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise InvalidInput(f"journal {self.path} is not a vcp journal ({exc})") from exc
+            raise InvalidInput(f"journal {printable(self.path)} is not a vcp journal ({exc})") from exc
 
     def close(self) -> None:
         self.db.close()

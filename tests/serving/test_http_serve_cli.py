@@ -29,3 +29,26 @@ def test_bad_usage_is_one_line_and_exit_2(argv, says, capsys, tmp_path, monkeypa
                           ["--out", str(tmp_path / "out")])]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and says in err, err
+
+
+def _special_journal(tmp_path, kind):
+    import os
+
+    path = tmp_path / f"journal-{kind}"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes(b"not a database, just text" * 100)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "garbage"])
+def test_a_journal_that_is_not_a_database_file_is_refused(kind, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("VCP_PRIVATE_KEY", "0x" + "ab" * 32)
+    journal = _special_journal(tmp_path, kind)
+    assert main(["serve", "--http", "--port", "0", "--chain-id", "1", "--registry", REGISTRY,
+                 "--journal", str(journal)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "journal" in err and ("regular file" in err or "not a vcp journal" in err)
