@@ -18,12 +18,14 @@ def test_the_widest_model_runs_every_batch_size():
     batches = (1, 1024)
     assert batches[-1] * macs > 300_000_000
     config = BenchConfig(models=(WIDE,), batch_sizes=batches, chains=("embedded",), dispute_widths=(16,),
-                         repeats=1, warmup=0, throughput_singles=1, throughput_batches=1, zk_models=())
+                         repeats=1, warmup=0, throughput_singles=1, throughput_batches=1, zk_models=(),
+                         schedules=())
     result = run_bench(config)
     model = "->".join(map(str, WIDE))
     ran = sorted(row["batch"] for row in result["rows"] if row["mode"] == "signed_batched" and row["model"] == model)
     assert ran == list(batches)
     assert set(result["config"]) == {"models", "batch_sizes", "chains", "dispute_widths", "repeats", "warmup",
-                                     "throughput_singles", "throughput_batches", "zk_models", "zk_repeats", "prices"}
+                                     "throughput_singles", "throughput_batches", "zk_models", "zk_repeats", "prices",
+                                     "hardfork", "schedules"}
     big = next(row for row in result["rows"] if row["mode"] == "signed_batched" and row["batch"] == batches[-1])
     assert big["gas_per_inference"] > 0

@@ -101,11 +101,15 @@ def test_quick_bench_and_report_from_the_cli(tmp_path):
     for chain in ("embedded", "anvil"):
         for mode in ("signed_single", "signed_batched", "optimistic_happy", "optimistic_dispute", "throughput"):
             assert (chain, mode) in modes
-    assert result["environment"]["hardfork"] == "shanghai" and result["zk"]["available"] is True
+    assert result["environment"]["evm_version"] == "shanghai" and result["zk"]["available"] is True
+    assert result["environment"]["hardforks"] == {"embedded": "prague", "anvil": "osaka"}
+    assert {r["hardfork"] for r in result["rows"] if r["mode"] != "throughput"} == {"prague", "osaka"}
+    assert {s: v["chain"] for s, v in result["schedules"].items()} == \
+        {"shanghai": "embedded", "prague": "embedded", "osaka": "anvil"}
     zk_rows = [r for r in result["rows"] if r["mode"] == "zk"]
     assert [r["model"] for r in zk_rows] == ["64->16->10"] and zk_rows[0]["chain"] == "anvil"
     assert zk_rows[0]["proof_bytes"] == 3072 and zk_rows[0]["verifier_only_gas"] < zk_rows[0]["gas_per_tx"]
-    assert (out / "bench.json").exists() and (out / "bench.csv").read_text().startswith("chain,mode")
+    assert (out / "bench.json").exists() and (out / "bench.csv").read_text().startswith("chain,hardfork,mode")
 
     report = tmp_path / "report.html"
     proc = subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", "report", "--bench", str(out / "bench.json"),

@@ -68,15 +68,18 @@ TINY = "pragma solidity ^0.8.0;\ncontract T { function f() external pure returns
 
 
 def test_one_evm_version_everywhere(contracts_copy, tmp_path):
-    """contracts/evm.json names the EVM version once: Python (the chains vcp starts), both compile
-    scripts (solc's evmVersion) and the embedded chain's VM all take it from there."""
+    """contracts/evm.json names the EVM version once: Python (the oldest schedule a chain vcp
+    starts may run), both compile scripts (solc's evmVersion) and the embedded chain's VM on that
+    schedule all take it from there."""
     named = json.loads((ROOT / "contracts" / "evm.json").read_text())["evmVersion"]
     assert named == EVM_VERSION == HARDFORK
     assert named == "shanghai"  # the newest fork Ganache 7.9 runs: change it on purpose only
     for script in ("compile.mjs", "compile_file.mjs"):
         text = (ROOT / "contracts" / script).read_text()
         assert "evm.json" in text and named not in text, f"{script} names the EVM version itself"
-    with open_chain("embedded") as chain:
+    # The contracts run on the compiled-for schedule and newer ones (vcp.chain.hardfork); the
+    # embedded chain runs the compiled-for one when asked.
+    with open_chain("embedded", hardfork=named) as chain:
         assert chain.tester.backend.chain.get_vm().fork == named
     source = tmp_path / "T.sol"
     source.write_text(TINY)

@@ -48,14 +48,18 @@ def html_table(headers: list[str], rows: list[list[Any]], full: bool = True) -> 
     return f'<div class="table">{table}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def render(result: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
-    """(HTML text, {file name: PNG bytes})."""
+def render(result: dict[str, Any], fee_params: Any = None) -> tuple[str, dict[str, bytes]]:
+    """(HTML text, {file name: PNG bytes}); dollars at ``fee_params`` (default: the bench's own)."""
+    from vcp_toolkit.bench.money import bench_fee_params
+
+    params = fee_params or bench_fee_params(result)
     pngs = {name: to_png(fig) for name, fig in figures(result).items()}
     zk_rows = [r for r in result["rows"] if r["mode"] == "zk"]
     sections = _Sections(
         targets=_targets_table(result), rows=_rows_table(result), throughput=_throughput_table(result),
         disputes=_disputes_table(result), anchors=_anchors_table(), compare=_compare_table(result, zk_rows),
-        reproduced=_reproduced_table(zk_rows), trust=_trust_table(), figs=_figures(pngs))
+        reproduced=_reproduced_table(zk_rows), trust=_trust_table(), figs=_figures(pngs),
+        schedules=_schedules_section(result), fees=_fees_section(result, params))
     return _page(result, sections), pngs
 
 
@@ -72,6 +76,8 @@ class _Sections:
     reproduced: str
     trust: str
     figs: str
+    schedules: str
+    fees: str
 
 
 def _targets_table(result: dict[str, Any]) -> str:
@@ -143,6 +149,42 @@ def _reproduced_table(zk_rows: list[dict[str, Any]]) -> str:
                    for z in zk_rows]) if zk_rows else ""
 
 
+def _schedules_section(result: dict[str, Any]) -> str:
+    from vcp_toolkit.bench.schedule_tables import schedule_table
+
+    headers, rows = schedule_table(result)
+    if not rows:
+        return "<p>No schedules compared in this run (<code>--schedules</code>).</p>"
+    missing = [f"{s}: {v['why']}" for s, v in result["schedules"].items() if not v.get("rows")]
+    note = f"<p>Not measured: {html.escape('; '.join(missing))}.</p>" if missing else ""
+    return html_table(headers, rows) + note + SCHEDULES_NOTE
+
+
+SCHEDULES_NOTE = """<p>The same signed transactions (fixed keys, salts and nonces; the same chain id) on each
+schedule. Prague's EIP-7623 charges a transaction at least 21,000 + 10 gas per calldata token
+(tokens = zero bytes + 4 x non-zero bytes): it binds where calldata is large and execution cheap
+(an inclusion proof, a wide fraud proof). Osaka caps a transaction at 2**24 gas (EIP-7825) and
+reprices ModExp (EIP-7883), which only EZKL's verifier calls; py-evm has no Osaka VM, so Osaka is
+measured on Anvil.</p>"""
+
+
+def _fees_section(result: dict[str, Any], params: Any) -> str:
+    from vcp_toolkit.bench.money import cost_table
+    from vcp_toolkit.bench.schedule_tables import fee_table
+
+    headers, rows = fee_table(cost_table(result, params), _usd)
+    if not rows:
+        return "<p>No transactions with signed bytes in this run.</p>"
+    p = params
+    used = (f"Parameters of {p.as_of} (vcp_toolkit/chain/fee_params.json, overridable with --fee-param): "
+            f"L1 base fee {p.l1_base_fee_wei / 1e9:g} gwei + tip {p.l1_priority_fee_wei / 1e9:g} gwei, "
+            f"blob base fee {p.l1_blob_base_fee_wei / 1e9:g} gwei, OP scalars {p.op_base_fee_scalar} / "
+            f"{p.op_blob_base_fee_scalar} and L2 gas {p.op_l2_gas_price_wei / 1e9:g} gwei, Arbitrum L1 price "
+            f"{p.arb_l1_price_per_unit_wei / 1e9:g} gwei per unit and L2 base fee {p.arb_l2_base_fee_wei / 1e9:g} "
+            f"gwei, brotli level {p.arb_brotli_level}, ${p.eth_usd}/ETH. Formulas: docs/fees.md.")
+    return html_table(headers, rows) + f"<p>{html.escape(used)}</p>"
+
+
 def _trust_table() -> str:
     return html_table(["mode", "what it guarantees", "whom you trust", "final after"], [
         ["signed (EIP-712)", "an authorised key claimed this output for this input and model", "the prover",
@@ -189,7 +231,7 @@ def _page(result: dict[str, Any], s: _Sections) -> str:
 <h1>vcp benchmark</h1>
 <p>vcp {html.escape(env['vcp'])} on {html.escape(env['platform'])} ({env['cpus']} CPUs), Python {env['python']},
 numpy {env['numpy']}, web3 {env['web3']}, py-evm {env['py-evm']}, {html.escape(env['solc'])},
-hardfork {env['hardfork']}. Times are medians over {result['config']['repeats']} repeats after
+{html.escape(schedules_text(env))}. Times are medians over {result['config']['repeats']} repeats after
 {result['config']['warmup']} warm-up runs. Costs at {prices['gas_price_gwei']} gwei and ${prices['eth_usd']:,.0f}/ETH.
 Run time {result['wall_time_s']:.0f} s.</p>
 <h2>Targets</h2>{s.targets}
@@ -202,18 +244,22 @@ Run time {result['wall_time_s']:.0f} s.</p>
 (about 60,000 gas on top of EZKL's verifier).</p>
 <h2>EZKL reproduced</h2>{s.reproduced}
 <h2>Anchors</h2><p>zk backend: {html.escape(result['zk']['why'])}.</p>{s.anchors}
+<h2>The same transactions on Shanghai, Prague and Osaka</h2>{s.schedules}
+<h2>Dollars per verified inference: Ethereum L1, OP Stack, Arbitrum</h2>{s.fees}
 <h2>What each mode guarantees</h2>{s.trust}
 </body></html>
 """
 
 
-def write_report(bench_path: Path, out_path: Path) -> Path:
+def write_report(bench_path: Path, out_path: Path, fee_overrides: dict[str, str] | None = None) -> Path:
     try:
         result = json.loads(Path(bench_path).read_text())
         result["rows"], result["targets"], result["environment"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidInput(f"{bench_path} is not a vcp bench result ({exc}); run `vcp bench` first") from exc
-    text, pngs = render(result)
+    from vcp_toolkit.bench.money import bench_fee_params
+
+    text, pngs = render(result, bench_fee_params(result, fee_overrides))
     out_path = Path(out_path)
     write_atomic(out_path, text.encode())
     for name, png in pngs.items():
@@ -221,11 +267,11 @@ def write_report(bench_path: Path, out_path: Path) -> Path:
     return out_path
 
 
-def headline_markdown(result: dict[str, Any]) -> str:
+def headline_markdown(result: dict[str, Any], fee_params: Any = None) -> str:
     """The README's headline tables, from a bench result (``vcp report --markdown``)."""
     env = result["environment"]
-    lines = [f"vcp {env['vcp']}, {env['cpus']} CPUs, Python {env['python']}, {env['solc']}, hardfork "
-             f"{env['hardfork']}; medians of {result['config']['repeats']} repeats; "
+    lines = [f"vcp {env['vcp']}, {env['cpus']} CPUs, Python {env['python']}, {env['solc']}, "
+             f"{schedules_text(env)}; medians of {result['config']['repeats']} repeats; "
              f"{result['config']['prices']['gas_price_gwei']} gwei, "
              f"${result['config']['prices']['eth_usd']:,.0f}/ETH.", ""]
     lines += ["| target | value | limit | met |", "|---|---|---|---|"]
@@ -247,7 +293,33 @@ def headline_markdown(result: dict[str, Any]) -> str:
     for chain in chains[:1]:
         gas = {d["width"]: d["gas"] for d in result["disputes"] if d["chain"] == chain}
         lines.append("| fraud-proof gas | " + " | ".join(human(gas.get(w)) for w in (16, 64, 256, 1024, 4096)) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _money_markdown(result, fee_params)) + "\n"
+
+
+def _money_markdown(result: dict[str, Any], fee_params: Any) -> list[str]:
+    """The schedules side by side and the dollars per inference, as Markdown."""
+    from vcp_toolkit.bench.money import bench_fee_params, cost_table
+    from vcp_toolkit.bench.schedule_tables import fee_table, markdown, schedule_table
+
+    lines: list[str] = []
+    headers, rows = schedule_table(result)
+    if rows:
+        lines += ["", *markdown(headers, rows, human)]
+    params = fee_params or bench_fee_params(result)
+    headers, rows = fee_table(cost_table(result, params), _usd)
+    if rows:
+        lines += ["", f"Fee parameters of {params.as_of}, ${params.eth_usd}/ETH (docs/fees.md).", "",
+                  *markdown(headers, rows, human)]
+    return lines
+
+
+def schedules_text(env: dict[str, Any]) -> str:
+    """Which schedule each chain ran (a result of an older vcp names one hardfork for all)."""
+    forks = env.get("hardforks")
+    if not forks:
+        return f"hardfork {env.get('hardfork', 'shanghai')}"
+    by_chain = ", ".join(f"{chain} on {fork}" for chain, fork in forks.items())
+    return f"{by_chain}; contracts compiled for {env.get('evm_version', 'shanghai')}"
 
 
 def _usd(value: float | None) -> str:

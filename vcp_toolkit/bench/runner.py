@@ -15,6 +15,7 @@ from vcp_toolkit.prover import Prover, honest, prove_batch
 from vcp_toolkit import __version__
 from vcp_toolkit.prover import cheats
 from vcp_toolkit.bench.costs import Prices, amortized, floor_and_ratio, spread
+from vcp_toolkit.chain.hardfork import hardfork_for
 from vcp_toolkit.chain.nodes import HARDFORK, Chain, open_chain
 from vcp_toolkit.chain.optimistic import OptimisticInference, OptimisticParams
 from vcp_toolkit.chain.registry import Registry
@@ -45,6 +46,12 @@ class BenchConfig:
     zk_models: tuple[tuple[int, ...], ...] = ()
     zk_repeats: int = 1
     prices: Prices = field(default_factory=Prices)
+    hardfork: str | None = None  # the schedule of every chain's rows; None: the newest each chain runs
+    schedules: tuple[str, ...] = ("shanghai", "prague", "osaka")  # the same transactions on each, side by side
+
+    def hardforks(self) -> dict[str, str]:
+        """The schedule each chain of the run measures on (refuses one a chain cannot run)."""
+        return {kind: hardfork_for(kind, self.hardfork).name for kind in self.chains}
 
 
 QUICK = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (784, 128, 10)), batch_sizes=(1, 16, 256, 1024),
@@ -70,7 +77,7 @@ def _times(fn: Callable[[], Any], repeats: int, warmup: int) -> tuple[dict[str, 
     return spread(samples), results[warmup:]
 
 
-def environment() -> dict[str, Any]:
+def environment(hardforks: dict[str, str] | None = None) -> dict[str, Any]:
     import importlib.metadata as md
 
     def version(name: str) -> str:
@@ -86,7 +93,8 @@ def environment() -> dict[str, Any]:
         "machine": platform.machine(), "cpus": __import__("os").cpu_count(),
         "numpy": version("numpy"), "web3": version("web3"), "py-evm": version("py-evm"),
         "eth-tester": version("eth-tester"), "ezkl": version("ezkl"),
-        "solc": load_artifact("AttestationRegistry")["compiler"]["version"], "hardfork": HARDFORK,
+        "solc": load_artifact("AttestationRegistry")["compiler"]["version"], "evm_version": HARDFORK,
+        "hardforks": hardforks or {},
     }
 
 
@@ -120,7 +128,7 @@ class _ChainBench:
 
     def row(self, mode: str, model: QuantizedModel, batch: int, **values: Any) -> dict[str, Any]:
         gas = values.get("gas_per_tx")
-        base = {"chain": self.chain.kind, "mode": mode, "model": "->".join(map(str, model.widths)),
+        base = {"chain": self.chain.kind, "hardfork": str(self.chain.hardfork), "mode": mode, "model": "->".join(map(str, model.widths)),
                 "params": model.param_count, "batch": batch}
         if gas is not None:
             per = amortized(gas, batch)
@@ -274,6 +282,7 @@ class _ChainBench:
         return self.row(
             "zk", model, 1, plain_inference_s=plain["median"], prove_s=prove, verify_offchain_s=verify_t,
             gas_per_tx=sub.tx.gas_used, calldata_bytes=len(sub.tx.calldata), proof_bytes=len(proofs[0].proof),
+            raw="0x" + sub.tx.raw.hex(),
             verifier_deploy_gas=deployed.gas_used, verifier_only_gas=alone.gas_used, setup_s=circuit.setup_s or None,
             logrows=circuit.logrows, prove_peak_rss_mb=max(p.peak_rss_mb for p in proofs),
             proving_key_bytes=circuit.pk_bytes, srs="local (unsafe)" if circuit.srs_unsafe else "given",
@@ -311,8 +320,9 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
     disputes: list[dict[str, Any]] = []
     deploy: dict[str, Any] = {}
     started = time.perf_counter()
+    hardforks = config.hardforks()  # refused before anything starts
     for kind in config.chains:
-        with open_chain(kind) as chain:
+        with open_chain(kind, hardfork=hardforks[kind]) as chain:
             bench = _ChainBench(chain, config)
             deploy[kind] = {"registry": bench.registry_deploy.gas_used, "optimistic": bench.optimistic_deploy.gas_used}
             for widths in config.models:
@@ -323,13 +333,15 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
             note(f"{kind}: dispute gas by width")
             disputes.extend({"chain": kind, **row} for row in dispute_gas(chain, list(config.dispute_widths)))
     zk = _zk_rows(config, note, rows)
+    schedules = _schedule_rows(config, note)
     result = {
-        "environment": environment(),
+        "environment": environment(hardforks),
         "config": {**asdict(config), "prices": asdict(config.prices)},
         "deploy_gas": deploy,
         "rows": rows,
         "disputes": disputes,
         "zk": zk,
+        "schedules": schedules,
         "anchors": {"ezkl_measured": {"->".join(map(str, k)): v for k, v in EZKL_MEASURED.items()},
                     "cited_verify_gas": CITED_VERIFY_GAS},
         "wall_time_s": time.perf_counter() - started,
@@ -351,9 +363,19 @@ def _zk_rows(config: BenchConfig, note: Callable[[str], None], rows: list[dict[s
         return {"available": True, "why": "no zk models in this configuration"}
     zk = {"available": True, "ezkl": ezkl_version(), "chain": zk_chain,
           "why": f"EZKL {ezkl_version()} measured in this run on {zk_chain}"}
-    with open_chain(zk_chain) as chain:
+    with open_chain(zk_chain, hardfork=config.hardforks()[zk_chain]) as chain:
         bench = _ChainBench(chain, config)
         for widths in config.zk_models:
             note(f"{zk_chain}: zk proof of {'->'.join(map(str, widths))}")
             rows.append(bench.zk_row(widths, config.zk_repeats))
     return zk
+
+
+def _schedule_rows(config: BenchConfig, note: Callable[[str], None]) -> dict[str, Any]:
+    """The same transactions of every mode on each schedule of ``config.schedules`` (gas only)."""
+    from vcp_toolkit.bench.schedules import measure_schedules
+
+    if not config.schedules:
+        return {}
+    return measure_schedules([(tuple(w), model_for(tuple(w))) for w in config.models], config.batch_sizes,
+                             config.chains, config.schedules, config.dispute_widths, note)

@@ -1,5 +1,7 @@
 """The chains vcp talks to: in-process py-evm, Anvil or Ganache started from the project's npm
-install, or any node by RPC URL. All run the Shanghai schedule so gas is the same on each."""
+install, or any node by RPC URL. A chain vcp starts runs the schedule it is given
+(vcp.chain.hardfork), by default the newest it supports; the same transactions then use the same
+gas on every chain running the same schedule."""
 
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ from web3.providers import HTTPProvider
 
 from vcp_toolkit.errors import ChainError, InvalidInput, NodeStartError, ToolMissing
 
-from vcp_toolkit.contracts import EVM_VERSION as HARDFORK  # named once, in contracts/evm.json (compile scripts read it too)
+from vcp_toolkit.chain.hardfork import Hardfork, hardfork_for
+# The schedule the contracts are compiled for, named once in contracts/evm.json (compile scripts read it too).
+from vcp_toolkit.contracts import EVM_VERSION as HARDFORK
 CHAIN_KINDS = ("embedded", "anvil", "ganache")
 START_TIMEOUT_S = 60.0
 DEV_FUNDING_WEI = 10 * 10**18  # dev accounts hold 1,000 (Ganache) or 10,000 ETH each
@@ -108,6 +112,7 @@ class Chain:
     """A connected chain: ``w3`` plus the dev-chain conveniences vcp needs (funding, mining)."""
 
     kind: str = "rpc"
+    hardfork: Hardfork | None = None  # None: a node vcp did not start runs whatever schedule it runs
     # Where a transaction is simulated before it is sent: in the block it will land in, so that
     # block.number is the next one (Anvil's default is the latest block's context).
     estimate_block: str | None = "pending"
@@ -169,12 +174,14 @@ class EmbeddedChain(Chain):
     kind = "embedded"
     estimate_block = None  # eth-tester has no pending estimate; it simulates on top of the latest block
 
-    def __init__(self) -> None:
-        from eth.vm.forks import ShanghaiVM
+    def __init__(self, hardfork: str | Hardfork | None = None) -> None:
+        from eth.vm.forks import CancunVM, PragueVM, ShanghaiVM
         from eth_tester import EthereumTester, PyEVMBackend
         from web3 import EthereumTesterProvider
 
-        self.tester = EthereumTester(PyEVMBackend(vm_configuration=((0, ShanghaiVM),)))
+        self.hardfork = hardfork_for("embedded", hardfork)
+        vm = {"shanghai": ShanghaiVM, "cancun": CancunVM, "prague": PragueVM}[self.hardfork.name]
+        self.tester = EthereumTester(PyEVMBackend(vm_configuration=((0, vm),)))
         super().__init__(Web3(EthereumTesterProvider(self.tester)))
 
     def mine(self, blocks: int = 1) -> None:
@@ -240,9 +247,10 @@ class LocalNode(RpcChain):
     the started process raises NodeStartError naming the port."""
 
     def __init__(self, kind: str, port: int | None = None, extra_args: tuple[str, ...] = (),
-                 block_time: float | None = None) -> None:
+                 block_time: float | None = None, hardfork: str | Hardfork | None = None) -> None:
         if kind not in ("anvil", "ganache"):
             raise NodeStartError(f"unknown node kind {kind!r}: vcp starts anvil or ganache")
+        self.hardfork = hardfork_for(kind, hardfork)
         if block_time is not None and not 0 < block_time < float("inf"):
             raise InvalidInput(f"block time {block_time}: expected a positive number of seconds")
         if port is not None and port_in_use(port):
@@ -266,9 +274,11 @@ class LocalNode(RpcChain):
     def _args(self) -> list[str]:
         port = str(self.port)
         if self.kind == "anvil":
-            args = ["--host", "127.0.0.1", "--port", port, "--hardfork", HARDFORK, "--silent"]
+            args = ["--host", "127.0.0.1", "--port", port, "--hardfork", self.hardfork.name, "--silent"]
+            if self.hardfork.tx_gas_cap:  # Anvil 1.7 enforces EIP-7825 only when asked to
+                args.append("--enable-tx-gas-limit")
             return args + (["--block-time", str(self.block_time)] if self.block_time else [])
-        args = ["--server.host", "127.0.0.1", "--server.port", port, "--chain.hardfork", HARDFORK,
+        args = ["--server.host", "127.0.0.1", "--server.port", port, "--chain.hardfork", self.hardfork.name,
                 "--wallet.deterministic", "--logging.quiet"]
         return args + (["--miner.blockTime", str(self.block_time)] if self.block_time else [])
 
@@ -321,12 +331,17 @@ class LocalNode(RpcChain):
             self.process.stderr.close()
 
 
-def open_chain(kind: str = "embedded", rpc_url: str | None = None) -> Chain:
-    """A chain by name, or the node at ``rpc_url`` (which wins when given)."""
+def open_chain(kind: str = "embedded", rpc_url: str | None = None,
+               hardfork: str | Hardfork | None = None) -> Chain:
+    """A chain by name on ``hardfork`` (default: the newest it runs), or the node at ``rpc_url``
+    (which wins when given, and runs its own schedule: asking it for one is refused)."""
     if rpc_url:
+        if hardfork is not None:
+            raise InvalidInput(f"--hardfork applies to chains vcp starts; the node at {rpc_url} runs its own "
+                               "schedule: leave --hardfork out, or use --chain instead of --rpc-url")
         return RpcChain(rpc_url)
     if kind == "embedded":
-        return EmbeddedChain()
+        return EmbeddedChain(hardfork)
     if kind in ("anvil", "ganache"):
-        return LocalNode(kind)
+        return LocalNode(kind, hardfork=hardfork)
     raise ChainError(f"unknown chain {kind!r}: choose one of {', '.join(CHAIN_KINDS)} or give --rpc-url")

@@ -43,6 +43,7 @@ class TxOutcome:
     block_number: int
     contract_address: str | None
     logs: tuple
+    raw: bytes = b""  # the signed transaction as broadcast: what a rollup charges L1 data for
 
     @property
     def execution_gas(self) -> int:
@@ -151,8 +152,9 @@ class Sender:
         if to:
             tx["to"] = to
         block = "latest" if replacing and self.chain.estimate_block is not None else self.chain.estimate_block
+        cap = self.chain.hardfork.tx_gas_cap if self.chain.hardfork else None
         with chain_errors(action):
-            return with_margin(int(self.chain.w3.eth.estimate_gas(tx, block)))
+            return with_margin(int(self.chain.w3.eth.estimate_gas(tx, block)), cap)
 
     def sign(self, *, to: str | None, data: bytes, gas: int, value: int = 0, nonce: int | None = None,
              fees: Fees | None = None) -> SignedTx:
@@ -267,7 +269,7 @@ class Sender:
             raise ChainError(f"{action}: transaction {tx.tx_hash} reverted")
         return TxOutcome(tx_hash=tx.tx_hash, gas_used=int(receipt["gasUsed"]), calldata=tx.data, latency_s=latency,
                          block_number=int(receipt["blockNumber"]), contract_address=receipt.get("contractAddress"),
-                         logs=tuple(receipt["logs"]))
+                         logs=tuple(receipt["logs"]), raw=tx.raw)
 
     def call(self, fn: Any, action: str) -> Any:
         """A read-only contract call with errors converted."""

@@ -17,7 +17,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.repeats < 1:
         raise InvalidInput("--repeats must be at least 1")
-    result = run_demo(args.chain, args.rpc_url, out_folder(args.out, 'its attestation files'), repeats=args.repeats)
+    result = run_demo(args.chain, args.rpc_url, out_folder(args.out, 'its attestation files'), repeats=args.repeats,
+                      hardfork=args.hardfork)
     if args.json:
         print_json(result)
     else:
@@ -64,7 +65,8 @@ def _cheat_row(c: dict) -> tuple[str, str]:
 def _demo_optimistic(args: argparse.Namespace) -> int:
     from vcp_toolkit.demo.optimistic import run_optimistic_demo
 
-    result = run_optimistic_demo(args.chain, args.rpc_url, out_folder(args.out, 'its attestation files'))
+    result = run_optimistic_demo(args.chain, args.rpc_url, out_folder(args.out, 'its attestation files'),
+                                 hardfork=args.hardfork)
     if args.json:
         print_json(result)
     else:
@@ -102,7 +104,8 @@ def _zk_rows(result: dict) -> list[tuple[str, str]]:
 def _demo_zk(args: argparse.Namespace) -> int:
     from vcp_toolkit.demo.zk import run_zk_demo
 
-    result = run_zk_demo(args.chain, args.rpc_url, out_folder(args.out, 'its attestation files'), srs=args.srs)
+    result = run_zk_demo(args.chain, args.rpc_url, out_folder(args.out, 'its attestation files'), srs=args.srs,
+                         hardfork=args.hardfork)
     if args.json:
         print_json(result)
     else:

@@ -19,7 +19,7 @@ REPORT_HTML = "report.html"
 
 
 def bench_config(args: argparse.Namespace):
-    """The preset (--quick or full) with --chains, --repeats and the prices applied, each checked."""
+    """The preset (--quick or full) with --chains, --repeats, the prices and the schedules applied, each checked."""
     from vcp_toolkit.bench import FULL, QUICK, Prices
 
     config = QUICK if args.quick else FULL
@@ -35,7 +35,17 @@ def bench_config(args: argparse.Namespace):
         config = dataclasses.replace(config, repeats=args.repeats)
     if args.gas_price_gwei < 0 or args.eth_usd < 0:
         raise InvalidInput("prices must not be negative")
-    return dataclasses.replace(config, prices=Prices(args.gas_price_gwei, args.eth_usd))
+    config = dataclasses.replace(config, prices=Prices(args.gas_price_gwei, args.eth_usd), hardfork=args.hardfork,
+                                 schedules=_schedules(args.schedules))
+    config.hardforks()  # a schedule a chain of the run cannot run is refused now, not after minutes
+    return config
+
+
+def _schedules(text: str) -> tuple[str, ...]:
+    from vcp_toolkit.chain.hardfork import Hardfork
+
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    return tuple(Hardfork(n).name for n in names)
 
 
 def _run_with_progress(config) -> dict:
@@ -61,15 +71,27 @@ def target_row(t: dict) -> tuple[str, str]:
     return t["name"], f"{number(t['value'])} ({'met' if t['met'] else 'MISSED'}, limit {bound} {number(t['limit'])})"
 
 
+def fee_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """``--fee-param NAME=VALUE`` options as a dict, each name checked (a repeated name: the last wins)."""
+    from vcp_toolkit.chain.fee_params import parse_override
+
+    return dict(parse_override(text) for text in args.fee_param)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    from vcp_toolkit.bench.money import cost_records, cost_table, params_record
     from vcp_toolkit.bench.output import write_results
+    from vcp_toolkit.chain.fee_params import load_fee_params
 
     if args.load:
         from vcp_toolkit.cli.serve_http import cmd_bench_load
 
         return cmd_bench_load(args)
     out = out_folder(args.out, f"{BENCH_JSON} and {BENCH_CSV}")
+    params = load_fee_params(overrides=fee_overrides(args))  # refused before minutes of measuring
     result = _run_with_progress(bench_config(args))
+    result["fee_params"] = params_record(params)
+    result["fees"] = cost_records(cost_table(result, params))
     json_path, csv_path = write_results(result, out)
     if args.json:
         print_json(result)
@@ -117,12 +139,15 @@ def report_file(out: Path | None, bench: Path) -> Path:
 def cmd_report(args: argparse.Namespace) -> int:
     from vcp_toolkit.bench.report import headline_markdown, write_report
 
+    from vcp_toolkit.bench.money import bench_fee_params
+
     bench = bench_file(args.bench)
     result = load_bench(bench)
+    overrides = fee_overrides(args)
     if args.markdown:
-        print(headline_markdown(result), end="")
+        print(headline_markdown(result, bench_fee_params(result, overrides)), end="")
         return EXIT_OK
-    path = write_report(bench, report_file(args.out, bench))
+    path = write_report(bench, report_file(args.out, bench), overrides)
     if args.json:
         print_json({"report": str(path), "plots_folder": str(path.parent), "bench": str(bench)})
     else:

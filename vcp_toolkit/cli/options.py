@@ -57,6 +57,17 @@ def add_chain_args(p: argparse.ArgumentParser, default: str | None = "embedded")
                    help="embedded: in-process py-evm; anvil/ganache: started from the project's npm "
                         "install on 127.0.0.1 at a free port and stopped afterwards")
     p.add_argument("--rpc-url", help="use an already-running node instead (overrides --chain)")
+    add_hardfork_arg(p)
+
+
+HARDFORK_HELP = ("fee schedule of the chain vcp starts: shanghai, cancun, prague or osaka (default: the newest "
+                 "the chain runs: embedded prague, anvil osaka, ganache shanghai)")
+
+
+def add_hardfork_arg(p: argparse.ArgumentParser) -> None:
+    from vcp_toolkit.chain.hardfork import SCHEDULES
+
+    p.add_argument("--hardfork", choices=SCHEDULES, metavar="NAME", help=HARDFORK_HELP)
 
 
 def add_key_args(p: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ from vcp_toolkit import __version__
 from vcp_toolkit.cli.exchange import add_exchange_arg, add_exchange_parser
 from vcp_toolkit.cli.serve_http import add_http_serve_args, add_load_args
 from vcp_toolkit.cli.options import (NODE_URL_HELP, VERIFY_EXIT_CODES, Commands, Parser, add_chain_args,
-                                     add_deployments_arg, add_journal_arg, add_json_arg, add_key_args,
+                                     add_deployments_arg, add_hardfork_arg, add_journal_arg, add_json_arg, add_key_args,
                                      add_model_arg, add_node_args, add_verbose_arg)
 
 # ---------------------------------------------------------------- groups
@@ -166,10 +166,15 @@ def _add_measure(sub) -> None:
     add_load_args(p)
     p.add_argument("--quick", action="store_true", help="the small preset (about a minute here)")
     p.add_argument("--chains", help="comma-separated subset of embedded,anvil,ganache")
+    add_hardfork_arg(p)
+    p.add_argument("--schedules", default="shanghai,prague,osaka",
+                   help="schedules on which the same transactions also run, side by side (Osaka needs anvil in "
+                        "--chains; an empty value skips them)")
     p.add_argument("--repeats", type=int, help="timing repeats (median reported)")
     p.add_argument("--gas-price-gwei", type=float, default=1.0, help="gas price for the cost columns")
     p.add_argument("--eth-usd", type=float, default=3000.0, help="ETH price in dollars for the cost columns")
     p.add_argument("--out", type=Path, default=Path(".vcp/bench"), help="folder for bench.json and bench.csv")
+    _add_fee_param(p)
     add_json_arg(p, "the whole result (with `targets`) instead of the targets table")
 
     p = sub.add_parser("report", help="render a bench result as a self-contained HTML report with plots")
@@ -177,7 +182,15 @@ def _add_measure(sub) -> None:
     p.add_argument("--out", type=Path, help="folder for report.html and its PNG plots (a path ending in .html "
                                             "names the report itself) (default: the folder of the bench.json)")
     p.add_argument("--markdown", action="store_true", help="print the headline tables as Markdown instead")
+    _add_fee_param(p)
     add_json_arg(p, "where the report was written")
+
+
+def _add_fee_param(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fee-param", action="append", default=[], metavar="NAME=VALUE",
+                   help="override one fee parameter of the dollar table (repeatable), e.g. eth_usd=2500 or "
+                        "l1_base_fee_wei=5000000000; names and dated defaults in docs/fees.md "
+                        "(default: vcp_toolkit/chain/fee_params.json, or what the bench recorded)")
 
 
 def _add_models(sub) -> None:
@@ -212,6 +225,7 @@ def _add_setup(sub) -> None:
                                             "(default: 8545, or a free port when 8545 is taken)")
     p.add_argument("--block-time", type=float, metavar="SECONDS", help="mine a block every SECONDS (transactions "
                    "wait for it), so optimistic windows close by themselves (default: a block per transaction)")
+    add_hardfork_arg(p)
 
     p = sub.add_parser("mine", help="advance a dev node (Anvil, Ganache) by N blocks now, e.g. to close a window")
     p.add_argument("--blocks", type=int, default=1, help="how many blocks to mine, 1..100,000")

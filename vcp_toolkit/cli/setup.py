@@ -93,9 +93,10 @@ def cmd_node(args: argparse.Namespace) -> int:
                            "(leave it out to mine a block per transaction)")
     port = _node_port(args.port)
     _stop_on_signals()
-    with LocalNode(args.kind, port=port, block_time=args.block_time) as node:
+    with LocalNode(args.kind, port=port, block_time=args.block_time, hardfork=args.hardfork) as node:
         mining = f"a block every {args.block_time:g} s" if args.block_time else "a block per transaction"
-        print(f"{args.kind} on {node.rpc_url} (chainId {node.chain_id}, {mining}); Ctrl-C to stop", flush=True)
+        print(f"{args.kind} on {node.rpc_url} (chainId {node.chain_id}, {node.hardfork}, {mining}); Ctrl-C to stop",
+              flush=True)
         try:
             while node.process.poll() is None:
                 time.sleep(0.5)

@@ -70,12 +70,13 @@ class _Honest:
 
 
 def run_optimistic_demo(chain_kind: str = "embedded", rpc_url: str | None = None,
-                        out_dir: Path | None = None, params: OptimisticParams = OptimisticParams()) -> dict[str, Any]:
+                        out_dir: Path | None = None, params: OptimisticParams = OptimisticParams(),
+                        hardfork: str | None = None) -> dict[str, Any]:
     model = demo_model()
     commitment = ModelCommitment(model)
     inputs = model.quantize_input(load_digits_split().x_test[:16])
     work = _work_dir(out_dir)
-    with open_chain(chain_kind, rpc_url) as chain:
+    with open_chain(chain_kind, rpc_url, hardfork) as chain:
         setting, deploy_tx, register_tx = _set_up(chain, model, commitment, inputs, params, work)
         honest_run = _run_honest(setting)
         strategies = _cheats(setting, honest_run.service)

@@ -68,13 +68,13 @@ class _Run:
 
 
 def run_demo(chain_kind: str = "embedded", rpc_url: str | None = None, out_dir: Path = Path(".vcp/demo"),
-             repeats: int = 51) -> dict[str, Any]:
+             repeats: int = 51, hardfork: str | None = None) -> dict[str, Any]:
     """Run every step once on a chain (timings are medians over ``repeats``); return the figures."""
     float_model, model = demo_float_model(), demo_model()
     split = load_digits_split()
     x_int8 = model.quantize_input(split.x_test[SAMPLE_INDEX])
     commitment = ModelCommitment(model)
-    with open_chain(chain_kind, rpc_url) as chain:
+    with open_chain(chain_kind, rpc_url, hardfork) as chain:
         setup = _set_up(chain, commitment)
         proven = Prover(model, setup.prover_key, setup.registry.domain).prove(x_int8)
         att_path, bundle_path = proven.save(Path(out_dir) / f"{chain.kind}-attestation.json")  # on disk first

@@ -80,15 +80,15 @@ class _Submission:
 
 
 def run_zk_demo(chain_kind: str = "anvil", rpc_url: str | None = None, out_dir: Path | None = None,
-                srs: Path | None = None, compare: bool = True) -> dict[str, Any]:
+                srs: Path | None = None, compare: bool = True, hardfork: str | None = None) -> dict[str, Any]:
     model = demo_model()
     x = model.quantize_input(load_digits_split().x_test[0])
     proven = _prove(model, x, srs)
-    with open_chain(chain_kind, rpc_url) as chain:
+    with open_chain(chain_kind, rpc_url, hardfork) as chain:
         onchain = _run_onchain(chain, model, x, proven)
     result = _result(chain_kind, rpc_url, model, proven, onchain)
     if compare:
-        result["comparison"] = _comparison(chain_kind, rpc_url, out_dir, proven, onchain)
+        result["comparison"] = _comparison(chain_kind, rpc_url, out_dir, proven, onchain, hardfork)
     return result
 
 
@@ -155,10 +155,10 @@ def _result(chain_kind: str, rpc_url: str | None, model: QuantizedModel, proven:
 
 
 def _comparison(chain_kind: str, rpc_url: str | None, out_dir: Path | None, proven: _Proven,
-                onchain: _Onchain) -> list[dict[str, Any]]:
+                onchain: _Onchain, hardfork: str | None = None) -> list[dict[str, Any]]:
     """The three modes side by side: the signed and optimistic demos run on the same chain."""
-    signed = run_demo(chain_kind, rpc_url, Path(out_dir or ".vcp/demo"), repeats=11)
-    optimistic = run_optimistic_demo(chain_kind, rpc_url, out_dir)
+    signed = run_demo(chain_kind, rpc_url, Path(out_dir or ".vcp/demo"), repeats=11, hardfork=hardfork)
+    optimistic = run_optimistic_demo(chain_kind, rpc_url, out_dir, hardfork=hardfork)
     t = signed["timings_s"]
     neuron_disputes = [c["gas_fraud_proof"] for c in optimistic["cheats"] if c["name"] in
                        ("wrong_output", "wrong_hidden_layer", "other_weights")]
