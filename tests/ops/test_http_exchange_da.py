@@ -3,6 +3,7 @@ accepts, and a trace comes back only as the on-chain commitments say."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
@@ -104,7 +105,7 @@ def test_dead_stores_are_skipped_and_reported(honest):
 
 def test_a_slow_store_times_out():
     async def slow(request: web.Request) -> web.Response:
-        await __import__("asyncio").sleep(5)
+        await asyncio.sleep(5)
         return web.Response(body=b"late")
 
     app = web.Application()
