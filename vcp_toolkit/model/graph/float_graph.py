@@ -86,6 +86,7 @@ def _apply(node: FloatNode, xs: list[np.ndarray]) -> np.ndarray:
 class FloatGraph:
     input_shape: tuple[int, ...]
     nodes: tuple[FloatNode, ...]
+    head: str | None = None  # "softmax" or "logsoftmax" after the last node in the ONNX file (not run here)
 
     def run(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Every node's float output, input first."""

@@ -7,7 +7,9 @@ Flatten (axis 1), Reshape to (batch, features), Gemm, MatMul, Identity, Dropout,
 ReduceMean over H and W (a global average pool, as the dynamo exporter writes it), and the shape
 arithmetic TorchScript writes for ``x.view(x.size(0), -1)``: Shape, then Gather, Unsqueeze,
 Squeeze, Concat or Cast on constants, folded at import (the batch size stays symbolic); a Cast of
-an activation to float is a no-op.
+an activation to float is a no-op. A Reshape to the tensor's own shape is a no-op, a Squeeze of a
+(C, 1, 1) activation a flatten, and a final Softmax or LogSoftmax the model's head (FloatGraph.head:
+the integer graph ends at the logits, which have the same top-1).
 Anything else raises InvalidModel naming the op and the node.
 """
 
@@ -25,7 +27,7 @@ from vcp_toolkit.model.onnx_import import _Graph, _attrs, _dims, _graph_input, _
 
 SUPPORTED = ("Conv", "BatchNormalization", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Add",
              "Flatten", "Reshape", "Gemm", "MatMul", "Identity", "Dropout", "Constant", "ReduceMean", "Shape",
-             "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast")
+             "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Softmax", "LogSoftmax")
 BATCH = -(2**62)  # the batch size inside folded shape arithmetic (exact as an int64 and as a float64)
 
 
@@ -42,6 +44,8 @@ class _Builder:
     def __init__(self, graph: _Graph, input_name: str, input_shape: tuple) -> None:
         self.g = graph
         self.input_shape = input_shape
+        self.graph_output = ""  # the ONNX output read (a final Softmax must produce it)
+        self.head: str | None = None
         self.alias = {input_name: INPUT}  # ONNX tensor -> float node name
         self.nodes: dict[str, dict] = {}  # node name -> FloatNode fields (mutable while fusing)
         # A Shape node reads only the shape: it must not stop a ReLU from fusing into its producer.
@@ -167,10 +171,25 @@ def _matmul(b: _Builder, node, a: dict) -> None:
 
 
 def _reshape(b: _Builder, node, a: dict) -> None:
+    """To (batch, features): a flatten; to the tensor's own shape (tf2onnx writes one for a layout
+    change of a single channel): nothing."""
     shape = [0 if v == BATCH else v for v in b.const(node, 1, "the target shape").astype(np.int64).tolist()]
+    source = b.live(node)[0]
+    if len(shape) > 2 and shape[0] in (0, -1) and _resolved(shape[1:], b.shape_of(source)) == b.shape_of(source):
+        b.alias[node.output[0]] = source
+        return
     _check(len(shape) == 2 and (shape[0] in (0, -1) or shape[1] == -1), node,
-           f"reshape to {shape}; vcp supports (batch, features) only")
-    b.emit(node, "flatten", b.live(node), features=int(shape[1]))
+           f"reshape to {shape}; vcp supports (batch, features) and reshapes that keep the shape only")
+    b.emit(node, "flatten", [source], features=int(shape[1]))
+
+
+def _resolved(target: list[int], current: tuple[int, ...]) -> tuple[int, ...]:
+    """A per-sample Reshape target with 0 (copy) and -1 (infer) replaced, as ONNX reads them."""
+    dims = [current[i] if v == 0 and i < len(current) else v for i, v in enumerate(target)]
+    known = int(np.prod([d for d in dims if d != -1]))
+    if dims.count(-1) == 1 and known > 0:
+        dims[dims.index(-1)] = int(np.prod(current)) // known
+    return tuple(dims)
 
 
 def _flatten(b: _Builder, node, a: dict) -> None:
@@ -251,9 +270,33 @@ def _cast_any(b: _Builder, node, a: dict) -> None:
         b.alias[node.output[0]] = b.live(node)[0]
 
 
+def _squeeze_any(b: _Builder, node, a: dict) -> None:
+    """Squeeze of constants is folded; of a (C, 1, 1) activation (tf2onnx after a global average
+    pool) it is a flatten."""
+    if node.input[0] in b.g.consts:
+        _fold(_squeeze)(b, node, a)
+        return
+    source = b.live(node)[0]
+    shape, axes = b.shape_of(source), sorted(v % 4 for v in _axes(b, node, a))
+    _check(len(shape) == 3 and axes == [2, 3] and shape[1:] == (1, 1), node,
+           f"squeezes axes {axes} of a tensor of shape {shape}; vcp supports (C, 1, 1) to (C,) only")
+    b.emit(node, "flatten", [source])
+
+
+def _head(kind: str):
+    """A final Softmax / LogSoftmax: monotonic, so the integer graph ends at the logits before it."""
+    def build(b: _Builder, node, a: dict) -> None:
+        _check(node.output[0] == b.graph_output, node, f"{kind} is supported only as the model's last op")
+        _check(a.get("axis", -1) in (-1, 1), node, f"axis={a.get('axis')}; the class axis must be the last")
+        b.alias[node.output[0]] = b.live(node)[0]
+        b.head = kind
+    return build
+
+
 FOLDED = {"Gather": _fold(lambda b, n, a, v: np.take(v[0], v[1].astype(np.int64), axis=a.get("axis", 0))),
           "Concat": _fold(lambda b, n, a, v: np.concatenate(v, axis=a["axis"])),
-          "Unsqueeze": _fold(_unsqueeze), "Squeeze": _fold(_squeeze), "Cast": _cast_any}
+          "Unsqueeze": _fold(_unsqueeze), "Squeeze": _squeeze_any, "Cast": _cast_any,
+          "Softmax": _head("softmax"), "LogSoftmax": _head("logsoftmax")}
 
 
 def _pool(kind):
@@ -284,6 +327,7 @@ def read_onnx_graph(path: Path) -> FloatGraph:
         graph = _Graph(proto)
         graph_input = _graph_input(path, proto, graph)
         builder = _Builder(graph, graph_input.name, tuple(graph_input.dims[1:]))
+        builder.graph_output = _graph_output(path, proto, None)
         for node in proto.graph.node:
             if node.op_type == "Constant":
                 continue
@@ -294,7 +338,7 @@ def read_onnx_graph(path: Path) -> FloatGraph:
         if out is None or out == INPUT:
             raise InvalidModel("the graph output is not computed by supported nodes")
         nodes = _reachable(builder.nodes, out)
-        result = FloatGraph(tuple(graph_input.dims[1:]), tuple(_float_node(f) for f in nodes))
+        result = FloatGraph(tuple(graph_input.dims[1:]), tuple(_float_node(f) for f in nodes), builder.head)
         result.run(np.zeros((1,) + result.input_shape))  # shapes must chain: fail here, not at calibration
         return result
     except InvalidInput as exc:  # InvalidModel included: a pool larger than its input is the model's fault
