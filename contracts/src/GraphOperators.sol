@@ -188,6 +188,22 @@ contract GraphOperators is IGraphOperators {
         }
     }
 
+    /// @dev A packed tensor opening's fields (IGraphOperators: "A tensor opening is packed bytes").
+    struct Packed {
+        uint256 c;
+        uint256 h;
+        uint256 w;
+        bytes32 root;
+        uint256 traceProof; // calldata offset of the trace proof
+        uint256 traceDepth;
+        uint256 count; // opened tiles
+        uint256 indices; // calldata offset of the uint32 tile indices
+        uint256 proofDepth;
+        uint256 values; // calldata offset of the tile bytes
+        uint256 valuesLength;
+        uint256 proofs; // calldata offset of the tile proofs
+    }
+
     /// @dev Proves tensor `node`'s leaf and the opened tiles, recording where each tile's values
     /// sit in calldata. `wrong` when the trace's tensor or one of its tiles does not have the
     /// model's shape: that trace is wrong whatever the values.
@@ -195,33 +211,139 @@ contract GraphOperators is IGraphOperators {
         TraceContext calldata ctx,
         uint256 node,
         GraphEncoding.Shape memory expected,
-        TensorOpening calldata t
+        bytes calldata packed
     ) private pure returns (bool wrong, GraphKernels.Opened memory opened) {
+        Packed memory t = _unpack(packed);
         bytes32 leaf = GraphEncoding.tensorLeaf(node, t.c, t.h, t.w, t.root);
         uint256 depth = MerkleProofs.depthFor(uint256(ctx.nodes) + 1);
-        if (!MerkleProofs.verifyAtDepth(ctx.traceRoot, leaf, node, depth, t.traceProof)) {
+        if (!MerkleProofs.verifyAtDepth(ctx.traceRoot, leaf, node, depth, _proof(t.traceProof, t.traceDepth))) {
             revert GraphInvalidEvidence("tensor");
         }
         if (t.c != expected.c || t.h != expected.h || t.w != expected.w) return (true, opened);
+        uint256 size = expected.th * expected.tw * expected.c;
+        if (t.count == 1 && t.valuesLength != size) return (_malformedTile(node, expected, t), opened);
+        if (t.valuesLength != t.count * size) revert GraphInvalidEvidence("tile");
         opened.shape = expected;
         opened.node = node;
-        opened.tiles = new uint256[](t.tiles.length);
-        uint256 tileDepth = MerkleProofs.depthFor(expected.tiles);
-        uint256 size = expected.th * expected.tw * expected.c;
-        for (uint256 k = 0; k < t.tiles.length; ++k) {
-            Tile calldata tile = t.tiles[k];
-            bytes calldata values = tile.values;
-            bytes32 tileLeaf = GraphEncoding.tileLeaf(node, tile.index, values);
-            if (tile.index >= expected.tiles || !MerkleProofs.verifyAtDepth(t.root, tileLeaf, tile.index, tileDepth, tile.proof)) {
+        opened.tiles = _provenTiles(node, expected, t, size);
+    }
+
+    /// @dev Reads the packed opening's header fields, checking every length against the bytes.
+    function _unpack(bytes calldata packed) private pure returns (Packed memory t) {
+        uint256 start;
+        uint256 end;
+        assembly ("memory-safe") {
+            start := packed.offset
+            end := add(packed.offset, packed.length)
+        }
+        if (packed.length < 45) revert GraphInvalidEvidence("opening");
+        t.c = _word(start, 4);
+        t.h = _word(start + 4, 4);
+        t.w = _word(start + 8, 4);
+        t.root = bytes32(_word(start + 12, 32));
+        t.traceDepth = _word(start + 44, 1);
+        t.traceProof = start + 45;
+        uint256 q = t.traceProof + 32 * t.traceDepth;
+        if (q + 2 > end) revert GraphInvalidEvidence("opening");
+        t.count = _word(q, 2);
+        t.indices = q + 2;
+        q = t.indices + 4 * t.count;
+        if (q + 5 > end) revert GraphInvalidEvidence("opening");
+        t.proofDepth = _word(q, 1);
+        t.valuesLength = _word(q + 1, 4);
+        t.values = q + 5;
+        t.proofs = t.values + t.valuesLength;
+        if (t.proofs + 32 * t.count * t.proofDepth != end) revert GraphInvalidEvidence("opening");
+    }
+
+    /// @dev `width` big-endian bytes of calldata at `offset`.
+    function _word(uint256 offset, uint256 width) private pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := shr(sub(256, shl(3, width)), calldataload(offset))
+        }
+    }
+
+    /// @dev `depth` sibling hashes at a calldata offset, as a calldata array.
+    function _proof(uint256 offset, uint256 depth) private pure returns (bytes32[] calldata proof) {
+        assembly ("memory-safe") {
+            proof.offset := offset
+            proof.length := depth
+        }
+    }
+
+    /// @dev Verifies every opened tile (by its proof, or by recomputing the root from all of them)
+    /// and returns `index << 128 | calldata offset` per tile.
+    function _provenTiles(uint256 node, GraphEncoding.Shape memory expected, Packed memory t, uint256 size)
+        private
+        pure
+        returns (uint256[] memory tiles)
+    {
+        bytes32[] memory leaves;
+        (leaves, tiles) = _tileLeaves(node, t, size);
+        bool inOrder = true;
+        for (uint256 k = 0; k < tiles.length; ++k) {
+            uint256 index = tiles[k] >> 128;
+            if (index >= expected.tiles) revert GraphInvalidEvidence("tile");
+            if (index != k) inOrder = false;
+        }
+        if (tiles.length == 0) return tiles; // a window that lies wholly in the padding reads nothing
+        uint256 depth = MerkleProofs.depthFor(expected.tiles);
+        if (t.proofDepth == 0 && tiles.length == expected.tiles) {
+            if (!inOrder || _rootOf(leaves) != t.root) revert GraphInvalidEvidence("tile");
+            return tiles;
+        }
+        if (t.proofDepth != depth) revert GraphInvalidEvidence("tile");
+        for (uint256 k = 0; k < tiles.length; ++k) {
+            if (!MerkleProofs.verify(t.root, leaves[k], tiles[k] >> 128, _proof(t.proofs + 32 * k * depth, depth))) {
                 revert GraphInvalidEvidence("tile");
             }
-            if (values.length != size) return (true, opened);
-            uint256 offset;
-            assembly ("memory-safe") {
-                offset := values.offset
-            }
-            opened.tiles[k] = (uint256(tile.index) << 128) | offset;
         }
+    }
+
+    /// @dev Per opened tile: its leaf hash and `index << 128 | offset`.
+    function _tileLeaves(uint256 node, Packed memory t, uint256 size)
+        private
+        pure
+        returns (bytes32[] memory leaves, uint256[] memory tiles)
+    {
+        uint256 count = t.count;
+        uint256 indices = t.indices;
+        uint256 values = t.values;
+        leaves = new bytes32[](count);
+        tiles = new uint256[](count);
+        assembly ("memory-safe") {
+            let p := mload(0x40) // scratch: 0x00 || "V" || uint16 node || uint32 index || values
+            for { let k := 0 } lt(k, count) { k := add(k, 1) } {
+                let index := shr(224, calldataload(add(indices, shl(2, k))))
+                let src := add(values, mul(k, size))
+                mstore(p, or(shl(240, 0x56), or(shl(224, and(node, 0xffff)), shl(192, index))))
+                calldatacopy(add(p, 8), src, size)
+                mstore(add(add(leaves, 0x20), shl(5, k)), keccak256(p, add(size, 8)))
+                mstore(add(add(tiles, 0x20), shl(5, k)), or(shl(128, index), src))
+            }
+        }
+    }
+
+    /// @dev One committed tile whose payload is not th * tw * C bytes: wrong once proven.
+    function _malformedTile(uint256 node, GraphEncoding.Shape memory expected, Packed memory t)
+        private
+        pure
+        returns (bool)
+    {
+        uint256 index = _word(t.indices, 4);
+        bytes calldata values;
+        uint256 offset = t.values;
+        uint256 length = t.valuesLength;
+        assembly ("memory-safe") {
+            values.offset := offset
+            values.length := length
+        }
+        bytes32 tileLeaf = GraphEncoding.tileLeaf(node, index, values);
+        uint256 depth = MerkleProofs.depthFor(expected.tiles);
+        if (index >= expected.tiles || t.proofDepth != depth || !MerkleProofs.verify(t.root, tileLeaf, index, _proof(t.proofs, depth))) {
+            revert GraphInvalidEvidence("tile");
+        }
+        return true;
     }
 
     function _split(GraphEncoding.Shape memory s, uint256 element) private pure returns (uint256 c, uint256 h, uint256 w) {

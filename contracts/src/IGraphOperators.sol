@@ -15,23 +15,15 @@ interface IGraphOperators {
         Output // element `element` of the last tensor against the committed output
     }
 
-    /// @notice One tile of a tensor and its proof in that tensor's tile tree.
-    struct Tile {
-        uint32 index;
-        bytes values;
-        bytes32[] proof;
-    }
-
-    /// @notice A tensor of the trace: the shape and tile root its tensor leaf states, the leaf's
-    /// proof in the trace tree, and the tiles the disputed element reads.
-    struct TensorOpening {
-        uint32 c;
-        uint32 h;
-        uint32 w;
-        bytes32 root;
-        bytes32[] traceProof;
-        Tile[] tiles;
-    }
+    // A tensor opening is packed bytes (one calldata walk, no nested ABI members):
+    //     uint32 C || uint32 H || uint32 W || bytes32 tileRoot          (the tensor leaf's fields)
+    //     || uint8 d || bytes32[d] traceProof                           (tensor leaf in the trace tree)
+    //     || uint16 n || uint32[n] tileIndices
+    //     || uint8 e || uint32 valuesLength || values || bytes32[n * e] tileProofs
+    // `values` holds the n tiles one after another (th * tw * C bytes each), `tileProofs` their
+    // proofs one after another (e = the tile tree's depth). e = 0 with every tile opened in order:
+    // the tile root is recomputed instead. A single tile may have any length: a committed tile of
+    // the wrong size is proven wrong that way.
 
     /// @notice Evidence about one element. `nodeLeaf` is the disputed node's leaf (Operator, Output)
     /// or the graph header (Input), proven in the model tree; `channelLeaf` the output channel's
@@ -44,8 +36,8 @@ interface IGraphOperators {
         bytes32[] nodeProof;
         bytes channelLeaf;
         bytes32[] channelProof;
-        TensorOpening[] inputs;
-        TensorOpening output;
+        bytes[] inputs; // packed tensor openings of the node's inputs
+        bytes output; // packed tensor opening of the tensor holding the element
         bytes plain;
         bytes32 salt;
     }

@@ -164,15 +164,17 @@ def test_forged_evidence_reverts_with_a_named_reason(operators):
     forged = [
         ("node", (target, element, leaf[:-1] + b"\x01", proof, ch_leaf, ch_proof, ins, out, plain, salt)),
         ("channel", (target, element, leaf, proof, flipped, ch_proof, ins, out, plain, salt)),
-        ("tensor", (target, element, leaf, proof, ch_leaf, ch_proof, [(*ins[0][:3], b"\x07" * 32, *ins[0][4:])],
+        ("tensor", (target, element, leaf, proof, ch_leaf, ch_proof, [ins[0][:12] + b"\x07" * 32 + ins[0][44:]],
                     out, plain, salt)),
+        ("opening", (target, element, leaf, proof, ch_leaf, ch_proof, [ins[0][:-1]], out, plain, salt)),
         ("element", (target, 10**9, leaf, proof, ch_leaf, ch_proof, ins, out, plain, salt)),
         ("inputs", (target, element, leaf, proof, ch_leaf, ch_proof, ins * 2, out, plain, salt)),
     ]
     for reason, args in forged:
         error = _revert(operators.functions.check(context(model, tc), args))
         assert isinstance(error, r.GraphInvalidEvidence) and error.error_args == (reason,), (reason, error)
-    bare = (target, element, leaf, proof, ch_leaf, ch_proof, [(*ins[0][:5], [])], out, plain, salt)
+    trace_end = 45 + 32 * ins[0][44]
+    bare = (target, element, leaf, proof, ch_leaf, ch_proof, [ins[0][:trace_end] + bytes(7)], out, plain, salt)
     error = _revert(operators.functions.check(context(model, tc), bare))
     assert isinstance(error, r.GraphMissingTile) and error.error_args[0] == 0
 

@@ -12,7 +12,7 @@ import numpy as np
 from eth_abi import encode as abi_encode
 
 from vcp_toolkit.chain.evidence import FraudKind
-from vcp_toolkit.commit.encoding import int8_bytes
+from vcp_toolkit.commit.encoding import int8_bytes, u
 from vcp_toolkit.commit.graph_commitments import GraphModelCommitment, GraphTraceCommitment, TensorOpening
 from vcp_toolkit.commit.graph_receptive import receptive_tiles
 from vcp_toolkit.errors import InvalidInput
@@ -28,15 +28,22 @@ class Target(IntEnum):
 
 _KINDS = {Target.OPERATOR: FraudKind.OPERATOR, Target.INPUT: FraudKind.INPUT, Target.OUTPUT: FraudKind.OUTPUT}
 _NO_CHANNEL = (b"", ())
-_OPENING = "(uint32,uint32,uint32,bytes32,bytes32[],(uint32,bytes,bytes32[])[])"
 # IGraphOperators.GraphEvidence as an ABI type (what proveGraphFraud's `bytes evidence` holds).
-EVIDENCE_TYPE = f"(uint8,uint32,bytes,bytes32[],bytes,bytes32[],{_OPENING}[],{_OPENING},bytes,bytes32)"
+EVIDENCE_TYPE = "(uint8,uint32,bytes,bytes32[],bytes,bytes32[],bytes[],bytes,bytes,bytes32)"
 
 
-def opening_tuple(t: TensorOpening) -> tuple:
-    """``IGraphOperators.TensorOpening`` as ABI values."""
-    tiles = [(index, values, list(proof.siblings)) for index, values, proof in t.tiles]
-    return (t.shape.c, t.shape.h, t.shape.w, t.root, list(t.trace_proof.siblings), tiles)
+def packed_opening(t: TensorOpening) -> bytes:
+    """A tensor opening as IGraphOperators packs it: shape, tile root, trace proof, tile indices,
+    then the tiles' bytes and their proofs. With every tile opened in order there are no tile
+    proofs (depth 0): the contract recomputes the tile root, which is cheaper."""
+    indices = [index for index, _, _ in t.tiles]
+    complete = indices == list(range(t.shape.tile_count))
+    depth = 0 if complete else len(t.tiles[0][2].siblings) if t.tiles else 0
+    values = b"".join(v for _, v, _ in t.tiles)
+    proofs = b"" if complete else b"".join(s for _, _, proof in t.tiles for s in proof.siblings)
+    trace = t.trace_proof.siblings
+    return (t.shape.packed() + t.root + u(len(trace), 1) + b"".join(trace) + u(len(indices), 2)
+            + b"".join(u(i, 4) for i in indices) + u(depth, 1) + u(len(values), 4) + values + proofs)
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,7 @@ class GraphEvidence:
     def abi_args(self) -> tuple:
         """The evidence as GraphOperators.check's second argument."""
         return ((int(self.target), self.element, self.node_leaf, list(self.node_proof), self.channel_leaf,
-                 list(self.channel_proof), [opening_tuple(t) for t in self.inputs], opening_tuple(self.output),
+                 list(self.channel_proof), [packed_opening(t) for t in self.inputs], packed_opening(self.output),
                  self.plain, self.salt),)
 
 
