@@ -282,3 +282,58 @@ def test_a_result_publishes_its_leaves_its_inner_nodes_and_two_openings(vectors,
     blobs = bundle_blobs(trace, bytes(32), bytes(32))
     assert len(blobs) == vectors + inner + 2 and len(set(blobs)) == len(blobs)
     assert sum(map(len, blobs)) == 2 * (37 + 3) + vectors * (8 + 3) + inner * 65
+
+
+def test_a_store_that_stopped_answering_is_asked_last(tmp_path):
+    asked: list[str] = []
+
+    class Counting(DirectoryStore):
+        def get(self, digest: str) -> bytes:
+            asked.append(self.where)
+            return super().get(digest)
+
+    class Hung:
+        where = "hung"
+
+        def put(self, data: bytes) -> str:
+            raise StoreUnreachable("timed out")
+
+        def get(self, digest: str) -> bytes:
+            asked.append(self.where)
+            raise StoreUnreachable("timed out")
+
+    good = Counting(tmp_path)
+    stores = Stores([Hung(), good])
+    digests = [good.put(bytes([i])) for i in range(3)]
+    assert [stores.get(d) for d in digests] == [bytes([i]) for i in range(3)]
+    assert asked == ["hung", str(tmp_path), str(tmp_path), str(tmp_path)]  # one timeout, not one per blob
+    with pytest.raises(DataUnavailable):  # still asked when nobody else has the blob
+        stores.get("ab" * 32)
+    assert asked[-2:] == [str(tmp_path), "hung"]
+
+
+def test_a_publish_costs_one_timeout_of_a_hung_store(tmp_path):
+    tried: list[int] = []
+
+    class Hung:
+        where = "hung"
+
+        def put(self, data: bytes) -> str:
+            tried.append(len(data))
+            raise StoreUnreachable("timed out")
+
+        def get(self, digest: str) -> bytes:
+            raise StoreUnreachable("timed out")
+
+    stores = Stores([Hung(), DirectoryStore(tmp_path)])
+    for i in range(3):
+        stores.put(bytes([i]))
+    assert len(tried) == 1 and "skipped" in stores.last_failures["hung"]
+    stores.retry_after = 0.0  # once the pause is over it is tried again
+    stores.put(b"again")
+    assert len(tried) == 2
+    only = Stores([Hung()])
+    for blob in (b"x", b"y"):  # alone, a resting store is still tried rather than none
+        with pytest.raises(DataUnavailable):
+            only.put(blob)
+    assert len(tried) == 4

@@ -17,6 +17,7 @@ while another holds the data.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Iterable, Protocol, runtime_checkable
 
@@ -24,6 +25,7 @@ from vcp_toolkit.commit.encoding import keccak256
 from vcp_toolkit.errors import InvalidInput, VcpError
 
 _HEX64 = re.compile(r"(?:0x)?([0-9a-fA-F]{64})")
+RETRY_AFTER = 30.0  # seconds a store that did not answer is skipped by put (and asked last by get)
 
 
 class DataUnavailable(VcpError):
@@ -85,7 +87,9 @@ class BlobStore(Protocol):
 
 
 class Stores:
-    """Several stores as one: publish to all, fetch from any that answers with the right bytes."""
+    """Several stores as one: publish to all, fetch from any that answers with the right bytes.
+    A store that did not answer (StoreUnreachable) is asked last by ``get`` and skipped by ``put``
+    for ``retry_after`` seconds, so a hung store costs one timeout, not one per blob."""
 
     def __init__(self, stores: Iterable[BlobStore]) -> None:
         self.stores = list(stores)
@@ -93,17 +97,42 @@ class Stores:
             raise InvalidInput("data availability needs at least one store")
         self.where = ", ".join(s.where for s in self.stores)
         self.last_failures: dict[str, str] = {}  # store -> why the last put missed it
+        self.unreachable: dict[int, float] = {}  # store index -> when it last failed to answer
+        self.retry_after = RETRY_AFTER
+
+    def _in_order(self) -> list[tuple[int, BlobStore]]:
+        """Stores that answered last time first, so one hung store does not cost a timeout per blob."""
+        return sorted(enumerate(self.stores), key=lambda pair: pair[0] in self.unreachable)
+
+    def _resting(self, index: int) -> bool:
+        marked = self.unreachable.get(index)
+        return marked is not None and time.monotonic() - marked < self.retry_after
+
+    def _outcome(self, index: int, exc: DataUnavailable | None) -> None:
+        if isinstance(exc, StoreUnreachable):
+            self.unreachable[index] = time.monotonic()
+        else:
+            self.unreachable.pop(index, None)
 
     def put(self, data: bytes) -> str:
         """The digest, once at least one store holds the blob; DataUnavailable (every store's
         reason) when none took it. Each store's failure is kept in ``last_failures``."""
         self.last_failures = {}
         digest = ""
-        for store in self.stores:
+        resting = {i for i in range(len(self.stores)) if self._resting(i)}
+        if len(resting) == len(self.stores):
+            resting = set()  # all of them down lately: try them all again rather than none
+        for index, store in enumerate(self.stores):
+            if index in resting:  # it timed out moments ago: skipped, so a publish costs one timeout
+                self.last_failures[store.where] = f"{store.where}: skipped, unreachable moments ago"
+                continue
             try:
                 digest = store.put(data)
             except DataUnavailable as exc:
                 self.last_failures[store.where] = str(exc)
+                self._outcome(index, exc)
+            else:
+                self._outcome(index, None)
         if not digest:
             raise DataUnavailable(f"no store took the blob: {'; '.join(self.last_failures.values())}",
                                   digest_of(data))
@@ -115,12 +144,16 @@ class Stores:
         digest = parse_digest(digest)
         reasons = []
         only_missing = True
-        for store in self.stores:
+        for index, store in self._in_order():
             try:
-                return checked(store.get(digest), digest, store.where)
+                data = checked(store.get(digest), digest, store.where)
             except DataUnavailable as exc:
+                self._outcome(index, exc)
                 only_missing = only_missing and isinstance(exc, BlobMissing)
                 reasons.append(f"{store.where}: {exc}")
+                continue
+            self._outcome(index, None)
+            return data
         kind = BlobMissing if only_missing else DataUnavailable
         raise kind(f"0x{digest[:16]}... not available: " + "; ".join(reasons), digest)
 
