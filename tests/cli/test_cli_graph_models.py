@@ -173,6 +173,8 @@ CASES = {  # name: (arguments, words the one line holds)
                                 ("odd.npy", "rows of 784")),
     "calibration all zero": (("quantize", POOLNET, "--calibration", "zeros.npy", "--out", "g.npz"), ("all zero",)),
     "unknown builtin-like name": (("quantize", "alexnet", "--out", "g.npz"), ("takes an .onnx CNN",)),
+    "out is a FIFO": (("quantize", "lenet", "--out", "fifo.npz"), ("fifo.npz", "not a regular file")),
+    "out is a folder": (("quantize", "lenet", "--out", "adir"), ("adir", "not a regular file")),
 }
 
 
@@ -186,6 +188,7 @@ def test_hostile_inputs_give_one_line(vcp, hostile, name):
     for word in words:
         assert word in lines[0], (word, lines[0])
     assert not (hostile / "g.npz").exists() and not (hostile / "a.json").exists()
+    assert (hostile / "fifo.npz").is_fifo() and (hostile / "adir").is_dir()
 
 
 def test_the_script_itself_prints_one_line(hostile):

@@ -20,7 +20,7 @@ def supported(model, spec, command: str | None):
 
     if isinstance(model, IntGraph) and command not in GRAPH_COMMANDS:
         raise InvalidInput(f"--model {printable(str(spec))}: `vcp {command}` runs dense models only so far, and this "
-                           "is a CNN operator graph; `vcp inspect` and `vcp quantize` take it")
+                           "is an operator-graph (CNN) model; `vcp inspect` and `vcp quantize` take it")
     return model
 
 

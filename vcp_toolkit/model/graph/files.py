@@ -20,13 +20,15 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
+import stat
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from vcp_toolkit.attest.files import printable, write_atomic
-from vcp_toolkit.errors import InvalidModel
+from vcp_toolkit.errors import InvalidInput, InvalidModel
 from vcp_toolkit.model.arrays import load_json, load_npz, read_file
 from vcp_toolkit.model.graph.add import Add
 from vcp_toolkit.model.graph.conv import Conv2D
@@ -95,9 +97,20 @@ def _npz(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 def save_graph(graph: IntGraph, path: Path) -> Path:
-    """Write ``graph`` to ``path`` atomically (the file is whole or absent)."""
-    write_atomic(Path(path), graph_bytes(graph))
-    return Path(path)
+    """Write ``graph`` to ``path`` atomically (the file is whole or absent). An existing ``path``
+    must be a regular file: write-then-rename would otherwise replace a device, FIFO or socket."""
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise InvalidInput(f"cannot write graph file {printable(path)}: {exc.strerror}") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise InvalidInput(f"graph file {printable(path)} exists and is not a regular file (a folder, device, FIFO "
+                           "or socket): name a new or regular file")
+    write_atomic(path, graph_bytes(graph))
+    return path
 
 
 def load_graph(path: Path) -> IntGraph:
