@@ -48,6 +48,7 @@ class LoadConfig:
     windows: tuple[float, ...] = (0.0, 2.0, 5.0, 10.0, 20.0)
     seconds: float = 10.0
     clients: int = 64
+    processes: int = 1  # load-generating processes sharing the clients (each verifies its answers)
     max_batch: int = 256
     warmup_s: float = 1.0  # answers in the first second count for loss, not for rate or latency
 
@@ -58,6 +59,9 @@ class LoadConfig:
             raise InvalidInput(f"--load-seconds must be between 0.5 and 3600, not {self.seconds}")
         if not 1 <= self.clients <= 4096:
             raise InvalidInput(f"--load-clients must be between 1 and 4096, not {self.clients}")
+        if not 1 <= self.processes <= min(64, self.clients):
+            raise InvalidInput(f"--load-processes must be between 1 and --load-clients (at most 64), not "
+                               f"{self.processes}")
 
 
 class ServerFailed(VcpError):
@@ -130,6 +134,17 @@ class Tally:
     errors: Counter = field(default_factory=Counter)
     measured_from: float = 0.0
     measured_to: float = 0.0
+    cpu_s: float = 0.0
+
+    @classmethod
+    def merged(cls, tallies: list["Tally"]) -> "Tally":
+        out = cls(measured_from=min(t.measured_from for t in tallies), measured_to=max(t.measured_to for t in tallies),
+                  cpu_s=sum(t.cpu_s for t in tallies))
+        for t in tallies:
+            out.acked.update(t.acked)
+            out.latencies.extend(t.latencies)
+            out.errors.update(t.errors)
+        return out
 
 
 async def _worker(client: AsyncInferenceClient, inputs: np.ndarray, name: str, deadline: float, start_measure: float,
@@ -165,6 +180,28 @@ async def drive(url: str, expected: Expected, inputs: np.ndarray, clients: int, 
     return tally
 
 
+def _drive_here(job: tuple) -> Tally:
+    started = time.process_time()
+    tally = asyncio.run(drive(*job))
+    tally.cpu_s = time.process_time() - started
+    return tally
+
+
+def generate_load(url: str, expected: Expected, inputs: np.ndarray, config: LoadConfig, tag: str) -> Tally:
+    """drive() from ``config.processes`` processes (forked: perf_counter is the system's monotonic
+    clock, so their time spans compare), the clients shared out between them."""
+    shares = [config.clients // config.processes + (i < config.clients % config.processes)
+              for i in range(config.processes)]
+    jobs = [(url, expected, inputs, share, config.seconds, config.warmup_s, f"{tag}p{i}-")
+            for i, share in enumerate(shares)]
+    if config.processes == 1:
+        return _drive_here(jobs[0])
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(config.processes) as pool:
+        return Tally.merged(pool.map(_drive_here, jobs))
+
+
 def check_journal(journal: Path, acked: dict[str, bytes], expected: Expected) -> dict[str, int]:
     """Lost, duplicated and unverifiable records, and the batches, from what the journal holds."""
     records = served_records(journal)
@@ -195,15 +232,14 @@ def measure_window(config: LoadConfig, window_ms: float, inputs: np.ndarray, mod
     expected = Expected(prover=key.address, model_root=model_root, domain=Domain(CHAIN_ID, REGISTRY))
     with tempfile.TemporaryDirectory(prefix="vcp-load-") as folder:
         with ServerProcess(Path(folder), key, window_ms, config.max_batch) as server:
-            load_before, server_cpu, client_cpu = os.getloadavg()[0], server.cpu_seconds(), time.process_time()
-            tally = asyncio.run(drive(server.url, expected, inputs, config.clients, config.seconds,
-                                      config.warmup_s, f"w{window_ms:g}-"))
-            client_cpu = time.process_time() - client_cpu
+            load_before, server_cpu = os.getloadavg()[0], server.cpu_seconds()
+            tally = generate_load(server.url, expected, inputs, config, f"w{window_ms:g}-")
             server_cpu = None if server_cpu is None else server.cpu_seconds() - server_cpu
             exit_code = server.stop()
         checked = check_journal(server.journal, tally.acked, expected)
     span = max(tally.measured_to - tally.measured_from, 1e-9)
-    return {"window_ms": window_ms, "clients": config.clients, "max_batch": config.max_batch,
+    return {"window_ms": window_ms, "clients": config.clients, "processes": config.processes,
+            "max_batch": config.max_batch,
             "seconds": round(span, 3), "requests": len(tally.latencies),
             "requests_per_s": len(tally.latencies) / span, "p50_ms": _percentile(tally.latencies, 50),
             "p99_ms": _percentile(tally.latencies, 99), "max_ms": _percentile(tally.latencies, 100),
@@ -212,7 +248,7 @@ def measure_window(config: LoadConfig, window_ms: float, inputs: np.ndarray, mod
             # CPU per acknowledged request, warm-up included: what each side would need of a core of
             # its own; the load average says how much of the machine others were using meanwhile
             "server_cpu_ms_per_request": None if server_cpu is None else 1000 * server_cpu / max(len(tally.acked), 1),
-            "client_cpu_ms_per_request": 1000 * client_cpu / max(len(tally.acked), 1),
+            "client_cpu_ms_per_request": 1000 * tally.cpu_s / max(len(tally.acked), 1),
             "load_average_before": load_before, **checked}
 
 

@@ -72,6 +72,8 @@ def add_load_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--load-windows", default="0,2,5,10,20", help="--load: batch windows in ms, comma-separated")
     p.add_argument("--load-seconds", type=float, default=10.0, help="--load: seconds of load per window")
     p.add_argument("--load-clients", type=int, default=64, help="--load: concurrent requests in flight")
+    p.add_argument("--load-processes", type=int, default=1,
+                   help="--load: processes sending them (the clients shared out), each verifying its answers")
 
 
 def _windows(text: str) -> tuple[float, ...]:
@@ -88,7 +90,8 @@ def cmd_bench_load(args: argparse.Namespace) -> int:
     from vcp_toolkit.bench.load import LoadConfig, run_load, write_load
     from vcp_toolkit.cli.render import out_folder
 
-    config = LoadConfig(windows=_windows(args.load_windows), seconds=args.load_seconds, clients=args.load_clients)
+    config = LoadConfig(windows=_windows(args.load_windows), seconds=args.load_seconds, clients=args.load_clients,
+                        processes=args.load_processes)
     out = out_folder(args.out, "load.json")
     result = run_load(config, progress=lambda msg: print(msg, file=sys.stderr, flush=True))
     path = write_load(result, out)
