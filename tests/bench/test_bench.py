@@ -106,6 +106,14 @@ def test_quick_bench_and_report_from_the_cli(tmp_path):
     assert {r["hardfork"] for r in result["rows"] if r["mode"] != "throughput"} == {"prague", "osaka"}
     assert {s: v["chain"] for s, v in result["schedules"].items()} == \
         {"shanghai": "embedded", "prague": "embedded", "osaka": "anvil"}
+    zk_gas = {s: next(r["gas"] for r in v["rows"] if r["mode"] == "zk") for s, v in result["schedules"].items()}
+    assert zk_gas["shanghai"] == zk_gas["prague"] < zk_gas["osaka"]
+    # EIP-7883: a ModExp of 32-byte operands and a 254-bit exponent (an inversion in the BN254
+    # scalar field) costs 16 * 253 = 4,048 on Osaka against 16 * 253 // 3 = 1,349 before
+    assert (zk_gas["osaka"] - zk_gas["prague"]) % (16 * 253 - 16 * 253 // 3) == 0
+    fees = {(f["mode"], f["batch"]) for f in result["fees"] if f["model"] == "64->32->10"}
+    assert {("signed_single", 1), ("signed_batched", 1024), ("optimistic_happy", 1), ("optimistic_dispute", 1)} <= fees
+    assert any(f["mode"] == "zk" for f in result["fees"]) and result["fee_params"]["as_of"]
     zk_rows = [r for r in result["rows"] if r["mode"] == "zk"]
     assert [r["model"] for r in zk_rows] == ["64->16->10"] and zk_rows[0]["chain"] == "anvil"
     assert zk_rows[0]["proof_bytes"] == 3072 and zk_rows[0]["verifier_only_gas"] < zk_rows[0]["gas_per_tx"]

@@ -3,7 +3,11 @@ report tables across schedules (vcp_toolkit.bench.schedule_tables) on fixed rows
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import brotli
 import pytest
@@ -140,3 +144,23 @@ def test_schedule_table_side_by_side():
     assert rows == [["fraud proof by width", "w", 1, 137_536, floor, floor,
                      "t0: EIP-7623 floor 21,000 + 10 x 13,567 tokens = 156,670"]]
     assert schedule_table({"schedules": {}}) == (headers[:3] + ["why they differ"], [])
+
+
+def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", *args], capture_output=True, text=True,
+                          timeout=120, cwd=cwd)
+
+
+def test_report_fee_param_from_the_command_line(tmp_path):
+    full = json.loads((Path(__file__).parent / "fixtures" / "bench_full.json").read_text())  # a real run's frame
+    bench = {**full, "schedules": _rows()["schedules"], "fee_params": params_record(PARAMS)}
+    (tmp_path / "bench.json").write_text(json.dumps(bench))
+    proc = _cli("report", "--bench", str(tmp_path), "--markdown", "--fee-param", "eth_usd=4000", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    # the dispute at $4,000/ETH: 370,000 gas * 1 gwei = 0.00037 ETH
+    assert "| optimistic, dispute | m | 1 | shanghai | 370,000 | 3,000 | 1.48 |" in proc.stdout
+    for bad in ("eth_usd=abc", "nope=1", "eth_usd", "l1_base_fee_wei=1e9", "arb_brotli_level=12",
+                "eth_usd=NaN", "l1_base_fee_wei=" + "9" * 100):
+        proc = _cli("report", "--bench", str(tmp_path), "--markdown", "--fee-param", bad, cwd=tmp_path)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and "fee parameter" in lines[0], (bad, proc.stderr)

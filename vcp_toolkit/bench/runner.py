@@ -117,6 +117,7 @@ class _ChainBench:
         self.config = config
         self.operator = Sender(chain)
         self._zk_nonces = itertools.count(1)  # zk records are keyed by (submitter, nonce)
+        self.zk_proofs: list[tuple] = []  # (widths, circuit, proof, input) for the schedules pass
         self.operator.ensure_funded()
         self.registry, self.registry_deploy = Registry.deploy(self.operator)
         self.optimistic, self.optimistic_deploy = OptimisticInference.deploy(self.operator, BENCH_PARAMS)
@@ -261,6 +262,7 @@ class _ChainBench:
         circuit = zk.prepare_circuit(model)
         x = random_inputs(model, 1, seed=11)[0]
         proofs = [prove_zk(circuit, x) for _ in range(repeats)]
+        self.zk_proofs.append((tuple(widths), circuit, proofs[0], x))
         verify_t, _ = _times(lambda: verify_zk_proof(circuit, proofs[0]), max(repeats, 3), 0)
         self.registry.register_model(self.operator, commitment.root)
         deployed = self.registry.deploy_zk_verifier(self.operator, circuit.verifier_bytecode)
@@ -332,8 +334,9 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
             rows.extend(bench.throughput(config.throughput_singles, config.throughput_batches))
             note(f"{kind}: dispute gas by width")
             disputes.extend({"chain": kind, **row} for row in dispute_gas(chain, list(config.dispute_widths)))
-    zk = _zk_rows(config, note, rows)
-    schedules = _schedule_rows(config, note)
+    zk_proofs: list[tuple] = []
+    zk = _zk_rows(config, note, rows, zk_proofs)
+    schedules = _schedule_rows(config, note, tuple(zk_proofs))
     result = {
         "environment": environment(hardforks),
         "config": {**asdict(config), "prices": asdict(config.prices)},
@@ -350,9 +353,10 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
     return result
 
 
-def _zk_rows(config: BenchConfig, note: Callable[[str], None], rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _zk_rows(config: BenchConfig, note: Callable[[str], None], rows: list[dict[str, Any]],
+             proofs: list[tuple]) -> dict[str, Any]:
     """The zk models proven on the first chain that is not the embedded one (rows appended to
-    ``rows``); returns what the report says about zk in this run."""
+    ``rows``, the proofs to ``proofs``); returns what the report says about zk in this run."""
     from vcp_toolkit.zk import ezkl_version
 
     zk_chain = next((c for c in config.chains if c != "embedded"), config.chains[0] if config.chains else None)
@@ -368,14 +372,15 @@ def _zk_rows(config: BenchConfig, note: Callable[[str], None], rows: list[dict[s
         for widths in config.zk_models:
             note(f"{zk_chain}: zk proof of {'->'.join(map(str, widths))}")
             rows.append(bench.zk_row(widths, config.zk_repeats))
+        proofs.extend(bench.zk_proofs)
     return zk
 
 
-def _schedule_rows(config: BenchConfig, note: Callable[[str], None]) -> dict[str, Any]:
+def _schedule_rows(config: BenchConfig, note: Callable[[str], None], zk_proofs: tuple = ()) -> dict[str, Any]:
     """The same transactions of every mode on each schedule of ``config.schedules`` (gas only)."""
     from vcp_toolkit.bench.schedules import measure_schedules
 
     if not config.schedules:
         return {}
     return measure_schedules([(tuple(w), model_for(tuple(w))) for w in config.models], config.batch_sizes,
-                             config.chains, config.schedules, config.dispute_widths, note)
+                             config.chains, config.schedules, config.dispute_widths, note, zk_proofs)

@@ -12,7 +12,8 @@ FLOOR_BASE, FLOOR_PER_TOKEN = 21_000, 10  # EIP-7623, as vcp.chain.gas
 MODE_NAMES = {"deploy": "deploy", "signed_single": "signed, one per tx", "signed_batched": "signed, batched",
               "inclusion_check": "inclusion check of record N",
               "optimistic_happy": "optimistic, no dispute", "optimistic_reveal": "optimistic, forced reveal",
-              "optimistic_dispute": "optimistic, dispute", "dispute_by_width": "fraud proof by width", "zk": "zk"}
+              "optimistic_dispute": "optimistic, dispute", "dispute_by_width": "fraud proof by width", "zk": "zk",
+              "zk_verifier_only": "zk, EZKL verifier alone"}
 CHAIN_NAMES = {"ethereum": "Ethereum L1", "op-stack": "OP Stack", "arbitrum": "Arbitrum"}
 
 
@@ -44,7 +45,9 @@ def explain_osaka(before: dict[str, Any], after: dict[str, Any] | None) -> str:
         return f"{', '.join(over)} over Osaka's 2**24 gas cap (EIP-7825): refused"
     if after is None or after["gas"] == before["gas"]:
         return ""
-    if before["mode"] == "zk":
+    if after.get("refused"):
+        return f"refused on Osaka: {after['refused']}"
+    if before["mode"].startswith("zk"):
         return "ModExp repriced (EIP-7883), used by EZKL's verifier"
     return "differs: unexplained"
 

@@ -54,6 +54,12 @@ def open_for(schedule: str, chains: tuple[str, ...]) -> Chain | None:
     return None
 
 
+def model_for_zk(widths: tuple[int, ...]) -> QuantizedModel:
+    from vcp_toolkit.bench.runner import model_for
+
+    return model_for(widths)
+
+
 def tx_record(name: str, tx: TxOutcome) -> dict[str, Any]:
     """What the report needs of one transaction: its gas, calldata tokens and signed bytes."""
     return {"name": name, "gas": tx.gas_used, "calldata_bytes": len(tx.calldata),
@@ -76,6 +82,7 @@ class ScheduleScript:
     def __init__(self, chain: Chain, batches: dict) -> None:
         self.chain = chain
         self.batches = batches
+        self.registered: set[bytes] = set()  # model roots on the registry
         self.nonces = itertools.count(1)  # one sequence: the same nonces in the same order on every chain
         self.operator, self.requester, self.prover_account, self.challenger = (
             Sender(chain, _key(role)) for role in ("operator", "requester", "prover", "challenger"))
@@ -97,6 +104,7 @@ class ScheduleScript:
         commitment = ModelCommitment(model)
         subject = _Model(tuple(widths), model, commitment, random_inputs(model, max(batch_sizes), seed=7))
         self.registry.register_model(self.operator, commitment.root)
+        self.registered.add(commitment.root)
         self.optimistic.register_model(self.operator, commitment)
         prover = Prover(model, SIGNER, self.registry.domain)
         self.signed(subject, prover)
@@ -140,6 +148,37 @@ class ScheduleScript:
             tx_record("open job", open_tx), tx_record("submit result", submit_tx),
             tx_record("finalize", finalize_tx)]))
 
+    def zk(self, widths: tuple[int, ...], circuit: Any, proof: Any, x: np.ndarray) -> None:
+        """The zk submit (and EZKL's verifier alone) of one proof made once: the verifier's
+        pairing and ModExp precompiles are what Osaka reprices. A deployment over Osaka's 2**24
+        cap is recorded as refused."""
+        from vcp_toolkit.commit.encoding import int8_bytes
+        from vcp_toolkit.errors import ChainError
+        from vcp_toolkit.prover import zk_attestation_for
+        from vcp_toolkit.chain.tx import calldata
+
+        name = "->".join(map(str, widths))
+        root = ModelCommitment(model_for_zk(widths)).root
+        if root not in self.registered:
+            self.registry.register_model(self.operator, root)
+            self.registered.add(root)
+        try:
+            deployed = self.registry.deploy_zk_verifier(self.operator, circuit.verifier_bytecode)
+        except ChainError as exc:
+            self.rows.append({**self._row("zk", name, 1, []), "refused": str(exc).splitlines()[0][:200]})
+            return
+        self.registry.set_zk_verifier(self.operator, root, deployed.contract_address, circuit.input_scale,
+                                      circuit.in_width, circuit.out_width)
+        att = zk_attestation_for(proof, self.operator.address, root, SALT_IN, SALT_OUT, nonce=next(self.nonces))
+        sub = self.registry.submit_zk(self.operator, att, proof.proof, list(proof.instances), int8_bytes(x),
+                                      SALT_IN, SALT_OUT)
+        verifier = self.chain.w3.eth.contract(abi=circuit.verifier_abi)
+        alone = self.operator.transact(to=deployed.contract_address, action="calling the zk verifier",
+                                       data=calldata(verifier.functions.verifyProof(proof.proof, list(proof.instances))))
+        self.rows.append(self._row("zk", name, 1, [tx_record("zk submit", sub.tx)]))
+        self.rows.append(self._row("zk_verifier_only", name, 1, [tx_record("verifyProof", alone)]))
+        self.rows.append(self._row("deploy", f"zk verifier {name}", 1, [tx_record("deploy verifier", deployed)]))
+
     def reveal(self, s: _Model) -> None:
         """The data-availability path: a reveal request, and the whole trace posted as calldata."""
         from vcp_toolkit.commit.encoding import int8_bytes
@@ -180,8 +219,10 @@ class ScheduleScript:
 
 def measure_schedules(models: list[tuple[tuple[int, ...], QuantizedModel]], batch_sizes: tuple[int, ...],
                       chains: tuple[str, ...], schedules: tuple[str, ...] = COMPARED,
-                      dispute_widths: tuple[int, ...] = (), note=lambda _msg: None) -> dict[str, Any]:
-    """{schedule: {"chain": kind or None, "rows": [...]}} for each schedule, the same transactions on each."""
+                      dispute_widths: tuple[int, ...] = (), note=lambda _msg: None,
+                      zk_proofs: tuple = ()) -> dict[str, Any]:
+    """{schedule: {"chain": kind or None, "rows": [...]}} for each schedule, the same transactions on
+    each; ``zk_proofs``: (widths, circuit, proof, int8 input) made once by the zk rows, reused."""
     out: dict[str, Any] = {}
     batches: dict = {}
     for schedule in schedules:
@@ -198,5 +239,7 @@ def measure_schedules(models: list[tuple[tuple[int, ...], QuantizedModel]], batc
                 script.run_model(widths, model, batch_sizes)
             for width in dispute_widths:
                 script.dispute_width(width)
+            for widths, circuit, proof, x in zk_proofs:
+                script.zk(widths, circuit, proof, x)
             out[schedule] = {"chain": chain.kind, "rows": script.rows}
     return out
