@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import vcp_toolkit.contracts
 from vcp_toolkit.chain.nodes import find_tool
 from vcp_toolkit.contracts import EVM_VERSION, load_artifact
 
@@ -34,10 +35,10 @@ def forge() -> Path:
     return path
 
 
-def run_forge(forge: Path, *args: str) -> subprocess.CompletedProcess:
+def run_forge(forge: Path, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     # FOUNDRY_OFFLINE as well as --offline: no compiler download, whatever a user's environment says.
     env = {**os.environ, "FOUNDRY_OFFLINE": "true", "NO_COLOR": "1"}
-    return subprocess.run([str(forge), *args], cwd=ROOT, env=env, capture_output=True, text=True,
+    return subprocess.run([str(forge), *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=FORGE_TIMEOUT_S)
 
 
@@ -112,3 +113,54 @@ def test_gas_snapshot_check_fails_on_a_changed_figure(forge, tmp_path):
     proc = run_forge(forge, "snapshot", "--offline", "--match-path", GAS_TESTS, "--check", str(stale))
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr
     assert name.split(":")[1] in proc.stdout + proc.stderr
+
+
+CONSUMER_CONTRACT = """// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {MerkleProofs} from "@vcp/MerkleProofs.sol";
+import {VcpEncoding} from "@vcp/VcpEncoding.sol";
+
+contract MyBatchCheck {
+    function includes(bytes32 batchRoot, bytes32 inputCommit, bytes32 outputCommit, bytes32 traceRoot,
+                      uint256 index, uint256 count, bytes32[] calldata proof) external pure returns (bool) {
+        bytes32 leaf = VcpEncoding.recordLeaf(inputCommit, outputCommit, traceRoot);
+        return MerkleProofs.verifyInTree(batchRoot, leaf, index, count, proof);
+    }
+}
+"""
+
+CONSUMER_TEST = """// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {MyBatchCheck} from "../src/MyBatchCheck.sol";
+
+contract MyBatchCheckTest {
+    function test_twoRecordBatch() external {
+        MyBatchCheck check = new MyBatchCheck();
+        bytes32 a = keccak256(abi.encodePacked(hex"0052", bytes32(uint256(1)), bytes32(uint256(2)), bytes32(uint256(3))));
+        bytes32 b = keccak256(abi.encodePacked(hex"0052", bytes32(uint256(4)), bytes32(uint256(5)), bytes32(uint256(6))));
+        bytes32 root = keccak256(abi.encodePacked(hex"01", a, b));
+        bytes32[] memory proof = new bytes32[](1);
+        proof[0] = a;
+        require(check.includes(root, bytes32(uint256(4)), bytes32(uint256(5)), bytes32(uint256(6)), 1, 2, proof), "in");
+        require(!check.includes(root, bytes32(uint256(4)), bytes32(uint256(5)), bytes32(uint256(6)), 0, 2, proof), "index");
+    }
+}
+"""
+
+
+def test_a_foundry_project_consumes_the_installed_contracts(forge, tmp_path):
+    """docs/foundry.md's recipe: remap @vcp/ into the package's contracts/src and build offline."""
+    package_src = Path(vcp_toolkit.contracts.__file__).parent / "src"
+    (tmp_path / "src").mkdir()
+    (tmp_path / "test").mkdir()
+    (tmp_path / "src" / "MyBatchCheck.sol").write_text(CONSUMER_CONTRACT)
+    (tmp_path / "test" / "MyBatchCheck.t.sol").write_text(CONSUMER_TEST)
+    (tmp_path / "foundry.toml").write_text(
+        '[profile.default]\nsrc = "src"\ntest = "test"\nlibs = []\n'
+        f'solc = {json.dumps(str(SOLC_WRAPPER))}\noffline = true\nevm_version = "{EVM_VERSION}"\n'
+        f'remappings = [{json.dumps(f"@vcp/={package_src}/")}]\n')
+    proc = run_forge(forge, "test", "--offline", cwd=tmp_path)
+    assert proc.returncode == 0, failure_report(proc)
+    assert "[PASS] test_twoRecordBatch()" in proc.stdout
