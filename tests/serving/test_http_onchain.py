@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from vcp_toolkit.commit.commitments import record_leaf
 from vcp_toolkit.model.synthetic import random_inputs
 from vcp_toolkit.prover import (BackgroundServer, Expected, InferenceClient, InferenceServer, Prover, ServeSettings,
                                 export_batch, served_records)
@@ -43,12 +44,17 @@ def test_served_batches_land_and_every_record_verifies_on_chain(registry_setup, 
         assert registry.verify_record(answer.batch, answer.record, answer.index, list(answer.proof))
         forged = (answer.record[0], answer.record[1], bytes(32))
         assert not registry.verify_record(answer.batch, forged, answer.index, list(answer.proof))
-    groups = {r.group_id for r in served_records(journal)}
-    assert len(groups) == len(batches)
-    for group in groups:
-        path, _ = export_batch(journal, group, model.name, list(model.widths), tmp_path / "export")
+    group_of = {r.leaf: r.group_id for r in served_records(journal)}
+    assert len(set(group_of.values())) == len(batches)
+    exported = {group: export_batch(journal, group, model.name, list(model.widths), tmp_path / "export")[0]
+                for group in set(group_of.values())}
+    for path in exported.values():
         report = verify_batch_files(path, model, expected_prover=key.address)
         assert report.valid, report.reason
+    for answer in answers:  # each answer's own record, re-executed from the exported bundle
+        path = exported[group_of[record_leaf(*answer.record)]]
+        report = verify_batch_files(path, model, index=answer.index, expected_prover=key.address)
+        assert report.valid and report.label == answer.label, report.reason
 
 
 def test_a_window_zero_answer_is_a_single_attestation_the_registry_records(registry_setup, model, tmp_path):
