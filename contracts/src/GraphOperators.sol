@@ -376,14 +376,25 @@ contract GraphOperators is IGraphOperators {
     /// @dev A revealed tensor's values in C, H, W order (what the input and output commitments hash).
     function _untile(bytes calldata data) private pure returns (bytes memory flat) {
         GraphEncoding.Shape memory s = _revealedShape(data);
-        uint256 size = s.th * s.tw * s.c;
         flat = new bytes(s.c * s.h * s.w);
-        uint256 e = 0;
-        for (uint256 c = 0; c < s.c; ++c) {
-            for (uint256 h = 0; h < s.h; ++h) {
-                for (uint256 w = 0; w < s.w; ++w) {
-                    (uint256 tile, uint256 offset) = GraphEncoding.locate(s, c, h, w);
-                    flat[e++] = data[12 + tile * size + offset];
+        uint256 tileBytes = s.th * s.tw * s.c;
+        uint256 channels = s.c;
+        uint256 height = s.h;
+        uint256 width = s.w;
+        uint256 th = s.th;
+        uint256 tw = s.tw;
+        uint256 cols = s.cols;
+        assembly ("memory-safe") {
+            let src := add(data.offset, 12)
+            let dst := add(flat, 0x20)
+            for { let c := 0 } lt(c, channels) { c := add(c, 1) } {
+                for { let h := 0 } lt(h, height) { h := add(h, 1) } {
+                    let rowBase := add(mul(mul(div(h, th), cols), tileBytes), mul(mul(mod(h, th), tw), channels))
+                    for { let w := 0 } lt(w, width) { w := add(w, 1) } {
+                        let at := add(add(rowBase, mul(div(w, tw), tileBytes)), add(mul(mod(w, tw), channels), c))
+                        mstore8(dst, byte(0, calldataload(add(src, at))))
+                        dst := add(dst, 1)
+                    }
                 }
             }
         }
