@@ -10,51 +10,18 @@ import secrets
 
 import numpy as np
 import pytest
-from graphworld import context, nudged, per_sample_trace
+from graphworld import FEE, PARAMS, GraphGame, context, nudged, per_sample_trace
 
 from vcp_toolkit.chain import reverts as r
 from vcp_toolkit.chain.graph_evidence import input_evidence, operator_evidence, output_evidence
-from vcp_toolkit.chain.optimistic import FraudKind, JobStatus, OptimisticInference, OptimisticParams
-from vcp_toolkit.chain.tx import Sender
+from vcp_toolkit.chain.optimistic import FraudKind, JobStatus
 from vcp_toolkit.commit.graph_commitments import (GraphModelCommitment, GraphTraceCommitment, graph_input_commitment,
                                                   graph_output_commitment)
 from vcp_toolkit.commit.graph_encoding import OP_CODES
 from vcp_toolkit.commit.graph_receptive import receptive_tiles
-from vcp_toolkit.model.builtin.graphs import builtin_graph
-from vcp_toolkit.model.datasets import load_mnist_split
 
 pytestmark = pytest.mark.chain
-PARAMS = OptimisticParams(challenge_window=8, answer_window=12, reveal_window=5)
-FEE = 10**16
 KIND_NAMES = {code: name for name, code in OP_CODES.items()}
-
-
-class GraphGame:
-    """OptimisticInference with both built-in CNNs registered, and funded actors."""
-
-    def __init__(self, chain) -> None:
-        self.chain = chain
-        self.owner, self.requester, self.prover, self.challenger = (Sender(chain) for _ in range(4))
-        for account in (self.owner, self.requester, self.prover, self.challenger):
-            account.ensure_funded()
-        self.contract, _ = OptimisticInference.deploy(self.owner, PARAMS)
-        self.models = {name: GraphModelCommitment(builtin_graph(name)) for name in ("lenet", "rescnn")}
-        for commitment in self.models.values():
-            self.contract.register_graph_model(self.owner, commitment)
-        self.images = load_mnist_split().x_test
-
-    def job(self, name: str, index: int = 0, lie=None):
-        """Open a job on image ``index`` and answer it; ``lie(trace)`` changes the trace first.
-        Returns (job id, committed trace, honest trace, input, salts)."""
-        model = self.models[name]
-        x = model.graph.quantize_input(self.images[index:index + 1])[0]
-        honest = per_sample_trace(model.graph, x)
-        trace = lie(honest) if lie else honest
-        salt_in, salt_out = secrets.token_bytes(32), secrets.token_bytes(32)
-        job_id, _ = self.contract.open_job(self.requester, model.root, graph_input_commitment(salt_in, x), FEE)
-        committed = GraphTraceCommitment.of(trace, model.shapes)
-        self.contract.submit_result(self.prover, job_id, graph_output_commitment(salt_out, trace[-1]), committed.root)
-        return job_id, committed, x, salt_in, salt_out
 
 
 def worst_element(fields) -> int:
@@ -78,8 +45,8 @@ def test_a_lie_in_any_operator_is_slashed_and_the_truth_is_not(game, name):
         job_id, committed, *_ = game.job(name, node, lambda t: nudged(t, node, element))
         outcome = game.contract.prove(game.challenger, job_id, operator_evidence(model, committed, node, element))
         assert outcome.fraud, (name, node, KIND_NAMES[fields.kind])
-        event = game.contract.contract.events.FraudProven().process_log(
-            next(log for log in outcome.tx.logs if game.contract._is_event(log, "FraudProven")))
+        block = outcome.tx.block_number
+        event, = game.contract.events("FraudProven", block, block)
         assert (event["args"]["kind"], event["args"]["layer"], event["args"]["row"]) == (
             FraudKind.OPERATOR, node, element)
         assert game.contract.job(job_id).status == JobStatus.OPEN
