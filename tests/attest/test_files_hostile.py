@@ -552,3 +552,24 @@ def test_duplicate_keys_refused_in_deployments_state_and_keystores(which, tmp_pa
             StateFile(path, {})
         else:
             load_keystore(path)
+
+
+def test_writes_never_replace_a_device_a_fifo_or_a_symlink(tmp_path):
+    """Write-then-rename over a special file would swap it for a plain file (as root: /dev/null)."""
+    import os
+
+    from vcp_toolkit.attest.files import write_atomic
+    from vcp_toolkit.errors import InvalidInput
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    target = tmp_path / "real.json"
+    target.write_text("{}")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    for path in (fifo, link, tmp_path, Path("/dev/null")):
+        with pytest.raises(InvalidInput, match="not a regular file"):
+            write_atomic(path, b"x")
+    assert fifo.exists() and not fifo.is_file() and target.read_text() == "{}" and link.is_symlink()
+    write_atomic(target, b"[]")
+    assert target.read_bytes() == b"[]"

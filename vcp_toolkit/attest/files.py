@@ -50,8 +50,12 @@ MAX_PATH_CHARS = 1024
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write-then-rename with fsync: a crash leaves the old file or the new one, never half."""
+    """Write-then-rename with fsync: a crash leaves the old file or the new one, never half.
+    Refuses to replace anything but a regular file: renaming over /dev/null or a FIFO (as root)
+    would swap a device or a pipe for a plain file."""
     path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise InvalidInput(f"{path} exists and is not a regular file: write to a new or regular file instead")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
