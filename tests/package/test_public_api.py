@@ -29,7 +29,8 @@ PROVER_ALL = [
 VERIFIER_ALL = [
     "CHECKS", "Claim", "Consistent", "Fault", "Finding", "InputEvidence", "NeuronEvidence", "OnchainStatus",
     "OutputEvidence", "Unusable", "VerificationReport", "WatchStep", "Watcher", "check_onchain", "evidence_for",
-    "find_fault", "neuron_evidence", "verify_attestation", "verify_batch", "verify_batch_files",
+    "find_fault", "find_graph_fault", "graph_evidence_for", "neuron_evidence", "verify_attestation", "verify_batch",
+    "verify_batch_files",
     "verify_files", "check_zk_attestation", "verify_zk_proof", "load_any", "verify_any", "verify_loaded",
 ]
 CONTRACTS_ALL = ["EVM_VERSION", "artifact_names", "load_artifact"]
