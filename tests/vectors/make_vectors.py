@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from eth_utils import keccak
 
-from vcp.attest.eip712 import Attestation, Domain, sign_attestation
-from vcp.commit.encoding import (
+from vcp_toolkit.attest.eip712 import Attestation, Domain, sign_attestation
+from vcp_toolkit.commit.encoding import (
     BN254_R,
     activation_payload,
     field_element,
@@ -26,9 +26,9 @@ from vcp.commit.encoding import (
     record_payload,
     zk_output_commitment,
 )
-from vcp.commit.commitments import input_commitment, output_commitment, record_leaf, trace_leaves, trace_root
-from vcp.model.fixedpoint import Activation, neuron_output
-from vcp.commit.merkle import MerkleTree
+from vcp_toolkit.commit.commitments import input_commitment, output_commitment, record_leaf, trace_leaves, trace_root
+from vcp_toolkit.model.fixedpoint import Activation, neuron_output
+from vcp_toolkit.commit.merkle import MerkleTree
 
 HERE = Path(__file__).parent
 KEY = keccak(text="vcp test vector key (public, never use for value)")
