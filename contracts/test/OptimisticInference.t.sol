@@ -63,7 +63,8 @@ contract OptimisticInferenceInvariantTest is VcpTest {
     }
 
     /// @notice The handler's actions do succeed (the invariants are not checked on reverts only):
-    /// open, a wrong answer, its fraud proof, an honest answer, a reveal, finalize, withdraw.
+    /// open, a wrong answer, its fraud proof, an honest answer, a reveal, finalize, withdraw; a
+    /// second finalize reverts with the contract's error.
     function test_handlerActionsSucceed() external {
         handler.openJob(0, 1 ether, 0x0102);
         handler.submitResult(1, 1, false, 0x7f);
@@ -72,12 +73,21 @@ contract OptimisticInferenceInvariantTest is VcpTest {
         handler.submitResult(1, 1, true, 0x00);
         handler.requestReveal(3, 1);
         handler.revealTrace(1);
-        handler.advance(39); // 40 blocks: past the extended window
-        handler.finalize(0, 1);
-        handler.finalize(0, 1);
+        handler.advance(11);
+        handler.advance(11); // 24 blocks: past the extended window
+        handler.finalize(0, 1, false);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IOptimisticInference.OptimisticJobNotInStatus.selector,
+                1,
+                IOptimisticInference.JobStatus.Finalized,
+                IOptimisticInference.JobStatus.Answered
+            )
+        );
+        handler.finalize(0, 1, false);
         handler.withdraw(1);
-        vm.assertEq(handler.successes(), 8, "every scripted action but the second finalize succeeds");
-        vm.assertEq(handler.reverts(), 1, "the second finalize reverts");
         vm.assertEq(handler.feePayouts(1), 1, "one payout");
+        vm.assertTrue(handler.ethOut() > 0, "the prover withdrew");
+        vm.assertEq(handler.ethIn() - handler.ethOut(), address(oi).balance, "ETH conserved");
     }
 }
