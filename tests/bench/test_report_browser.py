@@ -19,6 +19,7 @@ from vcp_toolkit.bench.report import write_report
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).parent / "fixtures" / "bench_full.json"
+SCHEDULES = Path(__file__).parent / "fixtures" / "bench_schedules.json"
 VIEWPORT = (1280, 900)
 LONG_ID = "0x" + "9f3c" * 16  # a 32-byte identifier (a model root, say) in a table cell
 NPM_PACKAGES = ("@sparticuz/chromium", "puppeteer-core")
@@ -85,6 +86,8 @@ def layout(tmp_path_factory):
     _npm_ready()
     work = tmp_path_factory.mktemp("report-browser")
     result = json.loads(FIXTURE.read_text())
+    measured = json.loads(SCHEDULES.read_text())  # the schedule and dollar tables, the report's widest
+    result.update(schedules=measured["schedules"], fee_params=measured["fee_params"])
     throughput = next(r for r in result["rows"] if r["mode"] == "throughput")
     result["rows"].append({**throughput, "chain": LONG_ID})
     bench = work / "bench.json"
@@ -152,3 +155,11 @@ def test_long_identifiers_are_shortened_with_the_full_value_kept(layout):
     assert facts["titled"] and all(title == LONG_ID for _, title in facts["titled"])
     for shown, _ in facts["titled"]:
         assert len(shown) < len(LONG_ID) and shown.startswith(LONG_ID[:10]) and shown.endswith(LONG_ID[-6:])
+
+
+def test_the_schedule_and_dollar_tables_are_in_the_page(layout):
+    _, work = layout
+    text = (work / "report" / "report.html").read_text()
+    assert "The same transactions on Shanghai, Prague and Osaka" in text and "EIP-7623 floor 21,000 + 10 x" in text
+    assert "Dollars per verified inference" in text and "Arbitrum, USD per inference" in text
+    assert "ModExp repriced (EIP-7883)" in text and "unexplained" not in text

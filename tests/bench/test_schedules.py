@@ -63,3 +63,21 @@ def test_osaka_without_anvil_is_reported_not_measured():
     out = measure_schedules([(WIDTHS, model_for(WIDTHS))], (1,), ("embedded",), ("osaka",))
     assert out == {"osaka": {"chain": None, "rows": [], "why": "osaka needs Anvil (py-evm has no Osaka VM): "
                                                                "add anvil to --chains"}}
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--chains", "ganache", "--hardfork", "prague"], "Ganache 7.9 runs nothing newer than Shanghai"),
+    (["--chains", "embedded", "--hardfork", "osaka"], "py-evm 0.12 has no Osaka VM"),
+    (["--schedules", "shanghai,paris"], "unknown hardfork 'paris'"),
+    (["--fee-param", "eth_usd=-1"], "fee parameter eth_usd"),
+    (["--fee-param", "gwei=1"], "fee parameter override 'gwei=1'"),
+])
+def test_bench_refuses_bad_settings_before_measuring(tmp_path, args, says):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", "bench", "--quick", "--out", str(tmp_path / "b"),
+                           *args], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and says in lines[0], proc.stderr
+    assert not (tmp_path / "b" / "bench.json").exists()

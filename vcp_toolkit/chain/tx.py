@@ -47,7 +47,9 @@ class TxOutcome:
 
     @property
     def execution_gas(self) -> int:
-        """Gas beyond the intrinsic 21,000 + calldata: what the contract itself spent."""
+        """Gas beyond the intrinsic 21,000 + calldata: what the contract itself spent. On Prague and
+        later a transaction that paid the EIP-7623 calldata floor (vcp.chain.gas.calldata_floor)
+        did not spend all of this on execution: compare gas_used with the floor first."""
         return self.gas_used - intrinsic_gas(self.calldata)
 
 
