@@ -1,5 +1,6 @@
-"""Stage 4, the chain: nodes (embedded, Anvil, Ganache, any RPC), one transaction path, revert
-decoding, gas arithmetic, the typed contract clients and their deployment."""
+"""Stage 4, the chain: nodes (embedded, Anvil, Ganache, any RPC) on a chosen fee schedule, one
+transaction path, revert decoding, gas arithmetic, fees in money, the typed contract clients and
+their deployment."""
 
 from vcp_toolkit._exports import lazy_exports
 
@@ -7,6 +8,7 @@ _PUBLIC = {
     "Deployed": "vcp_toolkit.chain.deploy", "deploy_contracts": "vcp_toolkit.chain.deploy",
     "Deployment": "vcp_toolkit.chain.deployments",
     "FraudKind": "vcp_toolkit.chain.evidence",
+    "Hardfork": "vcp_toolkit.chain.hardfork",
     "InputEvidence": "vcp_toolkit.chain.evidence",
     "NeuronEvidence": "vcp_toolkit.chain.evidence",
     "OutputEvidence": "vcp_toolkit.chain.evidence",
@@ -26,7 +28,7 @@ _PUBLIC = {
     "Registry": "vcp_toolkit.chain.registry",
     "Sender": "vcp_toolkit.chain.tx", "TxOutcome": "vcp_toolkit.chain.tx",
 }
-__all__ = ["Chain", "Deployed", "Deployment", "ECRECOVER", "EmbeddedChain", "FraudKind", "InputEvidence",
+__all__ = ["Chain", "Deployed", "Deployment", "ECRECOVER", "EmbeddedChain", "FraudKind", "Hardfork", "InputEvidence",
     "JobStatus", "LocalNode", "NEW_STORAGE_SLOT", "NeuronEvidence", "OptimisticInference", "OptimisticParams",
     "OutputEvidence", "Registry", "RpcChain", "Sender", "TX_BASE", "TxOutcome", "calldata_gas",
     "deploy_contracts", "open_chain", "submit_floor"]
