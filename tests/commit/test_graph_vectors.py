@@ -242,3 +242,55 @@ def test_the_vectors_pin_the_rule_not_the_code():
         c = t["shape"][0]
         side = next((s for s in (8, 4, 2, 1) if s * s * c <= 128), 1)
         assert t["side"] == side and t["tile_bytes"] == min(side, t["shape"][1]) * min(side, t["shape"][2]) * c
+
+
+def doc_receptive_tiles(f: dict, element: int) -> list[list[int]]:
+    """The input tiles docs/encoding.md ("What a fraud proof opens") lists, from the node fields."""
+    (c_in, h_in, w_in), (_, h_out, w_out) = f["in_shape"], f["out_shape"]
+    side = next((s for s in (8, 4, 2, 1) if s * s * c_in <= 128), 1)
+    th, tw, cols = min(side, h_in), min(side, w_in), -(-w_in // min(side, w_in))
+    i, j = divmod(element % (h_out * w_out), w_out)
+    if f["kind"] in (1, 3, 4):  # conv, maxpool, avgpool: the real cells of the window
+        rows = [r for r in (i * f["stride"][0] + u - f["pads"][0] for u in range(f["kernel"][0])) if 0 <= r < h_in]
+        cells = [q for q in (j * f["stride"][1] + v - f["pads"][1] for v in range(f["kernel"][1])) if 0 <= q < w_in]
+        return [sorted({(r // th) * cols + q // tw for r in rows for q in cells})]
+    if f["kind"] == 2:
+        return [[0]]
+    if f["kind"] == 5:
+        return [list(range(-(-h_in // th) * cols))]
+    if f["kind"] == 7:
+        _, rest = divmod(element, h_in * w_in)
+        return [[(rest // w_in // th) * cols + rest % w_in // tw]]
+    return [[(i // th) * cols + j // tw]] * (2 if f["kind"] == 6 else 1)
+
+
+def test_receptive_tiles_follow_the_documented_rule():
+    nodes = VECTORS["model"]["nodes"]
+    for case in VECTORS["openings"]:
+        f = nodes[case["node"] - 1]
+        assert case["receptive_tiles"] == doc_receptive_tiles(f, case["element"]), (case["node"], case["element"])
+    # The vectors' windows reach past a tile's edge (two tiles) and into the padding.
+    assert any(len(t) > 1 for case in VECTORS["openings"] for t in case["receptive_tiles"])
+
+
+def test_receptive_tiles_follow_the_documented_rule_on_random_nodes():
+    """graph_receptive against the documented rule on random geometries of every kind (seeded)."""
+    from vcp_toolkit.commit.graph_encoding import NodeFields
+
+    rng = np.random.default_rng(7)
+    for _ in range(400):
+        kind = int(rng.integers(1, 9))
+        c, h, w = int(rng.integers(1, 40)), int(rng.integers(1, 30)), int(rng.integers(1, 30))
+        kernel = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        pads = tuple(int(rng.integers(0, 4)) for _ in range(4))
+        out = (c, max(1, (h + pads[0] + pads[2] - kernel[0]) // stride[0] + 1),
+               max(1, (w + pads[1] + pads[3] - kernel[1]) // stride[1] + 1))
+        out = {2: (int(rng.integers(1, 20)), 1, 1), 5: (c, 1, 1), 7: (c * h * w, 1, 1)}.get(kind, out)
+        if kind in (6, 8):
+            out = (c, h, w)
+        f = NodeFields(1, kind, (0, 0), Shape(c, h, w), Shape(*out), kernel, stride, pads)
+        as_json = {"kind": kind, "in_shape": [c, h, w], "out_shape": list(out), "kernel": list(kernel),
+                   "stride": list(stride), "pads": list(pads)}
+        for element in {0, int(np.prod(out)) - 1, int(rng.integers(0, np.prod(out)))}:
+            assert receptive_tiles(f, element) == doc_receptive_tiles(as_json, element), (f, element)
