@@ -8,6 +8,7 @@ opening honest."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -267,10 +268,28 @@ def test_malformed_channels_are_refused(h):
 def test_empty_or_inverted_fields_are_refused(h):
     """An empty dimension or lo > hi makes a node (or header) unreadable; an empty shape has no tiles."""
     base = NodeFields(1, 1, (0, 0), Shape(1, 2, 2), Shape(1, 2, 2))
-    for f in (NodeFields(**{**base.__dict__, "in_shape": Shape(0, 2, 2)}),
-              NodeFields(**{**base.__dict__, "out_shape": Shape(3, 0, 2)}),
-              NodeFields(**{**base.__dict__, "lo": 5, "hi": 4})):
+    for f in (replace(base, in_shape=Shape(0, 2, 2)), replace(base, out_shape=Shape(3, 0, 2)),
+              replace(base, lo=5, hi=4)):
         assert h.readNode(node_payload(f)).call()[0] is False, f
     assert h.readNode(node_payload(base)).call()[0] is True
     assert tuple(h.shape(0, 5, 5).call()) == (0, 5, 5, 0, 0, 0, 0)
     assert h.readHeader(graph_header_payload(1, Shape(1, 0, 4), 2, 3, b"\x00" * 32)).call()[0] is False
+
+
+@pytest.mark.parametrize("name", ["lenet", "rescnn"])
+def test_builtin_cnn_leaves_read_back(h, name):
+    """Every header, node and channel leaf of the shipped CNNs reads back as graph_encoding wrote it."""
+    from vcp_toolkit.commit.graph_commitments import GraphModelCommitment
+    from vcp_toolkit.model.builtin.graphs import builtin_graph
+
+    model = GraphModelCommitment(builtin_graph(name))
+    ok, nodes, shape, leaves, _ = h.readHeader(model.payloads[0]).call()
+    assert (ok, nodes, tuple(shape), leaves) == (True, len(model.node_fields), geometry(model.shapes[0]),
+                                                  model.leaf_count)
+    for f in model.node_fields:
+        ok, node = h.readNode(model.payloads[f.leaf_index]).call()
+        assert ok and _plain(node) == node_tuple(f), (name, f.node)
+        for channel in range(f.channels):
+            payload = model.payloads[f.leaf_index + 1 + channel]
+            ok, k = h.readChannel(payload).call()
+            assert ok and k[:2] == (f.node, channel) and h.leafHash(payload).call() == leaf_hash(payload)
