@@ -24,6 +24,7 @@ from docfigures import (NUMBER, REPO, Figure, Measured, locate, mismatch, missin
 from vcp_toolkit.attest import files
 from vcp_toolkit.bench import anchors
 from vcp_toolkit.bench.costs import Prices
+from vcp_toolkit.bench.graph_disputes import graph_dispute_gas, worst_by_kind
 from vcp_toolkit.bench.runner import DEMO_WIDTHS, FULL, BenchConfig, run_bench
 from vcp_toolkit.chain import gas
 from vcp_toolkit.chain.nodes import open_chain
@@ -77,7 +78,20 @@ TRUST = "signed, one per tx", "signed, batched (N=1024)", "optimistic, no disput
 DEMO = "gas: deploy registry / register model", "gas: submit attestation (floor, ratio)"
 EZKL_ROWS = {"64→16→10": (64, 16, 10), "64→64→64→10": (64, 64, 64, 10), "784→128→10": (784, 128, 10)}
 
+GRAPH_MODELS = {"lenet": "LeNet-5", "rescnn": "residual CNN"}
+GRAPH_ROWS = {"lenet": {"conv": "conv", "maxpool": "max pool", "flatten": "flatten", "dense": "dense"},
+              "rescnn": {"conv": "conv", "add": "add", "gap": "global average pool", "flatten": "flatten",
+                         "dense": "dense"}}
+GRAPH_CELLS = {1: "gas", 2: "calldata_bytes", 3: "tiles"}
+
 FIGURES = [
+    # docs/optimistic.md: CNN disputes, worst case per operator kind, and reveals
+    *(Figure(OPTIMISTIC, row(f"{GRAPH_MODELS[name]} | {label}", cell), f"graph dispute: {name} {kind} {key}")
+      for name, kinds in GRAPH_ROWS.items() for kind, label in kinds.items() for cell, key in GRAPH_CELLS.items()),
+    Figure(OPTIMISTIC, rf"costs {NUMBER} gas for LeNet-5", "graph reveal: lenet gas"),
+    Figure(OPTIMISTIC, rf"LeNet-5 \({NUMBER} trace bytes\)", "graph reveal: lenet bytes"),
+    Figure(OPTIMISTIC, rf"and {NUMBER}\s+for the residual CNN", "graph reveal: rescnn gas"),
+    Figure(OPTIMISTIC, rf"residual CNN \({NUMBER} bytes\)", "graph reveal: rescnn bytes"),
     # README: the benchmark (targets, settings, the trust-model table, the anchors beside this run's EZKL)
     *(Figure(README, row(name, 1), f"target: {name}") for name in GAS_TARGETS[:-1]),
     Figure(README, row(GAS_TARGETS[-1] + " (worst case)", 1), f"target: {GAS_TARGETS[-1]}"),
@@ -163,8 +177,20 @@ def measured(tmp_path_factory) -> dict[str, Measured]:
     signed = run_demo("embedded", out_dir=work / "signed", repeats=1)
     optimistic = run_optimistic_demo("embedded", out_dir=work / "optimistic")
     values = {**_bench_figures(bench), **_signed_figures(signed), **_optimistic_figures(optimistic),
-              **_claims_by_others(), **_onnx_figures(), **_static_figures()}
+              **_claims_by_others(), **_onnx_figures(), **_static_figures(), **_graph_figures()}
     return values
+
+
+def _graph_figures() -> dict[str, Measured]:
+    with open_chain("embedded") as chain:
+        run = graph_dispute_gas(chain)
+    out = {}
+    for name, model in run["models"].items():
+        for kind, worst in worst_by_kind(model["disputes"]).items():
+            out.update({f"graph dispute: {name} {kind} {key}": Measured(worst[key]) for key in GRAPH_CELLS.values()})
+        out[f"graph reveal: {name} gas"] = Measured(model["reveal"]["gas"])
+        out[f"graph reveal: {name} bytes"] = Measured(model["reveal"]["trace_bytes"])
+    return out
 
 
 def _bench_row(bench: dict[str, Any], mode: str, model: str, batch: int = 1) -> dict[str, Any]:
