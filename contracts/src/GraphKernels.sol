@@ -242,17 +242,20 @@ library GraphKernels {
     }
 
     /// @notice GlobalAveragePool of channel c: the average rule over the whole H x W, summed tile
-    /// by tile (cells past the tensor's edge are skipped, whatever a tile holds there).
+    /// by tile (cells past the tensor's edge are skipped, whatever a tile holds there). Every tile
+    /// is read, so the opening must list tile k at position k (else GraphMissingTile).
     function globalAverage(Opened memory x, uint256 c) internal pure returns (int256) {
         GraphEncoding.Shape memory s = x.shape;
+        uint256[] memory tiles = x.tiles;
         int256 total = 0;
         unchecked {
             for (uint256 t = 0; t < s.tiles; ++t) {
+                if (t >= tiles.length || tiles[t] >> 128 != t) revert IGraphOperators.GraphMissingTile(x.node, t);
                 uint256 top = (t / s.cols) * s.th;
                 uint256 left = (t % s.cols) * s.tw;
                 uint256 rows = s.h - top < s.th ? s.h - top : s.th;
                 uint256 cols = s.w - left < s.tw ? s.w - left : s.tw;
-                total += _tileChannelSum(find(x, t) + c, rows, cols, s.tw, s.c);
+                total += _tileChannelSum((tiles[t] & type(uint128).max) + c, rows, cols, s.tw, s.c);
             }
         }
         return halfUpDiv(total, s.h * s.w);
