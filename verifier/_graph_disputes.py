@@ -10,19 +10,12 @@ from vcp_toolkit.chain.graph_evidence import GraphEvidence, input_evidence, oper
 from vcp_toolkit.commit.graph_commitments import (GraphModelCommitment, GraphTraceCommitment, graph_input_commitment,
                                                   graph_output_commitment)
 from vcp_toolkit.errors import InvalidInput
-from vcp_toolkit.verifier._disputes import Claim, Consistent, Fault, Finding, Unusable
+from vcp_toolkit.verifier._disputes import Claim, Consistent, Fault, Finding, Unusable, _opens
 
 
 def _first_difference(expected: np.ndarray, given: np.ndarray) -> int | None:
     wrong = np.flatnonzero(np.ravel(expected) != np.ravel(given))
     return int(wrong[0]) if wrong.size else None
-
-
-def _opens(value: tuple[np.ndarray, bytes], commitment: bytes, commit, what: str) -> np.ndarray:
-    values, salt = value
-    if commit(salt, values) != commitment:
-        raise InvalidInput(f"the given {what} does not open the job's {what} commitment")
-    return np.asarray(values, dtype=np.int8)
 
 
 def _operator_fault(model: GraphModelCommitment, trace: list[np.ndarray]) -> Fault | None:
@@ -67,8 +60,8 @@ def find_graph_fault(
     if committed.root != claim.trace_root:
         return Unusable("trace does not match the committed trace root")
     if true_input is not None:
-        element = _first_difference(_opens(true_input, claim.input_commitment, graph_input_commitment, "input"),
-                                    trace[0])
+        values, _ = _opens(true_input, claim.input_commitment, graph_input_commitment, "input")
+        element = _first_difference(values, trace[0])
         if element is not None:
             return Fault(FraudKind.INPUT, 0, element, "trace starts from another input than the job's")
     elif graph_input_commitment(input_salt, trace[0]) != claim.input_commitment:
@@ -78,8 +71,8 @@ def find_graph_fault(
         return fault
     last = len(model.node_fields)
     if claimed_output is not None:
-        values = _opens(claimed_output, claim.output_commitment, graph_output_commitment, "output")
-        element = _first_difference(values, trace[-1]) if values.size == trace[-1].size else 0
+        values, _ = _opens(claimed_output, claim.output_commitment, graph_output_commitment, "output")
+        element = _first_difference(values, trace[-1]) if np.size(values) == trace[-1].size else 0
         if element is not None:
             return Fault(FraudKind.OUTPUT, last, element, "the committed output is not the trace's last tensor")
     elif graph_output_commitment(output_salt, trace[-1]) != claim.output_commitment:
