@@ -59,7 +59,7 @@ def render(result: dict[str, Any], fee_params: Any = None) -> tuple[str, dict[st
         targets=_targets_table(result), rows=_rows_table(result), throughput=_throughput_table(result),
         disputes=_disputes_table(result), anchors=_anchors_table(), compare=_compare_table(result, zk_rows),
         reproduced=_reproduced_table(zk_rows), trust=_trust_table(), figs=_figures(pngs),
-        schedules=_schedules_section(result), fees=_fees_section(result, params))
+        schedules=_schedules_section(result), fees=_fees_section(result, params), cnn=_cnn_section(result))
     return _page(result, sections), pngs
 
 
@@ -78,6 +78,7 @@ class _Sections:
     figs: str
     schedules: str
     fees: str
+    cnn: str
 
 
 def _targets_table(result: dict[str, Any]) -> str:
@@ -107,6 +108,24 @@ def _disputes_table(result: dict[str, Any]) -> str:
     return html_table(["chain", "width", "params", "fraud proof gas", "calldata bytes"],
                   [[d["chain"], d["width"], human(d["params"]), human(d["gas"]), human(d["calldata_bytes"])]
                    for d in result.get("disputes", [])], full=False)
+
+
+def _cnn_section(result: dict[str, Any]) -> str:
+    """Per built-in CNN and operator kind, the costliest one-element fraud proof (fresh accounts)."""
+    from vcp_toolkit.bench.graph_disputes import worst_by_kind
+
+    cnn = result.get("cnn_disputes") or {}
+    if not cnn.get("models"):
+        return "<p>Not measured in this run.</p>"
+    rows, reveals = [], []
+    for name, model in cnn["models"].items():
+        for kind, r in worst_by_kind(model["disputes"]).items():
+            rows.append([name, kind, r["node"], human(r["gas"]), human(r["calldata_bytes"]), r["tiles"]])
+        reveal = model["reveal"]
+        reveals.append(f"{html.escape(name)}: {human(reveal['gas'])} gas for {human(reveal['trace_bytes'])} trace bytes")
+    table = html_table(["model", "operator", "node", "fraud proof gas", "calldata bytes", "tiles opened"], rows,
+                       full=False)
+    return f"{table}<p>Revealing a whole trace on-chain: {'; '.join(reveals)}.</p>"
 
 
 def _anchors_table() -> str:
@@ -239,6 +258,7 @@ Run time {result['wall_time_s']:.0f} s.</p>
 <h2>Every row</h2>{s.rows}
 <h2>Throughput (landed end to end, submissions pipelined)</h2>{s.throughput}
 <h2>Dispute gas by width</h2>{s.disputes}
+<h2>CNN disputes: the costliest fraud proof of each operator</h2>{s.cnn}
 <h2>Signed, optimistic and zk on the same model and chain</h2>{s.compare}
 <p>The zk verify gas includes the registry's binding of the proof to vcp's input and output commitments
 (about 60,000 gas on top of EZKL's verifier).</p>

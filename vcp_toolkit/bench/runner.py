@@ -48,6 +48,7 @@ class BenchConfig:
     prices: Prices = field(default_factory=Prices)
     hardfork: str | None = None  # the schedule of every chain's rows; None: the newest each chain runs
     schedules: tuple[str, ...] = ("shanghai", "prague", "osaka")  # the same transactions on each, side by side
+    cnn_disputes: tuple[str, ...] = ()  # built-in CNNs whose per-operator fraud proofs are measured
 
     def hardforks(self) -> dict[str, str]:
         """The schedule each chain of the run measures on (refuses one a chain cannot run)."""
@@ -60,7 +61,8 @@ QUICK = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (784, 128, 10)), batch_si
 FULL = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (64, 64, 64, 10), (784, 128, 10), (784, 1024, 256, 10)),
                    batch_sizes=(1, 4, 16, 64, 256, 1024, 4096), chains=("embedded", "anvil", "ganache"),
                    dispute_widths=(16, 64, 256, 1024, 4096), repeats=11, warmup=2, throughput_singles=500,
-                   throughput_batches=10, zk_models=((64, 16, 10), (64, 64, 64, 10), (784, 128, 10)), zk_repeats=2)
+                   throughput_batches=10, zk_models=((64, 16, 10), (64, 64, 64, 10), (784, 128, 10)), zk_repeats=2,
+                   cnn_disputes=("lenet", "rescnn"))
 
 
 def model_for(widths: tuple[int, ...]) -> QuantizedModel:
@@ -337,6 +339,7 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
     zk_proofs: list[tuple] = []
     zk = _zk_rows(config, note, rows, zk_proofs)
     schedules = _schedule_rows(config, note, tuple(zk_proofs))
+    cnn = _cnn_disputes(config, note)
     result = {
         "environment": environment(hardforks),
         "config": {**asdict(config), "prices": asdict(config.prices)},
@@ -345,6 +348,7 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
         "disputes": disputes,
         "zk": zk,
         "schedules": schedules,
+        "cnn_disputes": cnn,
         "anchors": {"ezkl_measured": {"->".join(map(str, k)): v for k, v in EZKL_MEASURED.items()},
                     "cited_verify_gas": CITED_VERIFY_GAS},
         "wall_time_s": time.perf_counter() - started,
@@ -374,6 +378,21 @@ def _zk_rows(config: BenchConfig, note: Callable[[str], None], rows: list[dict[s
             rows.append(bench.zk_row(widths, config.zk_repeats))
         proofs.extend(bench.zk_proofs)
     return zk
+
+
+def _cnn_disputes(config: BenchConfig, note: Callable[[str], None]) -> dict[str, Any]:
+    """Per built-in CNN of ``config.cnn_disputes``: each operator's costliest fraud proof and a
+    reveal, on the embedded chain (gas is the same on every chain of one schedule)."""
+    from vcp_toolkit.bench.graph_disputes import graph_dispute_gas
+
+    if not config.cnn_disputes:
+        return {}
+    note("embedded: CNN fraud proofs per operator")
+    hardfork = config.hardforks()["embedded"] if "embedded" in config.chains else None
+    with open_chain("embedded", hardfork=hardfork) as chain:
+        schedule = chain.hardfork.name
+        result = graph_dispute_gas(chain, config.cnn_disputes)
+    return {"chain": "embedded", "schedule": schedule, **result}
 
 
 def _schedule_rows(config: BenchConfig, note: Callable[[str], None], zk_proofs: tuple = ()) -> dict[str, Any]:
