@@ -7,6 +7,7 @@ in optimistic mode, answer jobs with a bond and make the trace available.
 """
 
 from vcp_toolkit.prover._batch import ProvenBatch, prove_batch
+from vcp_toolkit.prover._graph import GraphProver
 from vcp_toolkit.prover._prover import ProvenInference, Prover, ProverTimings
 from vcp_toolkit.prover._service import Answer, ProverService, ServiceStep, Strategy, honest
 from vcp_toolkit.prover._zk import ZkProven, prove_zk, prove_zk_file, zk_attestation_for
@@ -25,6 +26,6 @@ _HTTP = {
 __all__ = ["Answer", "AnswerInvalid", "AsyncInferenceClient", "AttestedAnswer", "BackgroundServer", "Expected",
            "InferenceClient", "InferenceServer", "RequestRejected", "ServeSettings", "ServedRecord",
            "ServerUnavailable", "ServingError", "export_batch", "served_records", "verify_answer",
-           "ProvenBatch", "ProvenInference", "Prover", "ProverService", "ProverTimings", "ServiceStep", "Strategy",
+           "GraphProver", "ProvenBatch", "ProvenInference", "Prover", "ProverService", "ProverTimings", "ServiceStep", "Strategy",
            "ZkProven", "honest", "prove_batch", "prove_zk", "prove_zk_file", "zk_attestation_for"]
 __getattr__, __dir__ = lazy_exports(__name__, _HTTP)

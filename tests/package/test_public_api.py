@@ -23,13 +23,13 @@ VCP_ALL = [
 PROVER_ALL = [
     "Answer", "AnswerInvalid", "AsyncInferenceClient", "AttestedAnswer", "BackgroundServer", "Expected",
     "InferenceClient", "InferenceServer", "RequestRejected", "ServeSettings", "ServedRecord", "ServerUnavailable",
-    "ServingError", "export_batch", "served_records", "verify_answer", "ProvenBatch", "ProvenInference", "Prover", "ProverService", "ProverTimings", "ServiceStep", "Strategy",
+    "GraphProver", "ServingError", "export_batch", "served_records", "verify_answer", "ProvenBatch", "ProvenInference", "Prover", "ProverService", "ProverTimings", "ServiceStep", "Strategy",
     "ZkProven", "honest", "prove_batch", "prove_zk", "prove_zk_file", "zk_attestation_for",
 ]
 VERIFIER_ALL = [
     "CHECKS", "Claim", "Consistent", "Fault", "Finding", "InputEvidence", "NeuronEvidence", "OnchainStatus",
     "OutputEvidence", "Unusable", "VerificationReport", "WatchStep", "Watcher", "check_onchain", "evidence_for",
-    "find_fault", "find_graph_fault", "graph_evidence_for", "neuron_evidence", "verify_attestation", "verify_batch",
+    "find_fault", "find_graph_fault", "graph_evidence_for", "verify_graph_attestation", "neuron_evidence", "verify_attestation", "verify_batch",
     "verify_batch_files",
     "verify_files", "check_zk_attestation", "verify_zk_proof", "load_any", "verify_any", "verify_loaded",
 ]
