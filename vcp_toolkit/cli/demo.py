@@ -9,6 +9,10 @@ from vcp_toolkit.errors import InvalidInput
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.model != "digits":
+        from vcp_toolkit.cli.demo_cnn import demo_cnn
+
+        return demo_cnn(args)
     if args.mode == "optimistic":
         return _demo_optimistic(args)
     if args.mode == "zk":
