@@ -75,7 +75,7 @@ contract GraphOperators is IGraphOperators {
         }
         GraphKernels.Opened memory out;
         (bad, out) = _openTensor(ctx, n.node, n.output, e.output);
-        if (bad) return true;
+        if (bad || _dirtyPadding(out)) return true;
         (uint256 c, uint256 i, uint256 j) = _split(n.output, e.element);
         return _compute(ctx, e, n, a, b, c, i, j) != GraphKernels.cell(out, c, i, j);
     }
@@ -113,7 +113,7 @@ contract GraphOperators is IGraphOperators {
         returns (bool)
     {
         (bool bad, GraphKernels.Opened memory t) = _openTensor(ctx, node, s, e.output);
-        if (bad) return true;
+        if (bad || _dirtyPadding(t)) return true;
         (uint256 c, uint256 h, uint256 w) = _split(s, e.element);
         return GraphKernels.int8At(e.plain, e.element) != GraphKernels.cell(t, c, h, w);
     }
@@ -226,6 +226,50 @@ contract GraphOperators is IGraphOperators {
         opened.shape = expected;
         opened.node = node;
         opened.tiles = _provenTiles(node, expected, t, size);
+    }
+
+    /// @dev Whether an opened edge tile holds a non-zero value past the tensor's edge. The spec
+    /// fixes those cells at 0, so such a trace is wrong: otherwise a prover could make its trace
+    /// root differ from every honest recomputation without any value being wrong, and push
+    /// watchers into paying for reveals. Checked on the disputed tensor's opening only: a
+    /// challenger shows dirty padding by disputing an element of that edge tile.
+    function _dirtyPadding(GraphKernels.Opened memory x) private pure returns (bool dirty) {
+        GraphEncoding.Shape memory s = x.shape;
+        if (s.h % s.th == 0 && s.w % s.tw == 0) return false; // the tiles cover the tensor exactly
+        unchecked {
+            for (uint256 k = 0; k < x.tiles.length; ++k) {
+                uint256 t = x.tiles[k] >> 128;
+                uint256 rows = s.h - (t / s.cols) * s.th;
+                uint256 cols = s.w - (t % s.cols) * s.tw;
+                if (rows >= s.th && cols >= s.tw) continue; // an inner tile: no padding
+                if (_nonZeroOutside(x.tiles[k] & type(uint128).max, rows, cols, s)) return true;
+            }
+        }
+    }
+
+    /// @dev Any non-zero byte in the cells of a tile at row >= rows or column >= cols: per tile
+    /// row, those cells are one contiguous run of bytes ((h, w, c) order), read a word at a time.
+    function _nonZeroOutside(uint256 start, uint256 rows, uint256 cols, GraphEncoding.Shape memory s)
+        private
+        pure
+        returns (bool found)
+    {
+        uint256 th = s.th;
+        uint256 rowBytes = s.tw * s.c;
+        uint256 skip = cols * s.c; // bytes of real cells at the start of a row that has any
+        assembly ("memory-safe") {
+            for { let r := 0 } lt(r, th) { r := add(r, 1) } {
+                let from := add(start, mul(r, rowBytes))
+                let to := add(from, rowBytes)
+                if lt(r, rows) { from := add(from, skip) }
+                for { let p := from } lt(p, to) { p := add(p, 32) } {
+                    let word := calldataload(p)
+                    let left := sub(to, p)
+                    if lt(left, 32) { word := and(word, not(shr(shl(3, left), not(0)))) }
+                    if word { found := 1 }
+                }
+            }
+        }
     }
 
     /// @dev Reads the packed opening's header fields, checking every length against the bytes.

@@ -192,3 +192,23 @@ def test_reveal_commitments_match_python(operators):
     assert (bytes(root), bytes(ic), bytes(oc)) == (tc.root, graph_input_commitment(b"\x05" * 32, x),
                                                    graph_output_commitment(b"\x06" * 32, trace[-1]))
     assert b"".join(tiles_of(trace[0], model.shapes[0]))  # non-empty payload
+
+
+def test_a_non_zero_cell_past_the_tensors_edge_is_wrong(operators):
+    """Cells of an edge tile past the tensor are 0 by the spec: a trace with anything else there is
+    wrong even though every value is right (its root would otherwise match no honest recomputation)."""
+    x = np.random.default_rng(17).integers(-128, 128, (6, 10, 10)).astype(np.int8)
+    graph = IntGraph(x.shape, 1.0, (IntNode("clamp", Clamp(-100, 100), ("input",), 1.0),))
+    trace = per_sample_trace(graph, x)
+    model = GraphModelCommitment(graph)
+    element = 9 * 10 + 9  # channel 0, the bottom-right cell: in the last tile, which has padding rows
+    for dirty in (False, True):
+        committed = GraphTraceCommitment.of(trace, model.shapes)
+        if dirty:
+            tiles = committed.tile_bytes[1]  # built before the trees, which then hash the changed tile
+            last = bytearray(tiles[-1])
+            th, tw = model.shapes[1].tile
+            last[((th - 1) * tw) * model.shapes[1].c] = 1  # the tile's last row lies past row 9
+            tiles[-1] = bytes(last)
+        evidence = operator_evidence(model, committed, 1, element)
+        assert operators.functions.check(context(model, committed), *evidence.abi_args()).call() == [dirty, 1]
