@@ -15,6 +15,7 @@ from graphworld import FEE, PARAMS, GraphGame, context, nudged, per_sample_trace
 from vcp_toolkit.chain import reverts as r
 from vcp_toolkit.chain.graph_evidence import input_evidence, operator_evidence, output_evidence
 from vcp_toolkit.chain.optimistic import FraudKind, JobStatus
+from vcp_toolkit.chain.tx import Sender
 from vcp_toolkit.commit.graph_commitments import (GraphModelCommitment, GraphTraceCommitment, graph_input_commitment,
                                                   graph_output_commitment)
 from vcp_toolkit.commit.graph_encoding import OP_CODES
@@ -127,3 +128,19 @@ def test_lies_are_slashed_on_local_nodes(chain_kind):
             job_id, committed, *_ = game.job(name, node, lambda t: nudged(t, node, element))
             assert game.contract.prove(game.challenger, job_id, operator_evidence(model, committed, node, element)).fraud
         assert game.contract.balance() == game.contract.total_owed()
+
+
+def test_a_copied_graph_proof_waits_for_the_claimant(game):
+    """The claim gate covers proveGraphFraud: with a young claim on the job, a copier's proof of the
+    same evidence reverts, and the claimant's proof a block later slashes."""
+    model = game.models["lenet"]
+    node, element = 2, 7
+    job_id, committed, *_ = game.job("lenet", 9, lambda t: nudged(t, node, element))
+    evidence = operator_evidence(model, committed, node, element)
+    game.contract.claim(game.challenger, job_id, evidence)
+    copier = Sender(game.chain)
+    copier.ensure_funded()
+    with pytest.raises(r.OptimisticClaimRequired):
+        game.contract.prove(copier, job_id, evidence)
+    game.chain.mine(1)
+    assert game.contract.prove(game.challenger, job_id, evidence).fraud
