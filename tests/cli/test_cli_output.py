@@ -137,7 +137,8 @@ def _fake_render(monkeypatch):
     """The report's contents are tests/bench's business: here only where its files go."""
     from vcp_toolkit.bench import report
 
-    monkeypatch.setattr(report, "render", lambda result: ("<html>report</html>", {"plot.png": b"png"}))
+    monkeypatch.setattr(report, "render",
+                        lambda result, fee_params=None: ("<html>report</html>", {"plot.png": b"png"}))
 
 
 def _bench_folder(path: Path) -> Path:
