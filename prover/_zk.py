@@ -16,7 +16,7 @@ import numpy as np
 from vcp_toolkit import zk
 from vcp_toolkit.attest.eip712 import Attestation, random_nonce
 from vcp_toolkit.attest.files import ZkAttestationFile
-from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment
+from vcp_toolkit.commit.commitments import input_commitment
 from vcp_toolkit.commit.encoding import zk_output_commitment
 from vcp_toolkit.model.fixedpoint import check_input
 from vcp_toolkit.errors import ZkError
@@ -31,7 +31,7 @@ def prove_zk(circuit: ZkCircuit, x: np.ndarray, isolate: bool = True) -> ZkProof
     """A proof that the circuit maps the int8 input ``x`` to its public outputs. With ``isolate``
     (the default) EZKL runs in a fresh process, so its peak memory is measured on its own."""
     require_ezkl()
-    vector = check_input(x, circuit.in_width)[0]
+    vector = check_input(np.asarray(x).reshape(1, -1), circuit.in_width)[0]  # a CNN's image flattened (C, H, W)
     work = circuit.directory / f"run-{os.getpid()}-{time.monotonic_ns()}"
     work.mkdir()
     try:
@@ -92,8 +92,8 @@ def prove_zk_file(model, x: np.ndarray, domain, submitter: str, out: Path, job_i
                   srs: Path | None = None) -> ZkProven:
     """Prove int8 input ``x`` with EZKL and write a zk attestation file to ``out``. The registry
     records a zk attestation under the account that submits it: ``submitter`` names it."""
-    root = ModelCommitment(model).root
     circuit = zk.prepare_circuit(model, srs=srs)
+    root = circuit.model_root
     proof = prove_zk(circuit, x)
     in_salt, out_salt = secrets.token_bytes(32), secrets.token_bytes(32)
     att = zk_attestation_for(proof, submitter, root, in_salt, out_salt, random_nonce(), job_id)

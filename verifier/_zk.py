@@ -8,10 +8,12 @@ import os
 import shutil
 import time
 
-from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment
+from vcp_toolkit.commit.commitments import input_commitment
 from vcp_toolkit.commit.encoding import BN254_R, keccak256, zk_output_commitment
+from vcp_toolkit.model.graph.graph import IntGraph
 from vcp_toolkit.model.quantize import QuantizedModel
 from vcp_toolkit.zk import ZkCircuit, ZkProof, ezkl_version, prepare_circuit, require_ezkl
+from vcp_toolkit.zk.circuit import CircuitModel
 
 
 def verify_zk_proof(circuit: ZkCircuit, proof: ZkProof) -> bool:
@@ -34,11 +36,12 @@ def verify_zk_proof(circuit: ZkCircuit, proof: ZkProof) -> bool:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def check_zk_attestation(signed, model: QuantizedModel, circuit: ZkCircuit | None = None) -> tuple[bool, str | None]:
+def check_zk_attestation(signed, model: QuantizedModel | IntGraph,
+                         circuit: ZkCircuit | None = None) -> tuple[bool, str | None]:
     """Everything a zk attestation claims, off-chain: the same bindings the registry checks, and
     EZKL's own verification of the proof. Returns (valid, reason)."""
     att = signed.attestation
-    if att.model_root != ModelCommitment(model).root:
+    if att.model_root != CircuitModel.of(model).root:
         return False, "model root: the attestation names another model"
     circuit = circuit or prepare_circuit(model)
     reason = _binding_error(signed, circuit)

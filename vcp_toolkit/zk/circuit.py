@@ -1,5 +1,6 @@
 """One model's circuit: exported to ONNX on vcp's int8 input codes, EZKL settings calibrated and
-compiled, keys set up, the EVM verifier built; or all of it reused from the cache."""
+compiled, keys set up, the EVM verifier built; or all of it reused from the cache. The model is a
+dense QuantizedModel or an operator graph (a CNN): both export to ONNX the same way."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from vcp_toolkit.commit.commitments import ModelCommitment
+from vcp_toolkit.commit.graph_commitments import GraphModelCommitment
 from vcp_toolkit.commit.encoding import field_element
+from vcp_toolkit.model.graph.graph import IntGraph
 from vcp_toolkit.model.quantize import QuantizedModel
 from vcp_toolkit.errors import ZkError
 from vcp_toolkit.zk.backend import ezkl_failure, ezkl_version, native_output, require_ezkl, write_input
@@ -38,6 +41,7 @@ class ZkCircuit:
     setup_s: float  # 0 when it came from the cache
     verifier_abi: list
     verifier_bytecode: str
+    rows: int = 0  # EZKL's num_rows after calibration (0 for circuits cached before it was recorded)
 
     def path(self, name: str) -> Path:
         return self.directory / name
@@ -51,10 +55,40 @@ class ZkCircuit:
         return [field_element(int(v) << self.input_scale) for v in x]
 
 
-def prepare_circuit(model: QuantizedModel, calibration: np.ndarray | None = None, srs: Path | None = None) -> ZkCircuit:
+@dataclass(frozen=True)
+class CircuitModel:
+    """What the circuit needs of a model: its root, its widths (the graph's flattened) and its ONNX."""
+
+    model: QuantizedModel | IntGraph
+    root: bytes
+    in_width: int
+    out_width: int
+
+    @classmethod
+    def of(cls, model: QuantizedModel | IntGraph) -> "CircuitModel":
+        if isinstance(model, IntGraph):
+            width = int(np.prod(model.input_shape))
+            out = model.run(np.zeros((1,) + tuple(model.input_shape), dtype=np.int8)).output
+            return cls(model, GraphModelCommitment(model).root, width, int(out.size))
+        return cls(model, ModelCommitment(model).root, model.input_width, model.output_width)
+
+    def export(self, path: Path) -> Path:
+        """The ONNX EZKL compiles: batch 1, taking the int8 input codes."""
+        if isinstance(self.model, IntGraph):
+            from vcp_toolkit.model.graph.onnx_export import export_graph_onnx
+
+            return export_graph_onnx(self.model, path, batch=1, int8_input=True)
+        from vcp_toolkit.model.onnx_io import export_onnx
+
+        return export_onnx(self.model, path, batch=1, int8_input=True)
+
+
+def prepare_circuit(model: QuantizedModel | IntGraph, calibration: np.ndarray | None = None,
+                    srs: Path | None = None) -> ZkCircuit:
     """Export, calibrate, compile, set up and build the EVM verifier, or reuse the cached ones."""
     require_ezkl()
-    root = ModelCommitment(model).root
+    model = CircuitModel.of(model)
+    root = model.root
     directory = circuit_directory(root)
     meta = load_meta(directory)
     if meta is not None:
@@ -66,19 +100,18 @@ def prepare_circuit(model: QuantizedModel, calibration: np.ndarray | None = None
     return _circuit(root, directory, model, meta, time.perf_counter() - started)
 
 
-def _circuit(root: bytes, directory: Path, model: QuantizedModel, meta: dict[str, Any], setup_s: float) -> ZkCircuit:
-    return ZkCircuit(root, directory, meta["input_scale"], meta["output_scale"], meta["logrows"], model.input_width,
-                     model.output_width, Path(meta["srs"]), meta["srs_unsafe"], setup_s, meta["abi"], meta["bytecode"])
+def _circuit(root: bytes, directory: Path, model: CircuitModel, meta: dict[str, Any], setup_s: float) -> ZkCircuit:
+    return ZkCircuit(root, directory, meta["input_scale"], meta["output_scale"], meta["logrows"], model.in_width,
+                     model.out_width, Path(meta["srs"]), meta["srs_unsafe"], setup_s, meta["abi"], meta["bytecode"],
+                     int(meta.get("rows", 0)))
 
 
-def _set_up(model: QuantizedModel, directory: Path, calibration: np.ndarray | None, srs: Path | None) -> dict[str, Any]:
+def _set_up(model: CircuitModel, directory: Path, calibration: np.ndarray | None, srs: Path | None) -> dict[str, Any]:
     """Every setup step, in ``directory``; returns the circuit's description (circuit.json)."""
-    from vcp_toolkit.model.onnx_io import export_onnx
-
-    onnx_path = export_onnx(model, directory / "model.onnx", batch=1, int8_input=True)
+    onnx_path = model.export(directory / "model.onnx")
     calib = calibration if calibration is not None else \
-        np.random.default_rng(0).integers(-128, 128, (1, model.input_width))
-    write_input(directory / "calibration.json", np.asarray(calib)[:1])
+        np.random.default_rng(0).integers(-128, 128, (1, model.in_width))
+    write_input(directory / "calibration.json", np.asarray(calib).reshape(-1, model.in_width)[:1])
     try:
         run_args = _compile(onnx_path, directory)
         srs_path = srs if srs is not None else local_srs(int(run_args["logrows"]))
@@ -94,6 +127,7 @@ def _set_up(model: QuantizedModel, directory: Path, calibration: np.ndarray | No
             "output_scale": int(run_args.get("output_scale", run_args["input_scale"])),
             "logrows": int(run_args["logrows"]), "srs": str(srs_path), "srs_unsafe": srs is None,
             "abi": artifact["abi"], "bytecode": artifact["bytecode"], "ezkl": ezkl_version(),
+            "rows": int(json.loads((directory / "settings.json").read_text()).get("num_rows", 0)),
             "settings_sha256": hashlib.sha256((directory / "settings.json").read_bytes()).hexdigest()}
 
 
