@@ -183,23 +183,41 @@ def exact_conv2d(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, s
     computed by im2col and :func:`exact_matmul`, so exact. Returns shape (N, O, OH, OW).
     """
     x, w = np.asarray(x), np.asarray(w)
-    for name, arr in (("input", x), ("weights", w)):
-        if not np.issubdtype(arr.dtype, np.integer):
-            raise InvalidInput(f"exact_conv2d needs integer arrays, {name} is {arr.dtype}")
     g = conv_geometry(x.shape, w.shape, stride, padding, groups)
-    og = g.out_channels // g.groups
-    wmat = w.reshape(g.groups, og, -1).transpose(0, 2, 1)  # (groups, C/groups*KH*KW, O/groups)
-    n, (oh, ow) = x.shape[0], g.out_size
-    out = np.empty((n, g.out_channels, oh, ow), dtype=np.int64)
-    per_sample = oh * ow * wmat.shape[1] * g.groups
-    step = max(1, PATCH_BUDGET // max(per_sample, 1))  # samples per im2col block, bounding memory
-    for start in range(0, n, step):
-        part = exact_matmul(_im2col(x[start:start + step], g), wmat)  # (groups, n_block*OH*OW, O/groups)
-        part = part.reshape(g.groups, -1, oh, ow, og).transpose(1, 0, 4, 2, 3)
-        out[start:start + step] = part.reshape(-1, g.out_channels, oh, ow)
+    acc = conv_accumulators(x, w, g)  # (groups, N, OH, OW, O/groups)
+    out = acc.transpose(1, 0, 4, 2, 3).reshape(x.shape[0], g.out_channels, *g.out_size)
     if bias is not None:
         bias = np.asarray(bias)
         if not np.issubdtype(bias.dtype, np.integer) or bias.shape != (g.out_channels,):
             raise InvalidInput(f"conv2d bias must be integers of shape ({g.out_channels},), got {bias.dtype} {bias.shape}")
-        out += bias.astype(np.int64)[None, :, None, None]
+        out = out + bias.astype(np.int64)[None, :, None, None]
+    return np.ascontiguousarray(out)
+
+
+def conv_accumulators(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """int64 ``sum w * x`` (no bias) channels-last: shape (groups, N, OH, OW, O/groups), exact.
+
+    The patches are formed directly in the float type :func:`plan_matmul` picks from max|x| and
+    max|w| (the same bound as :func:`exact_matmul`, since every patch entry is an entry of x or 0),
+    so the im2col copy is the only pass over them; an int64 or chunked plan goes through exact_matmul."""
+    for name, arr in (("input", x), ("weights", w)):
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise InvalidInput(f"exact_conv2d needs integer arrays, {name} is {arr.dtype}")
+    og = g.out_channels // g.groups
+    wmat = w.reshape(g.groups, og, -1).transpose(0, 2, 1)  # (groups, C/groups*KH*KW, O/groups)
+    k = wmat.shape[1]
+    plan = plan_matmul(k, _magnitude(x), _magnitude(w))
+    n, (oh, ow) = x.shape[0], g.out_size
+    out = np.empty((g.groups, n, oh, ow, og), dtype=np.int64)
+    step = max(1, PATCH_BUDGET // max(oh * ow * k * g.groups, 1))  # samples per im2col block, bounding memory
+    direct = plan.dtype != "int64" and plan.chunk >= k
+    dtype = np.float32 if plan.dtype == "float32" else np.float64
+    wf = wmat.astype(dtype) if direct else wmat
+    for start in range(0, n, step):
+        part = x[start:start + step]
+        if direct:
+            block = np.matmul(_im2col(part.astype(dtype), g), wf)
+        else:
+            block = exact_matmul(_im2col(part, g), wmat)
+        out[:, start:start + step] = block.reshape(g.groups, len(part), oh, ow, og)
     return out

@@ -13,8 +13,8 @@ import numpy as np
 
 from vcp_toolkit.errors import InvalidModel
 from vcp_toolkit.model.graph.common import (INT8_MAX, INT8_MIN, MAX_FAN_IN, check_bias, check_range, check_rescale,
-                                            check_tensor, freeze, pads4, pair, requantize_one, requantize_range)
-from vcp_toolkit.model.kernels import conv_geometry, exact_conv2d
+                                            check_tensor, freeze, pads4, pair, requantize_one)
+from vcp_toolkit.model.kernels import conv_accumulators, conv_geometry, exact_conv2d
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,9 +57,19 @@ class Conv2D:
         return exact_conv2d(x, self.weight, self.bias, self.stride, self.pads, self.groups)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        acc = self.accumulate(x)
-        m, s = self.multiplier[None, :, None, None], self.shift[None, :, None, None]
-        return requantize_range(acc, m, s, self.lo, self.hi)
+        """The requantized int8 output, NCHW. Requantized channels-last, where the accumulators come
+        from the matmul, so only the int8 result is transposed: same integers as accumulate()."""
+        x = check_tensor(x, 4, "Conv2D")
+        g = conv_geometry(x.shape, self.weight.shape, self.stride, self.pads, self.groups)
+        acc = conv_accumulators(x, self.weight, g)  # (groups, N, OH, OW, O/groups), no bias
+        per_group = (g.groups, 1, 1, 1, -1)
+        # (acc + b) * M + 2**(s-1) == acc * M + (b * M + 2**(s-1)); |b * M| < 2**62, so the constant fits.
+        offset = self.bias * self.multiplier + (np.int64(1) << (self.shift - 1))
+        acc *= self.multiplier.reshape(per_group)
+        acc += offset.reshape(per_group)
+        acc >>= self.shift.reshape(per_group)
+        out = np.clip(acc, self.lo, self.hi, out=acc).astype(np.int8)
+        return np.ascontiguousarray(out.transpose(1, 0, 4, 2, 3)).reshape(x.shape[0], g.out_channels, *g.out_size)
 
 
 def conv_reference(op: Conv2D, x: np.ndarray) -> np.ndarray:
