@@ -57,19 +57,19 @@ class Conv2D:
         return exact_conv2d(x, self.weight, self.bias, self.stride, self.pads, self.groups)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """The requantized int8 output, NCHW. Requantized channels-last, where the accumulators come
-        from the matmul, so only the int8 result is transposed: same integers as accumulate()."""
+        """The requantized int8 output, NCHW. Requantized channel-major, as the accumulators come from
+        the matmul, so only the int8 result is transposed: the same integers as from accumulate()."""
         x = check_tensor(x, 4, "Conv2D")
         g = conv_geometry(x.shape, self.weight.shape, self.stride, self.pads, self.groups)
-        acc = conv_accumulators(x, self.weight, g)  # (groups, N, OH, OW, O/groups), no bias
-        per_group = (g.groups, 1, 1, 1, -1)
+        acc = conv_accumulators(x, self.weight, g)  # (O, N, OH, OW), no bias
+        per_channel = (-1, 1, 1, 1)
         # (acc + b) * M + 2**(s-1) == acc * M + (b * M + 2**(s-1)); |b * M| < 2**62, so the constant fits.
         offset = self.bias * self.multiplier + (np.int64(1) << (self.shift - 1))
-        acc *= self.multiplier.reshape(per_group)
-        acc += offset.reshape(per_group)
-        acc >>= self.shift.reshape(per_group)
+        acc *= self.multiplier.reshape(per_channel)
+        acc += offset.reshape(per_channel)
+        acc >>= self.shift.reshape(per_channel)
         out = np.clip(acc, self.lo, self.hi, out=acc).astype(np.int8)
-        return np.ascontiguousarray(out.transpose(1, 0, 4, 2, 3)).reshape(x.shape[0], g.out_channels, *g.out_size)
+        return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
 
 def conv_reference(op: Conv2D, x: np.ndarray) -> np.ndarray:
