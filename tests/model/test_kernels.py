@@ -197,6 +197,8 @@ CONV_CASES = [
     ((2, 4, 6, 6), (4, 1, 3, 3), 1, 1, 4),  # depthwise
     ((1, 3, 7, 7), (6, 1, 3, 3), 2, 1, 3),  # depthwise, channel multiplier 2, stride 2
     ((1, 4, 5, 5), (6, 2, 3, 3), 1, 1, 2),  # two groups
+    ((1, 113, 4, 4), (2, 113, 3, 3), 1, 1, 1),  # K = 1017: the float32 plan at its bound (all -128: 2**24 - 112,...)
+    ((1, 114, 4, 4), (2, 114, 3, 3), 1, 1, 1),  # K = 1026: past it, float64
 ]
 
 

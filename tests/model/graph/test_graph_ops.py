@@ -194,3 +194,21 @@ def test_conv_refuses_grouped_not_depthwise():
     with pytest.raises(InvalidModel, match="depthwise"):
         Conv2D(np.zeros((4, 2, 1, 1), np.int8), np.zeros(4, np.int64), np.ones(4, np.int64), np.ones(4, np.int64),
                groups=2)
+
+
+@pytest.mark.parametrize("channels", [113, 114])  # K = 1017 (float32 plan) and 1026 (float64)
+def test_conv_node_requantizes_like_its_accumulators_at_the_extremes(channels):
+    """Conv2D requantizes channel-major with the bias folded into a constant: the same integers as
+    requantizing accumulate()'s NCHW accumulators, at the largest bias, multiplier and accumulators."""
+    rng = np.random.default_rng(channels)
+    w = np.full((3, channels, 3, 3), -128, dtype=np.int8)
+    w[1] = 127
+    bias = np.array([2**31 - 1, -(2**31), 12345], dtype=np.int64)
+    conv = Conv2D(w, bias, np.array([2**31 - 1, 2**31 - 1, 2**30], dtype=np.int64), np.array([62, 40, 47]),
+                  pads=(1, 1, 1, 1), lo=-128, hi=127)
+    x = np.full((2, channels, 4, 4), -128, dtype=np.int8)
+    x[1] = rng.integers(-128, 128, (channels, 4, 4), dtype=np.int8)
+    acc = conv.accumulate(x)
+    expected = requantize_range(acc, conv.multiplier[None, :, None, None], conv.shift[None, :, None, None], -128, 127)
+    assert np.array_equal(conv(x), expected)
+    assert np.array_equal(conv(x), conv_reference(conv, x))
