@@ -21,7 +21,7 @@ from vcp_toolkit.commit.encoding import zk_output_commitment
 from vcp_toolkit.model.fixedpoint import check_input
 from vcp_toolkit.errors import ZkError
 from vcp_toolkit.zk import ZkCircuit, ZkProof, require_ezkl
-from vcp_toolkit.zk.backend import ezkl_failure, peak_rss_mb, witness_and_proof, write_input
+from vcp_toolkit.zk.backend import ezkl_failure, peak_rss_mb, run_isolated, witness_and_proof, write_input
 
 
 ZERO_JOB = b"\x00" * 32
@@ -40,6 +40,8 @@ def prove_zk(circuit: ZkCircuit, x: np.ndarray, isolate: bool = True) -> ZkProof
                  str(work / "proof.json"), str(circuit.srs_path), str(work / "witness.json"))
         elapsed, peak = _run_prover(files, isolate)
         proof_json = json.loads((work / "proof.json").read_text())
+    except ZkError:
+        raise
     except Exception as exc:
         raise ezkl_failure("EZKL proving failed", exc) from exc
     finally:
@@ -54,13 +56,7 @@ def prove_zk(circuit: ZkCircuit, x: np.ndarray, isolate: bool = True) -> ZkProof
 def _run_prover(files: tuple[str, ...], isolate: bool) -> tuple[float, float]:
     """EZKL's witness and proof, in a fresh process or this one: (seconds, peak RSS in MB)."""
     if isolate:
-        import multiprocessing
-
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
-            pool.apply(time.sleep, (0,))  # the child's own start-up is not proving time
-            started = time.perf_counter()
-            peak = pool.apply(witness_and_proof, files)
-            return time.perf_counter() - started, peak
+        return run_isolated(witness_and_proof, *files)
     before = peak_rss_mb()
     started = time.perf_counter()
     witness_and_proof(*files)

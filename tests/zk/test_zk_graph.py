@@ -5,6 +5,7 @@ the circuit small; the bench proves the MNIST LeNet itself."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
 
 import numpy as np
@@ -105,3 +106,15 @@ def test_registry_records_a_cnn_proof(cnn_proof, cnn_circuit):
         with pytest.raises(r.RegistryZkInputMismatch):  # another image, committed, against this proof
             registry.submit_zk(owner, dataclasses.replace(att, nonce=3, input_commitment=input_commitment(si, other)),
                                *args[:2], int8_bytes(other), si, so)
+
+
+
+def test_a_process_killed_under_ezkl_is_an_error_not_a_hang():
+    """The kernel's OOM killer ends EZKL's child with a signal; the caller gets a ZkError at once
+    (a multiprocessing.Pool would wait forever for the lost task)."""
+    from vcp_toolkit.errors import ZkError
+    from vcp_toolkit.zk.backend import run_isolated
+
+    with pytest.raises(ZkError, match="died after .* lack of memory"):
+        run_isolated(os.abort)
+    assert run_isolated(divmod, 7, 2)[1] == (3, 1)

@@ -97,3 +97,23 @@ def witness_and_proof(witness_in: str, compiled: str, pk: str, proof_out: str, s
         ezkl.gen_witness(witness_in, compiled, witness)
         ezkl.prove(witness, compiled, pk, proof_out, srs)
     return peak_rss_mb()
+
+
+def run_isolated(fn, *args):
+    """``fn(*args)`` in a fresh (spawned) process: (seconds, its result). The child's start-up is not
+    timed. A child the kernel kills (out of memory, a crash in native code) raises ZkError at once
+    instead of leaving the caller waiting for an answer that never comes."""
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(time.sleep, 0).result()
+        started = time.perf_counter()
+        try:
+            result = pool.submit(fn, *args).result()
+        except BrokenProcessPool as exc:
+            raise ZkError(f"EZKL's process died after {time.perf_counter() - started:.0f} s, most likely killed for "
+                          "lack of memory: prove a smaller model or use a machine with more memory") from exc
+        return time.perf_counter() - started, result
