@@ -198,12 +198,23 @@ def exact_conv2d(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, s
 
 
 def conv_accumulators(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """int64 ``sum w * x`` (no bias), channel-major: shape (O, N, OH, OW), exact.
+    """int64 ``sum w * x`` (no bias), channel-major: shape (O, N, OH, OW), exact (see conv_blocks)."""
+    n, (oh, ow) = x.shape[0], g.out_size
+    out = np.empty((g.out_channels, n, oh, ow), dtype=np.int64)
+    for start, block in conv_blocks(x, w, g):
+        out[:, start:start + block.shape[1]] = block
+    return out
 
-    ``W (O/groups x K) @ patches (K x N*OH*OW)`` per group, K = C/groups*KH*KW. The patches are
+
+def conv_blocks(x: np.ndarray, w: np.ndarray, g: ConvGeometry, budget: int | None = None):
+    """Yields ``(first sample, int64 accumulators of a block of samples, shape (O, n, OH, OW))``.
+
+    ``W (O/groups x K) @ patches (K x n*OH*OW)`` per group, K = C/groups*KH*KW. The patches are
     formed directly in the float type :func:`plan_matmul` picks from max|x| and max|w| (the bound of
     :func:`exact_matmul` holds, since every patch entry is an entry of x or 0); an int64 or chunked
-    plan goes through exact_matmul. Samples are taken in blocks so the patches stay under PATCH_BUDGET."""
+    plan goes through exact_matmul. Blocks keep the patches under ``budget`` elements (PATCH_BUDGET
+    by default): a caller that finishes each block while it is in cache (Conv2D's requantization)
+    passes a smaller one."""
     for name, arr in (("input", x), ("weights", w)):
         if not np.issubdtype(arr.dtype, np.integer):
             raise InvalidInput(f"exact_conv2d needs integer arrays, {name} is {arr.dtype}")
@@ -214,12 +225,10 @@ def conv_accumulators(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarr
     direct = plan.dtype != "int64" and plan.chunk >= k
     dtype = (np.float32 if plan.dtype == "float32" else np.float64) if direct else np.int64
     wf = wmat.astype(dtype)
-    n, (oh, ow) = x.shape[0], g.out_size
-    out = np.empty((g.out_channels, n, oh, ow), dtype=np.int64)
-    step = max(1, PATCH_BUDGET // max(oh * ow * k * g.groups, 1))  # samples per block, bounding memory
-    for start in range(0, n, step):
+    oh, ow = g.out_size
+    step = max(1, (budget or PATCH_BUDGET) // max(oh * ow * k * g.groups, 1))
+    for start in range(0, x.shape[0], step):
         part = x[start:start + step]
         patches = _patches(part, g, dtype)
         block = np.matmul(wf, patches) if direct else exact_matmul(wmat, patches)
-        out[:, start:start + step] = block.reshape(g.out_channels, len(part), oh, ow)
-    return out
+        yield start, block.reshape(g.out_channels, len(part), oh, ow).astype(np.int64)

@@ -14,7 +14,9 @@ import numpy as np
 from vcp_toolkit.errors import InvalidModel
 from vcp_toolkit.model.graph.common import (INT8_MAX, INT8_MIN, MAX_FAN_IN, check_bias, check_range, check_rescale,
                                             check_tensor, freeze, pads4, pair, requantize_one)
-from vcp_toolkit.model.kernels import conv_accumulators, conv_geometry, exact_conv2d
+from vcp_toolkit.model.kernels import conv_blocks, conv_geometry, exact_conv2d
+
+CACHE_BLOCK = 2**18  # patch elements per block: its accumulators stay in a core's cache while requantized
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,18 +59,22 @@ class Conv2D:
         return exact_conv2d(x, self.weight, self.bias, self.stride, self.pads, self.groups)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """The requantized int8 output, NCHW. Requantized channel-major, as the accumulators come from
-        the matmul, so only the int8 result is transposed: the same integers as from accumulate()."""
+        """The requantized int8 output, NCHW. Each block of samples is requantized channel-major as
+        it comes from the matmul, while it is in cache, and only the int8 result is transposed: the
+        same integers as requantizing accumulate()."""
         x = check_tensor(x, 4, "Conv2D")
         g = conv_geometry(x.shape, self.weight.shape, self.stride, self.pads, self.groups)
-        acc = conv_accumulators(x, self.weight, g)  # (O, N, OH, OW), no bias
+        out = np.empty((g.out_channels, x.shape[0]) + g.out_size, dtype=np.int8)
         per_channel = (-1, 1, 1, 1)
         # (acc + b) * M + 2**(s-1) == acc * M + (b * M + 2**(s-1)); |b * M| < 2**62, so the constant fits.
-        offset = self.bias * self.multiplier + (np.int64(1) << (self.shift - 1))
-        acc *= self.multiplier.reshape(per_channel)
-        acc += offset.reshape(per_channel)
-        acc >>= self.shift.reshape(per_channel)
-        out = np.clip(acc, self.lo, self.hi, out=acc).astype(np.int8)
+        multiplier = self.multiplier.reshape(per_channel)
+        offset = (self.bias * self.multiplier + (np.int64(1) << (self.shift - 1))).reshape(per_channel)
+        shift = self.shift.reshape(per_channel)
+        for start, acc in conv_blocks(x, self.weight, g, budget=CACHE_BLOCK):
+            acc *= multiplier
+            acc += offset
+            acc >>= shift
+            out[:, start:start + acc.shape[1]] = np.clip(acc, self.lo, self.hi, out=acc)
         return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
 
