@@ -26,6 +26,6 @@ def test_the_widest_model_runs_every_batch_size():
     assert ran == list(batches)
     assert set(result["config"]) == {"models", "batch_sizes", "chains", "dispute_widths", "repeats", "warmup",
                                      "throughput_singles", "throughput_batches", "zk_models", "zk_repeats", "prices",
-                                     "hardfork", "schedules", "cnn_disputes"}
+                                     "hardfork", "schedules", "cnn_disputes", "cnn_inference", "cnn_zk"}
     big = next(row for row in result["rows"] if row["mode"] == "signed_batched" and row["batch"] == batches[-1])
     assert big["gas_per_inference"] > 0

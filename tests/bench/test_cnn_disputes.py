@@ -30,8 +30,8 @@ def test_bench_measures_every_operator_of_a_cnn_and_the_report_shows_it():
     worst = worst_by_kind(lenet["disputes"])
     assert set(worst) == {"conv", "maxpool", "flatten", "dense"}
     page, _ = render(result)
-    section = page.split("CNN disputes")[1].split("<h2>")[0]
+    section = page.split("CNNs: the costliest fraud proof")[1].split("<h2>")[0]
     for kind, row in worst.items():
         assert kind in section and f"{row['gas']:,}" in section
     no_cnn = {**result, "cnn_disputes": {}}
-    assert "Not measured in this run" in render(no_cnn)[0].split("CNN disputes")[1].split("<h2>")[0]
+    assert "Not measured in this run" in render(no_cnn)[0].split("CNNs: the costliest fraud proof")[1].split("<h2>")[0]

@@ -49,6 +49,8 @@ class BenchConfig:
     hardfork: str | None = None  # the schedule of every chain's rows; None: the newest each chain runs
     schedules: tuple[str, ...] = ("shanghai", "prague", "osaka")  # the same transactions on each, side by side
     cnn_disputes: tuple[str, ...] = ()  # built-in CNNs whose per-operator fraud proofs are measured
+    cnn_inference: tuple[str, ...] = ()  # built-in CNNs timed against onnxruntime (batch 256, one core)
+    cnn_zk: tuple[str, ...] = ()  # built-in CNNs proven with EZKL (minutes and GBs: full run only)
 
     def hardforks(self) -> dict[str, str]:
         """The schedule each chain of the run measures on (refuses one a chain cannot run)."""
@@ -57,12 +59,13 @@ class BenchConfig:
 
 QUICK = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (784, 128, 10)), batch_sizes=(1, 16, 256, 1024),
                     chains=("embedded", "anvil"), dispute_widths=(16, 64, 256, 1024), repeats=5, warmup=1,
-                    throughput_singles=200, throughput_batches=5, zk_models=((64, 16, 10),), zk_repeats=1)
+                    throughput_singles=200, throughput_batches=5, zk_models=((64, 16, 10),), zk_repeats=1,
+                    cnn_inference=("lenet",))
 FULL = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (64, 64, 64, 10), (784, 128, 10), (784, 1024, 256, 10)),
                    batch_sizes=(1, 4, 16, 64, 256, 1024, 4096), chains=("embedded", "anvil", "ganache"),
                    dispute_widths=(16, 64, 256, 1024, 4096), repeats=11, warmup=2, throughput_singles=500,
                    throughput_batches=10, zk_models=((64, 16, 10), (64, 64, 64, 10), (784, 128, 10)), zk_repeats=2,
-                   cnn_disputes=("lenet", "rescnn"))
+                   cnn_disputes=("lenet", "rescnn"), cnn_inference=("lenet", "rescnn"), cnn_zk=("lenet",))
 
 
 def model_for(widths: tuple[int, ...]) -> QuantizedModel:
@@ -254,43 +257,59 @@ class _ChainBench:
     def zk_row(self, widths: tuple[int, ...], repeats: int) -> dict[str, Any]:
         """The same model proven with EZKL and verified by this chain's registry (one circuit per
         model, cached; setup time is reported when it ran in this process)."""
-        from vcp_toolkit.prover import prove_zk, zk_attestation_for
-        from vcp_toolkit.verifier import verify_zk_proof
         from vcp_toolkit import zk
-        from vcp_toolkit.commit.encoding import int8_bytes
 
         model = model_for(widths)
-        commitment = ModelCommitment(model)
-        circuit = zk.prepare_circuit(model)
         x = random_inputs(model, 1, seed=11)[0]
+        circuit = zk.prepare_circuit(model)
+        figures, proof = self._zk_figures(circuit, x, repeats, lambda: model.infer(x[None, :]))
+        self.zk_proofs.append((tuple(widths), circuit, proof, x))
+        return self.row("zk", model, 1, **figures)
+
+    def zk_graph_figures(self, graph) -> dict[str, Any]:
+        """EZKL on an operator graph (a CNN), calibrated and proven on a held-out MNIST image."""
+        from vcp_toolkit import zk
+        from vcp_toolkit.model.datasets import load_mnist_split
+
+        image = graph.quantize_input(load_mnist_split().x_test[:1])
+        circuit = zk.prepare_circuit(graph, calibration=image.reshape(1, -1))
+        figures, _ = self._zk_figures(circuit, image.reshape(-1), 1, lambda: graph.run(image))
+        return {**figures, "rows": circuit.rows,
+                "verifier_bytes": len(bytes.fromhex(circuit.verifier_bytecode.removeprefix("0x")))}
+
+    def _zk_figures(self, circuit, x: np.ndarray, repeats: int, plain: Callable[[], Any]) -> tuple[dict, Any]:
+        """Prove ``x`` ``repeats`` times, verify off-chain, record through the registry and call the
+        verifier alone: the zk row's figures and the first proof."""
+        from vcp_toolkit.prover import prove_zk, zk_attestation_for
+        from vcp_toolkit.verifier import verify_zk_proof
+        from vcp_toolkit.commit.encoding import int8_bytes
+
         proofs = [prove_zk(circuit, x) for _ in range(repeats)]
-        self.zk_proofs.append((tuple(widths), circuit, proofs[0], x))
         verify_t, _ = _times(lambda: verify_zk_proof(circuit, proofs[0]), max(repeats, 3), 0)
-        self.registry.register_model(self.operator, commitment.root)
+        self.registry.register_model(self.operator, circuit.model_root)
         deployed = self.registry.deploy_zk_verifier(self.operator, circuit.verifier_bytecode)
-        self.registry.set_zk_verifier(self.operator, commitment.root, deployed.contract_address, circuit.input_scale,
-                                      circuit.in_width, circuit.out_width)
+        self.registry.set_zk_verifier(self.operator, circuit.model_root, deployed.contract_address,
+                                      circuit.input_scale, circuit.in_width, circuit.out_width)
         salts = secrets.token_bytes(32), secrets.token_bytes(32)
-        att = zk_attestation_for(proofs[0], self.operator.address, commitment.root, *salts,
+        att = zk_attestation_for(proofs[0], self.operator.address, circuit.model_root, *salts,
                                  nonce=next(self._zk_nonces))
         sub = self.registry.submit_zk(self.operator, att, proofs[0].proof, list(proofs[0].instances), int8_bytes(x),
                                       *salts)
         # EZKL's verifier alone, as docs/anchors.md records it (without the registry's binding checks).
         verifier = self.chain.w3.eth.contract(abi=circuit.verifier_abi)
         call = verifier.functions.verifyProof(proofs[0].proof, list(proofs[0].instances))
-        alone = self.operator.transact(to=deployed.contract_address,
-                                       data=calldata(call),
+        alone = self.operator.transact(to=deployed.contract_address, data=calldata(call),
                                        action="calling the zk verifier")
-        plain, _ = _times(lambda: model.infer(x[None, :]), 25, 2)
+        plain_t, _ = _times(plain, 25, 2)
         prove = spread([p.prove_s for p in proofs])
-        return self.row(
-            "zk", model, 1, plain_inference_s=plain["median"], prove_s=prove, verify_offchain_s=verify_t,
+        return dict(
+            plain_inference_s=plain_t["median"], prove_s=prove, verify_offchain_s=verify_t,
             gas_per_tx=sub.tx.gas_used, calldata_bytes=len(sub.tx.calldata), proof_bytes=len(proofs[0].proof),
             raw="0x" + sub.tx.raw.hex(),
             verifier_deploy_gas=deployed.gas_used, verifier_only_gas=alone.gas_used, setup_s=circuit.setup_s or None,
             logrows=circuit.logrows, prove_peak_rss_mb=max(p.peak_rss_mb for p in proofs),
             proving_key_bytes=circuit.pk_bytes, srs="local (unsafe)" if circuit.srs_unsafe else "given",
-            overhead_vs_plain=prove["median"] / plain["median"])
+            overhead_vs_plain=prove["median"] / plain_t["median"]), proofs[0]
 
     def throughput(self, singles: int, batches: int, batch_size: int = 1024) -> list[dict[str, Any]]:
         """Landed end to end (prove, commit, sign, submit, receipt), submissions pipelined."""
@@ -340,6 +359,7 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
     zk = _zk_rows(config, note, rows, zk_proofs)
     schedules = _schedule_rows(config, note, tuple(zk_proofs))
     cnn = _cnn_disputes(config, note)
+    cnn_runs = _cnn_runs(config, note)
     result = {
         "environment": environment(hardforks),
         "config": {**asdict(config), "prices": asdict(config.prices)},
@@ -349,6 +369,7 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
         "zk": zk,
         "schedules": schedules,
         "cnn_disputes": cnn,
+        "cnn": cnn_runs,
         "anchors": {"ezkl_measured": {"->".join(map(str, k)): v for k, v in EZKL_MEASURED.items()},
                     "cited_verify_gas": CITED_VERIFY_GAS},
         "wall_time_s": time.perf_counter() - started,
@@ -393,6 +414,22 @@ def _cnn_disputes(config: BenchConfig, note: Callable[[str], None]) -> dict[str,
         schedule = chain.hardfork.name
         result = graph_dispute_gas(chain, config.cnn_disputes)
     return {"chain": "embedded", "schedule": schedule, **result}
+
+
+def _cnn_runs(config: BenchConfig, note: Callable[[str], None]) -> dict[str, Any]:
+    """CNN inference against onnxruntime, and EZKL on the CNNs of ``config.cnn_zk`` on the zk chain."""
+    from vcp_toolkit.bench.cnn_runs import cnn_rows
+    from vcp_toolkit.zk import ezkl_version
+
+    if not (config.cnn_inference or config.cnn_zk):
+        return {}
+    zk_chain = next((c for c in config.chains if c != "embedded"), None)
+    if not config.cnn_zk or zk_chain is None or ezkl_version() is None:
+        return cnn_rows(config.cnn_inference, (), config.repeats, note, None)
+    with open_chain(zk_chain, hardfork=config.hardforks()[zk_chain]) as chain:
+        bench = _ChainBench(chain, config)
+        result = cnn_rows(config.cnn_inference, config.cnn_zk, config.repeats, note, bench.zk_graph_figures)
+    return {**result, "zk_chain": zk_chain}
 
 
 def _schedule_rows(config: BenchConfig, note: Callable[[str], None], zk_proofs: tuple = ()) -> dict[str, Any]:

@@ -1,0 +1,48 @@
+"""The report's CNN rows beyond disputes: fixed point against onnxruntime, and EZKL on the CNN."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from vcp_toolkit.bench.output import human
+
+
+def _ms(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def _inference_table(rows: list[dict[str, Any]]) -> str:
+    from vcp_toolkit.bench.report import html_table
+
+    return html_table(["model", "batch", "fixed point (exact)", "onnxruntime float", "ratio", "images/s",
+                       "batch = one by one"],
+                      [[r["model"], r["batch"], _ms(r["fixed_point_s"]), _ms(r["onnxruntime_s"]), f"{r['ratio']:.2f}x",
+                        human(r["fixed_point_images_per_s"]), "yes" if r["batch_exact"] else "NO"] for r in rows],
+                      full=False)
+
+
+def _attempt_cells(model: str, a: dict[str, Any]) -> list[Any]:
+    prove = (a.get("prove_s") or {}).get("median")
+    if not a["proven"]:
+        return [model, html.escape(a["graph"]), human(a["params"]), a["logrows"], human(a["rows"]),
+                "not proven: " + html.escape(a["why"]), "", "", "", ""]
+    return [model, html.escape(a["graph"]), human(a["params"]), a["logrows"], human(a["rows"]),
+            f"{prove:.1f} s" if prove is not None else "", f"{a['prove_peak_rss_mb'] / 1024:.1f} GB",
+            human(a["proof_bytes"]), human(a["gas_per_tx"]), human(a["verifier_bytes"])]
+
+
+def cnn_runs_section(result: dict[str, Any]) -> str:
+    from vcp_toolkit.bench.report import html_table
+
+    cnn = result.get("cnn") or {}
+    if not cnn.get("inference") and not cnn.get("zk"):
+        return ""
+    parts = ["<h3>Exact fixed-point inference against onnxruntime (one core)</h3>",
+             _inference_table(cnn.get("inference", []))]
+    rows = [_attempt_cells(z["model"], a) for z in cnn.get("zk", []) for a in z["attempts"]]
+    if rows:
+        parts += ["<h3>EZKL on the same quantized CNN (the whole model, then narrower cuts until one fits)</h3>",
+                  html_table(["model", "circuit", "params", "logrows", "rows", "prove", "peak memory",
+                              "proof bytes", "verify gas (registry)", "verifier bytes"], rows, full=False)]
+    return "".join(parts)
