@@ -58,7 +58,7 @@ def test_inference_row_is_exact_and_complete():
     assert row["ratio"] == pytest.approx(row["fixed_point_s"] / row["onnxruntime_s"])
 
 
-def _sizes_by_params(graph, _work):
+def _sizes_by_params(graph):
     """Stand-in settings: a circuit of 2**20 rows for the whole LeNet, half as many per halving."""
     logrows = 20 if graph.param_count > 50_000 else 19 if graph.param_count > 20_000 else 18
     return {"logrows": logrows, "rows": 2**logrows - 1000}

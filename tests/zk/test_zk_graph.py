@@ -118,3 +118,10 @@ def test_a_process_killed_under_ezkl_is_an_error_not_a_hang():
     with pytest.raises(ZkError, match="died after .* lack of memory"):
         run_isolated(os.abort)
     assert run_isolated(divmod, 7, 2)[1] == (3, 1)
+
+
+def test_circuit_size_before_setup_is_the_set_up_circuits(cnn_circuit):
+    """What `vcp bench` (and an estimate) reads before any key exists is what the setup then builds."""
+    graph, circuit = cnn_circuit
+    size = zk.circuit_size(graph)
+    assert (size.logrows, size.rows, size.input_scale) == (circuit.logrows, circuit.rows, circuit.input_scale)

@@ -69,42 +69,25 @@ def available_memory() -> int | None:
     return None
 
 
-def zk_settings(graph, work) -> dict[str, Any]:
-    """EZKL's calibrated settings for the graph (seconds, no keys): logrows and rows decide memory."""
-    import json
+def zk_settings(graph) -> dict[str, Any]:
+    """EZKL's calibrated size of the graph's circuit (seconds, no keys): logrows and rows decide memory."""
+    from vcp_toolkit.zk import circuit_size
 
-    from vcp_toolkit.zk import require_ezkl
-    from vcp_toolkit.zk.backend import native_output, write_input
-    from vcp_toolkit.zk.circuit import CircuitModel
-
-    ezkl = require_ezkl()
-    onnx_file = CircuitModel.of(graph).export(work / "model.onnx")
-    write_input(work / "calibration.json", graph.quantize_input(load_mnist_split().x_test[:1]))
-    args = ezkl.PyRunArgs()
-    args.input_visibility = args.output_visibility = "public"
-    args.param_visibility = "fixed"
-    with native_output():
-        ezkl.gen_settings(str(onnx_file), str(work / "settings.json"), py_run_args=args)
-        ezkl.calibrate_settings(str(work / "calibration.json"), str(onnx_file), str(work / "settings.json"),
-                                "resources")
-    settings = json.loads((work / "settings.json").read_text())
-    return {"logrows": int(settings["run_args"]["logrows"]), "rows": int(settings.get("num_rows", 0))}
+    size = circuit_size(graph, graph.quantize_input(load_mnist_split().x_test[:1]).reshape(1, -1))
+    return {"logrows": size.logrows, "rows": size.rows}
 
 
 def _memory_needed(logrows: int) -> int:
-    return max(SETUP_BYTES_PER_2_20_ROWS, PROVE_BYTES_PER_2_20_ROWS) * 2 ** (logrows - 20)
+    per_2_20 = max(SETUP_BYTES_PER_2_20_ROWS, PROVE_BYTES_PER_2_20_ROWS)
+    return per_2_20 << (logrows - 20) if logrows >= 20 else per_2_20 >> (20 - logrows)
 
 
 def _attempt(graph, fraction: float, chain_bench) -> dict[str, Any]:
     """One circuit: its settings, then setup and proof if the memory is there (a proof killed for
     memory anyway is recorded, not raised)."""
-    import tempfile
-    from pathlib import Path
-
     from vcp_toolkit.errors import ZkError
 
-    with tempfile.TemporaryDirectory() as tmp:
-        sizes = zk_settings(graph, Path(tmp))
+    sizes = zk_settings(graph)
     needed, available = _memory_needed(sizes["logrows"]), available_memory()
     row = {"graph": graph.name, "fraction": fraction, "params": graph.param_count, **sizes,
            "memory_needed_bytes": needed, "memory_available_bytes": available}

@@ -20,10 +20,11 @@ Install with ``pip install 'vcp-toolkit[zk]'``. Everything runs locally, one mod
 from vcp_toolkit.errors import ZkError
 from vcp_toolkit.zk.backend import INSTALL_HINT, ezkl_version, require_ezkl
 from vcp_toolkit.zk.cache import cache_root
-from vcp_toolkit.zk.circuit import ZkCircuit, prepare_circuit
+from vcp_toolkit.zk.circuit import CircuitModel, CircuitSize, ZkCircuit, circuit_size, prepare_circuit
 from vcp_toolkit.zk.proof import ZkProof, decode_field
 from vcp_toolkit.zk.srs import UNSAFE_SRS_NOTE
 from vcp_toolkit.zk.verifier_contract import compile_verifier
 
-__all__ = ["INSTALL_HINT", "UNSAFE_SRS_NOTE", "ZkCircuit", "ZkError", "ZkProof", "cache_root", "compile_verifier",
-           "decode_field", "ezkl_version", "prepare_circuit", "require_ezkl"]
+__all__ = ["INSTALL_HINT", "UNSAFE_SRS_NOTE", "CircuitModel", "CircuitSize", "ZkCircuit", "ZkError", "ZkProof",
+           "cache_root", "circuit_size", "compile_verifier", "decode_field", "ezkl_version", "prepare_circuit",
+           "require_ezkl"]

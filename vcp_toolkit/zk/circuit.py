@@ -18,7 +18,7 @@ from vcp_toolkit.commit.graph_commitments import GraphModelCommitment
 from vcp_toolkit.commit.encoding import field_element
 from vcp_toolkit.model.graph.graph import IntGraph
 from vcp_toolkit.model.quantize import QuantizedModel
-from vcp_toolkit.errors import ZkError
+from vcp_toolkit.errors import VcpError, ZkError
 from vcp_toolkit.zk.backend import ezkl_failure, ezkl_version, native_output, require_ezkl, write_input
 from vcp_toolkit.zk.cache import circuit_directory, load_meta, save_meta
 from vcp_toolkit.zk.srs import local_srs
@@ -108,17 +108,16 @@ def _circuit(root: bytes, directory: Path, model: CircuitModel, meta: dict[str, 
 
 def _set_up(model: CircuitModel, directory: Path, calibration: np.ndarray | None, srs: Path | None) -> dict[str, Any]:
     """Every setup step, in ``directory``; returns the circuit's description (circuit.json)."""
-    onnx_path = model.export(directory / "model.onnx")
-    calib = calibration if calibration is not None else \
-        np.random.default_rng(0).integers(-128, 128, (1, model.in_width))
-    write_input(directory / "calibration.json", np.asarray(calib).reshape(-1, model.in_width)[:1])
     try:
-        run_args = _compile(onnx_path, directory)
+        onnx_path = _calibrated(model, directory, calibration)
+        require_ezkl().compile_circuit(str(onnx_path), str(directory / "model.compiled"),
+                                       str(directory / "settings.json"))
+        run_args = json.loads((directory / "settings.json").read_text())["run_args"]
         srs_path = srs if srs is not None else local_srs(int(run_args["logrows"]))
         require_ezkl().setup(str(directory / "model.compiled"), str(directory / "vk.key"), str(directory / "pk.key"),
                              str(srs_path))
         sol = write_verifier_source(directory, srs_path)
-    except ZkError:
+    except VcpError:  # ZkError, or the model's own refusal to export
         raise
     except Exception as exc:  # EZKL raises RuntimeError/ValueError with its own text
         raise ezkl_failure("EZKL pipeline failed", exc) from exc
@@ -131,10 +130,41 @@ def _set_up(model: CircuitModel, directory: Path, calibration: np.ndarray | None
             "settings_sha256": hashlib.sha256((directory / "settings.json").read_bytes()).hexdigest()}
 
 
-def _compile(onnx_path: Path, directory: Path) -> dict[str, Any]:
-    """EZKL's settings (public inputs and outputs, fixed parameters), calibrated on calibration.json,
-    and the compiled circuit; returns the settings' run_args."""
+@dataclass(frozen=True)
+class CircuitSize:
+    """What EZKL's calibrated settings say of a circuit before any key exists."""
+
+    logrows: int
+    rows: int
+    input_scale: int
+    param_scale: int
+
+
+def circuit_size(model: QuantizedModel | IntGraph, calibration: np.ndarray | None = None) -> CircuitSize:
+    """The circuit's size from EZKL's settings, calibrated as prepare_circuit calibrates them
+    (seconds; no setup, no keys), in a scratch folder."""
+    import tempfile
+
+    require_ezkl()
+    with tempfile.TemporaryDirectory() as tmp, native_output():
+        try:
+            _calibrated(CircuitModel.of(model), Path(tmp), calibration)
+        except Exception as exc:
+            raise ezkl_failure("EZKL calibration failed", exc) from exc
+        settings = json.loads((Path(tmp) / "settings.json").read_text())
+    run_args = settings["run_args"]
+    return CircuitSize(int(run_args["logrows"]), int(settings.get("num_rows", 0)), int(run_args["input_scale"]),
+                       int(run_args["param_scale"]))
+
+
+def _calibrated(model: CircuitModel, directory: Path, calibration: np.ndarray | None) -> Path:
+    """The ONNX export, its calibration input and EZKL's settings (public inputs and outputs, fixed
+    parameters) calibrated for resources, in ``directory``; returns the ONNX path."""
     ezkl = require_ezkl()
+    onnx_path = model.export(directory / "model.onnx")
+    calib = calibration if calibration is not None else \
+        np.random.default_rng(0).integers(-128, 128, (1, model.in_width))
+    write_input(directory / "calibration.json", np.asarray(calib).reshape(-1, model.in_width)[:1])
     args = ezkl.PyRunArgs()
     args.input_visibility = "public"
     args.output_visibility = "public"
@@ -142,5 +172,4 @@ def _compile(onnx_path: Path, directory: Path) -> dict[str, Any]:
     settings = directory / "settings.json"
     ezkl.gen_settings(str(onnx_path), str(settings), py_run_args=args)
     ezkl.calibrate_settings(str(directory / "calibration.json"), str(onnx_path), str(settings), "resources")
-    ezkl.compile_circuit(str(onnx_path), str(directory / "model.compiled"), str(settings))
-    return json.loads(settings.read_text())["run_args"]
+    return onnx_path

@@ -212,3 +212,15 @@ def test_conv_node_requantizes_like_its_accumulators_at_the_extremes(channels):
     expected = requantize_range(acc, conv.multiplier[None, :, None, None], conv.shift[None, :, None, None], -128, 127)
     assert np.array_equal(conv(x), expected)
     assert np.array_equal(conv(x), conv_reference(conv, x))
+
+
+def test_add_over_several_chunks_matches_the_reference():
+    """Add works through its tensors a chunk at a time: a tensor of a few chunks and a ragged tail."""
+    from vcp_toolkit.model.graph.add import CHUNK
+
+    rng = np.random.default_rng(77)
+    shape = (3, 5, CHUNK // 7 + 3, 7)
+    a, b = (rng.integers(-128, 128, shape).astype(np.int8) for _ in range(2))
+    op = Add(2**31 - 1, 3 * 2**28, 31, -100, 127)
+    assert a.size > 2 * CHUNK and a.size % CHUNK
+    assert np.array_equal(op(a, b), add_reference(op, a, b))

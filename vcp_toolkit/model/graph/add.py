@@ -16,6 +16,9 @@ from vcp_toolkit.model.fixedpoint import MULTIPLIER_MAX, SHIFT_MAX, SHIFT_MIN
 from vcp_toolkit.model.graph.common import INT8_MAX, INT8_MIN, check_range, check_tensor, requantize_one
 
 
+CHUNK = 2**15  # elements per step: 256 KiB of int64 per temporary
+
+
 @dataclass(frozen=True)
 class Add:
     multiplier_a: int
@@ -39,8 +42,19 @@ class Add:
         a, b = check_tensor(a, np.ndim(a), "Add"), check_tensor(b, np.ndim(b), "Add")
         if a.shape != b.shape:
             raise InvalidInput(f"Add needs two tensors of one shape, got {a.shape} and {b.shape}")
-        acc = a.astype(np.int64) * self.multiplier_a + b.astype(np.int64) * self.multiplier_b
-        return np.clip((acc + (1 << (self.shift - 1))) >> self.shift, self.lo, self.hi).astype(np.int8)
+        out = np.empty(a.shape, dtype=np.int8)
+        flat_a, flat_b, flat_out = a.reshape(-1), b.reshape(-1), out.reshape(-1)
+        for start in range(0, flat_a.size, CHUNK):  # int64 temporaries that stay in cache
+            part = slice(start, start + CHUNK)
+            acc = flat_a[part].astype(np.int64)
+            acc *= self.multiplier_a
+            other = flat_b[part].astype(np.int64)
+            other *= self.multiplier_b
+            acc += other
+            acc += 1 << (self.shift - 1)
+            acc >>= self.shift
+            flat_out[part] = np.clip(acc, self.lo, self.hi, out=acc)
+        return out
 
 
 def add_reference(op: Add, a: np.ndarray, b: np.ndarray) -> np.ndarray:
