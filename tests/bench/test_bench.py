@@ -63,12 +63,19 @@ def _fixed_result(single_ratio=1.2, per_inference=60.0, anvil_rate=150.0):
         ],
         "disputes": [{"chain": "embedded", "width": 64, "params": 4810, "gas": 110_000},
                      {"chain": "embedded", "width": 1024, "params": 1_059_850, "gas": 170_000}],
+        "cnn_disputes": {"models": {"lenet": {"disputes": [{"kind": "conv", "gas": 190_000},
+                                                          {"kind": "dense", "gas": 150_000}]}}},
+        "cnn": {"inference": [{"model": "lenet", "ratio": 2.5}]},
     }
 
 
 def test_targets_from_fixed_rows():
     targets = {t["name"]: t for t in evaluate_targets(_fixed_result())}
-    assert len(targets) == 10 and all(t["met"] for t in targets.values())
+    assert len(targets) == 12 and all(t["met"] for t in targets.values())
+    assert targets["CNN fraud proof, costliest operator, gas (fresh accounts)"]["value"] == 190_000
+    slow = {**_fixed_result(), "cnn": {"inference": [{"ratio": 2.5}, {"ratio": 4.2}]}}
+    assert not {t["name"]: t for t in evaluate_targets(slow)}[
+        "CNN fixed point / onnxruntime float, batch 256, one core"]["met"]
     assert targets["dispute gas / EZKL verify gas for the same model size"]["value"] == pytest.approx(
         max(100_000 / 608_296, 110_000 / 607_576, 170_000 / 1_383_003))
     missed = {t["name"]: t for t in evaluate_targets(_fixed_result(1.3, 65.0, 99.0))}

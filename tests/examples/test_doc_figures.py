@@ -95,6 +95,10 @@ FIGURES = [
     # README: the benchmark (targets, settings, the trust-model table, the anchors beside this run's EZKL)
     *(Figure(README, row(name, 1), f"target: {name}") for name in GAS_TARGETS[:-1]),
     Figure(README, row(GAS_TARGETS[-1] + " (worst case)", 1), f"target: {GAS_TARGETS[-1]}"),
+    Figure(README, row("CNN fraud proof, costliest operator, gas (fresh accounts)", 1), "graph dispute: rescnn conv gas"),
+    Figure(README, rf"LeNet-5's costliest is {NUMBER}", "graph dispute: lenet conv gas"),
+    Figure("docs/models.md", row("LeNet-5, 75% of the channels", 1), "narrowed lenet 0.75: params"),
+    Figure("docs/models.md", rf"optimistic fraud proofs cost at most {NUMBER} gas", "graph dispute: lenet conv gas"),
     Figure(README, r"medians of (\d+)\s+runs", "bench: repeats"),
     Figure(README, rf"costs are at {NUMBER} gwei", "bench: gwei"),
     Figure(README, rf"and \${NUMBER}/ETH", "bench: usd per eth"),
@@ -177,8 +181,16 @@ def measured(tmp_path_factory) -> dict[str, Measured]:
     signed = run_demo("embedded", out_dir=work / "signed", repeats=1)
     optimistic = run_optimistic_demo("embedded", out_dir=work / "optimistic")
     values = {**_bench_figures(bench), **_signed_figures(signed), **_optimistic_figures(optimistic),
-              **_claims_by_others(), **_onnx_figures(), **_static_figures(), **_graph_figures()}
+              **_claims_by_others(), **_onnx_figures(), **_static_figures(), **_graph_figures(),
+              **_narrowed_figures()}
     return values
+
+
+def _narrowed_figures() -> dict[str, Measured]:
+    from vcp_toolkit.bench.narrowed import narrowed
+    from vcp_toolkit.model.builtin.graphs import builtin_graph
+
+    return {"narrowed lenet 0.75: params": Measured(narrowed(builtin_graph("lenet"), 0.75).param_count)}
 
 
 def _graph_figures() -> dict[str, Measured]:

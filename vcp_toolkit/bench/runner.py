@@ -60,7 +60,7 @@ class BenchConfig:
 QUICK = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (784, 128, 10)), batch_sizes=(1, 16, 256, 1024),
                     chains=("embedded", "anvil"), dispute_widths=(16, 64, 256, 1024), repeats=5, warmup=1,
                     throughput_singles=200, throughput_batches=5, zk_models=((64, 16, 10),), zk_repeats=1,
-                    cnn_inference=("lenet",))
+                    cnn_inference=("lenet",), cnn_disputes=("lenet",))
 FULL = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (64, 64, 64, 10), (784, 128, 10), (784, 1024, 256, 10)),
                    batch_sizes=(1, 4, 16, 64, 256, 1024, 4096), chains=("embedded", "anvil", "ganache"),
                    dispute_widths=(16, 64, 256, 1024, 4096), repeats=11, warmup=2, throughput_singles=500,

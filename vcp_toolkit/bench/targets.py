@@ -54,4 +54,13 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         _target("Anvil: batched inferences landed per second",
                 _worst([r["batched_inferences_per_s"] for r in anvil], min), 10_000, "higher"),
         _target("dispute gas / EZKL verify gas for the same model size", _worst(ratios, max), 1.0, "lower"),
+        _target("CNN fraud proof, costliest operator, gas (fresh accounts)", _worst(_cnn_proof_gas(result), max),
+                200_000, "lower"),
+        _target("CNN fixed point / onnxruntime float, batch 256, one core",
+                _worst([r["ratio"] for r in (result.get("cnn") or {}).get("inference", [])], max), 3.0, "lower"),
     ]
+
+
+def _cnn_proof_gas(result: dict[str, Any]) -> list[float]:
+    models = (result.get("cnn_disputes") or {}).get("models", {})
+    return [row["gas"] for model in models.values() for row in model["disputes"]]
