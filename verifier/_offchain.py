@@ -15,6 +15,7 @@ from vcp_toolkit.commit.commitments import ModelCommitment, input_commitment, ou
 from vcp_toolkit.errors import AttestationMismatch, InvalidInput, VerificationFailed
 from vcp_toolkit.attest.files import (AttestationFile, BatchFile, TraceBundle, ZkAttestationFile, load_attestation_file,
                               printable, read_bounded)
+from vcp_toolkit.model.graph.graph import IntGraph
 from vcp_toolkit.model.quantize import QuantizedModel
 
 CHECKS = (
@@ -141,6 +142,10 @@ def verify_signed_file(signed: AttestationFile, attestation_path: Path, model: Q
                                   "(sha256 differs)", hex32(signed.attestation.digest(signed.domain)), None, None, (),
                                   0.0)
     bundle = TraceBundle.from_bytes(raw, f"trace bundle {printable(path)}")  # the bytes just hashed, not a re-read
+    if isinstance(model, IntGraph):
+        from vcp_toolkit.verifier._graph_offchain import verify_graph_attestation
+
+        return verify_graph_attestation(signed, bundle, model, expected_prover)
     return verify_attestation(signed, bundle, model, expected_prover)
 
 
@@ -183,6 +188,9 @@ def verify_loaded(signed: AttestationFile | BatchFile | ZkAttestationFile, path:
             raise InvalidInput("a zk attestation has no bundle and no signer: drop --bundle / --prover")
         return verify_zk(signed, model)
     if isinstance(signed, BatchFile):
+        if isinstance(model, IntGraph):
+            raise InvalidInput("batch files of a CNN are checked by vcp_toolkit.verifier.verify_batch in Python; "
+                               "the command line checks their single and zk files")
         return verify_batch_signed(signed, path, model, bundle_path, expected_prover)
     return verify_signed_file(signed, path, model, bundle_path, expected_prover)
 

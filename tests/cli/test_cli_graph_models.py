@@ -121,6 +121,33 @@ def test_dense_models_resolve_as_before(vcp, tmp_path):
     assert code == 0 and (tmp_path / "m.onnx").is_file(), err
 
 
+def test_prove_and_verify_a_cnn_from_the_command_line(vcp, tmp_path, split, monkeypatch):
+    """`vcp prove --model lenet --input mnist:N` then `vcp verify`: the CNN's own checks; an image
+    file gives the same attestation body as the sample; tampering and another model are caught."""
+    monkeypatch.setenv("VCP_PRIVATE_KEY", "0x" + "5a" * 32)
+    domain = ("--chain-id", "31337", "--registry", "0x" + "34" * 20)
+    code, out, err = vcp("prove", "--model", "lenet", "--input", "mnist:7", *domain, "--out", "a.json")
+    assert code == 0 and "wrote" in out, err
+    code, out, err = vcp("verify", "a.json", "--model", "lenet", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["valid"] and report["label"] == int(split.y_test[7]), err
+    assert {"model root", "re-execution", "trace root", "signature"} <= set(report["checks_passed"])
+    code, out, err = vcp("verify", "a.json", "--model", "rescnn")
+    assert code == 1 and "model root" in err
+    code, out, err = vcp("verify", "a.json")  # the default dense model
+    assert code == 1 and "model root" in err
+    np.save(tmp_path / "seven.npy", split.x_test[7])  # (1, 28, 28) floats, quantized like mnist:7
+    code, out, err = vcp("prove", "--model", "lenet", "--input", "seven.npy", *domain, "--out", "b.json")
+    assert code == 0, err
+    first, second = (json.loads((tmp_path / n).read_text())["attestation"] for n in ("a.json", "b.json"))
+    assert first["modelRoot"] == second["modelRoot"] and first["traceRoot"] != ""
+    bundle = json.loads((tmp_path / "a.trace.json").read_text())
+    bundle["trace"][1][0] = (bundle["trace"][1][0] + 1) % 128  # one conv output element moved
+    (tmp_path / "a.trace.json").write_text(json.dumps(bundle))
+    code, out, err = vcp("verify", "a.json", "--model", "lenet")
+    assert code == 1 and "invalid" in err
+
+
 @pytest.fixture
 def hostile(tmp_path, split) -> Path:
     os.mkfifo(tmp_path / "fifo.npz")
@@ -161,8 +188,18 @@ CASES = {  # name: (arguments, words the one line holds)
     "builtin with calibration": (("inspect", "rescnn", "--calibration", "held.npz"), ("already quantized",)),
     "graph with validation": (("inspect", "lenet", "--validation", "held.npz"), ("--eval",)),
     "damaged graph file": (("inspect", "bad.graph.npz"), ("bad.graph.npz",)),
-    "prove a CNN": (("prove", "--model", "lenet", "--input", "digits:0", "--chain-id", "1", "--registry",
-                     "0x" + "5a" * 20, "--out", "a.json"), ("`vcp prove` runs dense models only",)),
+    "prove a CNN on digits": (("prove", "--model", "lenet", "--input", "digits:0", "--chain-id", "1", "--registry",
+                               "0x" + "5a" * 20, "--out", "a.json"), ("this CNN takes 1x28x28 images", "mnist:N")),
+    "prove a CNN past the split": (("prove", "--model", "lenet", "--input", "mnist:1000", "--chain-id", "1",
+                                    "--registry", "0x" + "5a" * 20, "--out", "a.json"), ("N must be in 0..999",)),
+    "prove a CNN, mnist:x": (("prove", "--model", "lenet", "--input", "mnist:x", "--chain-id", "1", "--registry",
+                              "0x" + "5a" * 20, "--out", "a.json"), ("mnist:N with N an integer",)),
+    "prove a CNN, wrong size": (("prove", "--model", "lenet", "--input", "odd.npy", "--chain-id", "1", "--registry",
+                                 "0x" + "5a" * 20, "--out", "a.json"), ("odd.npy", "expected 784 values")),
+    "prove a CNN, NaN image": (("prove", "--model", "lenet", "--input", "nan.npy", "--chain-id", "1", "--registry",
+                                "0x" + "5a" * 20, "--out", "a.json"), ("nan.npy",)),
+    "prove dense on mnist": (("prove", "--input", "mnist:0", "--chain-id", "1", "--registry", "0x" + "5a" * 20,
+                              "--out", "a.json"), ("mnist:N is for the 28x28 CNNs",)),
     "export a CNN file": (("export", "--model", "rescnn", "--out", "x.onnx"), ("`vcp export` runs dense models",)),
     "quantize not onnx": (("quantize", "held.npz", "--out", "g.npz"), ("takes an .onnx CNN",)),
     "quantize FIFO onnx": (("quantize", "fifo.npz", "--out", "g.npz"), ("takes an .onnx CNN",)),

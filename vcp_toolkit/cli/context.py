@@ -71,21 +71,55 @@ def _file_values(spec: str, width: int) -> np.ndarray:
 
 
 def read_input(spec: str, model, as_int8: bool) -> np.ndarray:
-    """``--input``: digits:N, or a .npy / .json file of floats (int8 codes with ``as_int8``)."""
-    if spec.startswith("digits:"):
-        return _digits_input(spec, model)
+    """``--input``: digits:N (dense models), mnist:N (CNNs taking 1x28x28), or a .npy / .json file of
+    floats (int8 codes with ``as_int8``): a dense model's vector, or a CNN's image with its values in
+    C, H, W order (any shape holding that many values)."""
+    from vcp_toolkit.model.graph.graph import IntGraph
+
+    graph = model if isinstance(model, IntGraph) else None
+    if spec.startswith(("digits:", "mnist:")):
+        return _sample_input(spec, model, graph)
     from vcp_toolkit.attest.files import printable
 
-    values, shown = _file_values(spec, model.input_width), printable(spec)
-    if values.ndim != 1 or values.shape[0] != model.input_width:
-        raise InvalidInput(f"--input {shown}: expected {model.input_width} values, got shape {values.shape}")
+    width = int(np.prod(graph.input_shape)) if graph is not None else model.input_width
+    values, shown = _file_values(spec, width), printable(spec)
+    if values.size != width or (graph is None and values.ndim != 1):
+        raise InvalidInput(f"--input {shown}: expected {width} values, got shape {values.shape}")
     if not np.all(np.isfinite(values)):
         raise InvalidInput(f"--input {shown}: values must be finite numbers")
+    values = values.reshape(graph.input_shape) if graph is not None else values
     if as_int8:
         if not np.all(values == np.round(values)) or values.min() < -128 or values.max() > 127:
             raise InvalidInput(f"--input {shown}: --int8 values must be integers in [-128, 127]")
         return values.astype(np.int8)
     return model.quantize_input(values)
+
+
+def _sample_input(spec: str, model, graph) -> np.ndarray:
+    """digits:N (8x8 digits, dense models) or mnist:N (28x28 MNIST, CNNs): test-split sample N."""
+    kind = spec.split(":", 1)[0]
+    if graph is None:
+        if kind == "mnist":
+            raise InvalidInput(f"--input {spec}: mnist:N is for the 28x28 CNNs; this dense model takes digits:N "
+                               "or a .npy / .json file")
+        return _digits_input(spec, model)
+    if kind == "digits" or tuple(graph.input_shape) != (1, 28, 28):
+        raise InvalidInput(f"--input {spec}: this CNN takes {'x'.join(map(str, graph.input_shape))} images: pass "
+                           "mnist:N (1x28x28 models) or a .npy / .json file of its values")
+    return _mnist_input(spec, graph)
+
+
+def _mnist_input(spec: str, graph) -> np.ndarray:
+    from vcp_toolkit.model.datasets import load_mnist_split
+
+    images = load_mnist_split().x_test
+    try:
+        index = int(spec.split(":", 1)[1])
+    except ValueError:
+        raise InvalidInput(f"--input {spec}: expected mnist:N with N an integer") from None
+    if not 0 <= index < len(images):
+        raise InvalidInput(f"--input {spec}: N must be in 0..{len(images) - 1}")
+    return graph.quantize_input(images[index])
 
 
 def read_range(spec: str) -> tuple[int, int]:

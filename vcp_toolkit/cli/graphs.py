@@ -9,7 +9,7 @@ from pathlib import Path
 from vcp_toolkit.cli.render import EXIT_OK, number, print_json, printable, table, us
 from vcp_toolkit.errors import InvalidInput
 
-GRAPH_COMMANDS = frozenset({"inspect", "quantize"})  # commands that run operator graphs (the rest: dense only)
+GRAPH_COMMANDS = frozenset({"inspect", "quantize", "prove", "verify"})  # commands that run operator graphs
 MODEL_HELP = ("a built-in CNN (lenet, rescnn), an ONNX file (.onnx), an operator-graph file from `vcp quantize`, "
               "or a dense vcp model (.q.npz)")
 
@@ -20,7 +20,8 @@ def supported(model, spec, command: str | None):
 
     if isinstance(model, IntGraph) and command not in GRAPH_COMMANDS:
         raise InvalidInput(f"--model {printable(str(spec))}: `vcp {command}` runs dense models only so far, and this "
-                           "is an operator-graph (CNN) model; `vcp inspect` and `vcp quantize` take it")
+                           "is an operator-graph (CNN) model; `vcp prove`, `vcp verify`, `vcp inspect` and `vcp quantize` "
+                           "take it")
     return model
 
 

@@ -37,7 +37,8 @@ def _add_prove(sub) -> None:
     p = sub.add_parser("prove", help="run the model on one input; write the attestation and its trace bundle")
     add_model_arg(p)
     p.add_argument("--input", required=True,
-                   help="digits:N (test-split sample N), or a .npy / .json file of float inputs")
+                   help="digits:N (test-split sample N; mnist:N for the 28x28 CNNs), or a .npy / .json file of "
+                        "float inputs (a CNN's image in C, H, W order)")
     p.add_argument("--int8", action="store_true", help="the input file already holds int8 codes")
     p.add_argument("--out", type=Path, required=True, help="attestation file to write (bundle goes beside it)")
     p.add_argument("--rpc-url", help="take chainId and registry address from this node and the deployments file")

@@ -13,7 +13,6 @@ from vcp_toolkit.errors import InvalidInput
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
-    from vcp_toolkit.prover import Prover
     from vcp_toolkit.attest.eip712 import parse_bytes32
     from vcp_toolkit.ops.landing import journal_file
 
@@ -25,7 +24,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if args.backend == "zk":
         return _prove_zk(ctx, x, job_id, domain)
     key = ctx.key("sign the attestation")
-    proven = Prover(model, key, domain).prove(x, job_id=job_id)
+    proven = _prover(model, key, domain).prove(x, job_id=job_id)
     att_path, bundle_path = proven.save(args.out)
     journal_file(args.journal, att_path)
     t = proven.timings
@@ -33,6 +32,14 @@ def cmd_prove(args: argparse.Namespace) -> int:
     print(f"label {proven.label}, prover {key.address}, digest 0x{proven.digest.hex()}")
     print(f"inference {us(t.inference_s)}, commit {us(t.commit_s)}, sign {us(t.sign_s)}")
     return EXIT_OK
+
+
+def _prover(model, key, domain):
+    """Prover for a dense model, GraphProver for an operator graph (a CNN)."""
+    from vcp_toolkit.model.graph.graph import IntGraph
+    from vcp_toolkit.prover import GraphProver, Prover
+
+    return GraphProver(model, key, domain) if isinstance(model, IntGraph) else Prover(model, key, domain)
 
 
 def _prove_zk(ctx: Context, x, job_id: bytes, domain) -> int:
