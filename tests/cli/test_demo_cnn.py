@@ -42,7 +42,7 @@ def test_optimistic_cnn_demo_table(capsys, monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--mode", "zk"), "--mode zk --model lenet: the zk baseline runs on the digits MLP only"),
+    (("--mode", "zk"), "--mode zk --model lenet: the zk demo runs on the digits MLP"),
     (("--srs", "x.srs"), "--srs applies to --mode zk only"),
     (("--repeats", "0"), "--repeats must be at least 1"),
 ])

@@ -12,8 +12,8 @@ def demo_cnn(args: argparse.Namespace) -> int:
     from vcp_toolkit.demo.cnn import run_cnn_demo
 
     if args.mode == "zk":
-        raise InvalidInput(f"--mode zk --model {args.model}: the zk baseline runs on the digits MLP only so far; "
-                           "use --mode signed or --mode optimistic with a CNN")
+        raise InvalidInput(f"--mode zk --model {args.model}: the zk demo runs on the digits MLP (EZKL on a CNN takes "
+                           "minutes and GBs); `vcp bench` measures it on the LeNet, `vcp prove --backend zk` proves one")
     if args.srs is not None:
         raise InvalidInput("--srs applies to --mode zk only: drop it")
     if args.repeats < 1:
