@@ -35,10 +35,18 @@ def wrong_output(model: QuantizedModel, x: np.ndarray, salt: bytes) -> Answer:
 
 def wrong_hidden_layer(model: QuantizedModel, x: np.ndarray, salt: bytes) -> Answer:
     """Changes one hidden activation, then computes the rest correctly from it."""
+    return wrong_layer(model, x, salt, 1)
+
+
+def wrong_layer(model: QuantizedModel, x: np.ndarray, salt: bytes, layer: int) -> Answer:
+    """Changes the first activation of ``layer``'s output (1 = the first layer's), then computes
+    the layers after it correctly from it."""
+    if not 1 <= layer <= len(model.layers):
+        raise InvalidInput(f"layer {layer}: the model has layers 1..{len(model.layers)}")
     answer = honest(model, x, salt)
-    trace = list(answer.trace[:2])
-    trace[1] = _flip(trace[1], 0)
-    trace += [v[0] for v in run_layers(model.layers[1:], trace[1][None, :])[1:]]
+    trace = list(answer.trace[:layer + 1])
+    trace[layer] = _flip(trace[layer], 0)
+    trace += [v[0] for v in run_layers(model.layers[layer:], trace[layer][None, :])[1:]]
     return dataclasses.replace(answer, trace=trace)
 
 

@@ -66,12 +66,15 @@ def _fixed_result(single_ratio=1.2, per_inference=60.0, anvil_rate=150.0):
         "cnn_disputes": {"models": {"lenet": {"disputes": [{"kind": "conv", "gas": 190_000},
                                                           {"kind": "dense", "gas": 150_000}]}}},
         "cnn": {"inference": [{"model": "lenet", "ratio": 2.5}]},
+        "estimates": {"lines": [{"figure": "signed attestation gas", "error": 0.001},
+                                {"figure": "zk prove time (s)", "error": -0.08}]},
     }
 
 
 def test_targets_from_fixed_rows():
     targets = {t["name"]: t for t in evaluate_targets(_fixed_result())}
-    assert len(targets) == 12 and all(t["met"] for t in targets.values())
+    assert len(targets) == 13 and all(t["met"] for t in targets.values())
+    assert targets["vcp estimate against this run: worst relative error (gas, zk predictions)"]["value"] == 0.08
     assert targets["CNN fraud proof, costliest operator, gas (fresh accounts)"]["value"] == 190_000
     slow = {**_fixed_result(), "cnn": {"inference": [{"ratio": 2.5}, {"ratio": 4.2}]}}
     assert not {t["name"]: t for t in evaluate_targets(slow)}[
@@ -82,6 +85,9 @@ def test_targets_from_fixed_rows():
     assert not missed["signed single attestation: gas / floor"]["met"]
     assert not missed["batched N=1024: amortized gas per inference"]["met"]
     assert not missed["Anvil: single attestations landed per second"]["met"]
+    off = {**_fixed_result(), "estimates": {"lines": [{"figure": "zk verifier gas", "error": 0.11}]}}
+    assert not {t["name"]: t for t in evaluate_targets(off)}[
+        "vcp estimate against this run: worst relative error (gas, zk predictions)"]["met"]
     empty = evaluate_targets({"rows": [], "disputes": []})
     assert all(t["value"] is None and not t["met"] for t in empty)
 

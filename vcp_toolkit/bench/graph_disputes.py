@@ -46,7 +46,7 @@ def _lie(trace: list[np.ndarray], node: int, element: int) -> list[np.ndarray]:
     return out
 
 
-def _prove_one(contract: OptimisticInference, model: GraphModelCommitment, owner: Sender, node: int) -> dict[str, Any]:
+def costliest_proof(contract: OptimisticInference, model: GraphModelCommitment, owner: Sender, node: int) -> dict[str, Any]:
     fields = model.node_fields[node - 1]
     element = costliest_element(fields)
     x = np.zeros(model.graph.input_shape, dtype=np.int8)
@@ -59,11 +59,11 @@ def _prove_one(contract: OptimisticInference, model: GraphModelCommitment, owner
     outcome = contract.prove(challenger, job_id, operator_evidence(model, committed, node, element))
     return {"node": node, "kind": KIND_NAMES[fields.kind], "element": element,
             "tiles": sum(map(len, receptive_tiles(fields, element))), "fraud": outcome.fraud,
-            "gas": outcome.tx.gas_used, "calldata_bytes": len(outcome.tx.calldata),
+            "gas": outcome.tx.gas_used, "calldata_bytes": len(outcome.tx.calldata), "raw": "0x" + outcome.tx.raw.hex(),
             "execution_gas": outcome.tx.execution_gas}
 
 
-def _reveal_gas(contract: OptimisticInference, model: GraphModelCommitment, owner: Sender) -> dict[str, Any]:
+def reveal_gas(contract: OptimisticInference, model: GraphModelCommitment, owner: Sender) -> dict[str, Any]:
     x = np.zeros(model.graph.input_shape, dtype=np.int8)
     committed = GraphTraceCommitment.of([t[0] for t in model.graph.run(x[None]).trace.values()], model.shapes)
     requester = _funded(contract.chain)
@@ -89,8 +89,8 @@ def graph_dispute_gas(chain: Chain, names: tuple[str, ...] = CNNS,
         out["models"][name] = {
             "params": model.graph.param_count, "nodes": len(model.node_fields), "leaves": model.leaf_count,
             "register_gas": register.gas_used,
-            "disputes": [_prove_one(contract, model, owner, node) for node in range(1, len(model.node_fields) + 1)],
-            "reveal": _reveal_gas(contract, model, owner)}
+            "disputes": [costliest_proof(contract, model, owner, node) for node in range(1, len(model.node_fields) + 1)],
+            "reveal": reveal_gas(contract, model, owner)}
     return out
 
 

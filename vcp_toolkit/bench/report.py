@@ -59,7 +59,8 @@ def render(result: dict[str, Any], fee_params: Any = None) -> tuple[str, dict[st
         targets=_targets_table(result), rows=_rows_table(result), throughput=_throughput_table(result),
         disputes=_disputes_table(result), anchors=_anchors_table(), compare=_compare_table(result, zk_rows),
         reproduced=_reproduced_table(zk_rows), trust=_trust_table(), figs=_figures(pngs),
-        schedules=_schedules_section(result), fees=_fees_section(result, params), cnn=_cnn_section(result) + _cnn_runs(result))
+        schedules=_schedules_section(result), fees=_fees_section(result, params), cnn=_cnn_section(result) + _cnn_runs(result),
+        estimates=_estimates_section(result))
     return _page(result, sections), pngs
 
 
@@ -79,6 +80,7 @@ class _Sections:
     schedules: str
     fees: str
     cnn: str
+    estimates: str
 
 
 def _targets_table(result: dict[str, Any]) -> str:
@@ -126,6 +128,16 @@ def _cnn_section(result: dict[str, Any]) -> str:
     table = html_table(["model", "operator", "node", "fraud proof gas", "calldata bytes", "tiles opened"], rows,
                        full=False)
     return f"{table}<p>Revealing a whole trace on-chain: {'; '.join(reveals)}.</p>"
+
+
+def _estimates_section(result: dict[str, Any]) -> str:
+    """Each figure `vcp estimate` gives (a dry run; zk predicted from the calibration) beside this run's."""
+    lines = (result.get("estimates") or {}).get("lines") or []
+    if not lines:
+        return "<p>Not measured in this run.</p>"
+    return html_table(["model", "chain", "figure", "estimated", "measured", "error"],
+                      [[x["model"], x["chain"], x["figure"], human(x["estimated"]), human(x["measured"]),
+                        f"{x['error']:+.2%}"] for x in lines], full=False)
 
 
 def _cnn_runs(result: dict[str, Any]) -> str:
@@ -265,6 +277,7 @@ Run time {result['wall_time_s']:.0f} s.</p>
 <h2>Throughput (landed end to end, submissions pipelined)</h2>{s.throughput}
 <h2>Dispute gas by width</h2>{s.disputes}
 <h2>CNNs: the costliest fraud proof of each operator, inference speed, zk</h2>{s.cnn}
+<h2>vcp estimate against this run</h2>{s.estimates}
 <h2>Signed, optimistic and zk on the same model and chain</h2>{s.compare}
 <p>The zk verify gas includes the registry's binding of the proof to vcp's input and output commitments
 (about 60,000 gas on top of EZKL's verifier).</p>

@@ -114,7 +114,7 @@ class _Subject:
     plain: dict[str, float]  # plain inference of one input (spread)
 
 
-class _ChainBench:
+class ChainBench:
     """Contracts deployed once per chain; one authorised prover key."""
 
     def __init__(self, chain: Chain, config: BenchConfig) -> None:
@@ -128,7 +128,12 @@ class _ChainBench:
         self.optimistic, self.optimistic_deploy = OptimisticInference.deploy(self.operator, BENCH_PARAMS)
         self.key = SigningKey.generate()
         self.registry.set_prover(self.operator, self.key.address)
-        self.requester, self.prover_account, self.challenger = (Sender(chain) for _ in range(3))
+        self.fresh_accounts()
+
+    def fresh_accounts(self) -> None:
+        """New requester, prover and challenger accounts: what the slash and the payouts write is
+        then new storage, the worst case, for every model's optimistic rows (as `vcp estimate`)."""
+        self.requester, self.prover_account, self.challenger = (Sender(self.chain) for _ in range(3))
         for s in (self.requester, self.prover_account, self.challenger):
             s.ensure_funded()
 
@@ -150,6 +155,7 @@ class _ChainBench:
         rows.extend(self.signed_batched(subject, n) for n in self.config.batch_sizes)
         x = subject.inputs[0]
         salt = secrets.token_bytes(32)
+        self.fresh_accounts()
         rows.append(self.optimistic_happy(subject, x, salt))
         rows.append(self.optimistic_dispute(subject, x, salt))
         return rows
@@ -257,14 +263,19 @@ class _ChainBench:
     def zk_row(self, widths: tuple[int, ...], repeats: int) -> dict[str, Any]:
         """The same model proven with EZKL and verified by this chain's registry (one circuit per
         model, cached; setup time is reported when it ran in this process)."""
+        model = model_for(widths)
+        figures = self.zk_dense_figures(model, repeats)
+        return self.row("zk", model, 1, **figures)
+
+    def zk_dense_figures(self, model: QuantizedModel, repeats: int = 1) -> dict[str, Any]:
+        """EZKL on a dense model, proven on a random input (its proof kept for the schedules pass)."""
         from vcp_toolkit import zk
 
-        model = model_for(widths)
         x = random_inputs(model, 1, seed=11)[0]
         circuit = zk.prepare_circuit(model)
         figures, proof = self._zk_figures(circuit, x, repeats, lambda: model.infer(x[None, :]))
-        self.zk_proofs.append((tuple(widths), circuit, proof, x))
-        return self.row("zk", model, 1, **figures)
+        self.zk_proofs.append((tuple(model.widths), circuit, proof, x))
+        return figures
 
     def zk_graph_figures(self, graph) -> dict[str, Any]:
         """EZKL on an operator graph (a CNN), calibrated and proven on a held-out MNIST image."""
@@ -274,8 +285,7 @@ class _ChainBench:
         image = graph.quantize_input(load_mnist_split().x_test[:1])
         circuit = zk.prepare_circuit(graph, calibration=image.reshape(1, -1))
         figures, _ = self._zk_figures(circuit, image.reshape(-1), 1, lambda: graph.run(image))
-        return {**figures, "rows": circuit.rows,
-                "verifier_bytes": len(bytes.fromhex(circuit.verifier_bytecode.removeprefix("0x")))}
+        return figures
 
     def _zk_figures(self, circuit, x: np.ndarray, repeats: int, plain: Callable[[], Any]) -> tuple[dict, Any]:
         """Prove ``x`` ``repeats`` times, verify off-chain, record through the registry and call the
@@ -307,7 +317,8 @@ class _ChainBench:
             gas_per_tx=sub.tx.gas_used, calldata_bytes=len(sub.tx.calldata), proof_bytes=len(proofs[0].proof),
             raw="0x" + sub.tx.raw.hex(),
             verifier_deploy_gas=deployed.gas_used, verifier_only_gas=alone.gas_used, setup_s=circuit.setup_s or None,
-            logrows=circuit.logrows, prove_peak_rss_mb=max(p.peak_rss_mb for p in proofs),
+            logrows=circuit.logrows, rows=circuit.rows,
+            verifier_bytes=len(bytes.fromhex(circuit.verifier_bytecode.removeprefix("0x"))), prove_peak_rss_mb=max(p.peak_rss_mb for p in proofs),
             proving_key_bytes=circuit.pk_bytes, srs="local (unsafe)" if circuit.srs_unsafe else "given",
             overhead_vs_plain=prove["median"] / plain_t["median"]), proofs[0]
 
@@ -336,6 +347,7 @@ class _ChainBench:
 def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the sweep; returns {environment, config, rows, disputes, targets, anchors}."""
     from vcp_toolkit.bench.anchors import CITED_VERIFY_GAS, EZKL_MEASURED
+    from vcp_toolkit.bench.estimate_check import estimate_checks
     from vcp_toolkit.bench.targets import evaluate_targets
 
     note = progress or (lambda _msg: None)
@@ -346,7 +358,7 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
     hardforks = config.hardforks()  # refused before anything starts
     for kind in config.chains:
         with open_chain(kind, hardfork=hardforks[kind]) as chain:
-            bench = _ChainBench(chain, config)
+            bench = ChainBench(chain, config)
             deploy[kind] = {"registry": bench.registry_deploy.gas_used, "optimistic": bench.optimistic_deploy.gas_used}
             for widths in config.models:
                 note(f"{kind}: model {'->'.join(map(str, widths))}")
@@ -372,8 +384,10 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
         "cnn": cnn_runs,
         "anchors": {"ezkl_measured": {"->".join(map(str, k)): v for k, v in EZKL_MEASURED.items()},
                     "cited_verify_gas": CITED_VERIFY_GAS},
-        "wall_time_s": time.perf_counter() - started,
     }
+    note("estimates: vcp estimate against what this run measured")
+    result["estimates"] = estimate_checks(result, model_for, config.batch_sizes)
+    result["wall_time_s"] = time.perf_counter() - started
     result["targets"] = evaluate_targets(result)
     return result
 
@@ -393,7 +407,7 @@ def _zk_rows(config: BenchConfig, note: Callable[[str], None], rows: list[dict[s
     zk = {"available": True, "ezkl": ezkl_version(), "chain": zk_chain,
           "why": f"EZKL {ezkl_version()} measured in this run on {zk_chain}"}
     with open_chain(zk_chain, hardfork=config.hardforks()[zk_chain]) as chain:
-        bench = _ChainBench(chain, config)
+        bench = ChainBench(chain, config)
         for widths in config.zk_models:
             note(f"{zk_chain}: zk proof of {'->'.join(map(str, widths))}")
             rows.append(bench.zk_row(widths, config.zk_repeats))
@@ -427,7 +441,7 @@ def _cnn_runs(config: BenchConfig, note: Callable[[str], None]) -> dict[str, Any
     if not config.cnn_zk or zk_chain is None or ezkl_version() is None:
         return cnn_rows(config.cnn_inference, (), config.repeats, note, None)
     with open_chain(zk_chain, hardfork=config.hardforks()[zk_chain]) as chain:
-        bench = _ChainBench(chain, config)
+        bench = ChainBench(chain, config)
         result = cnn_rows(config.cnn_inference, config.cnn_zk, config.repeats, note, bench.zk_graph_figures)
     return {**result, "zk_chain": zk_chain}
 

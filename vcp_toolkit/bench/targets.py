@@ -58,6 +58,8 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
                 200_000, "lower"),
         _target("CNN fixed point / onnxruntime float, batch 256, one core",
                 _worst([r["ratio"] for r in (result.get("cnn") or {}).get("inference", [])], max), 3.0, "lower"),
+        _target("vcp estimate against this run: worst relative error (gas, zk predictions)",
+                _worst([abs(x["error"]) for x in (result.get("estimates") or {}).get("lines", [])], max), 0.10, "lower"),
     ]
 
 

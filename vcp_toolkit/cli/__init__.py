@@ -20,6 +20,7 @@ import traceback
 from typing import Sequence
 
 from vcp_toolkit.cli.demo import cmd_demo
+from vcp_toolkit.cli.estimate import cmd_estimate
 from vcp_toolkit.cli.graphs import cmd_quantize
 from vcp_toolkit.cli.exchange import cmd_exchange
 from vcp_toolkit.cli.measure import cmd_bench, cmd_report
@@ -37,7 +38,7 @@ __all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "bu
 COMMANDS = {"demo": cmd_demo, "prove": cmd_prove, "verify": cmd_verify, "submit": cmd_submit,
             "deploy": cmd_deploy, "keygen": cmd_keygen, "node": cmd_node, "mine": cmd_mine, "serve": cmd_serve,
             "watch": cmd_watch,
-            "request": cmd_request, "withdraw": cmd_withdraw, "bench": cmd_bench, "report": cmd_report,
+            "request": cmd_request, "withdraw": cmd_withdraw, "bench": cmd_bench, "report": cmd_report, "estimate": cmd_estimate,
             "inspect": cmd_inspect, "export": cmd_export, "quantize": cmd_quantize, "status": cmd_status, "resume": cmd_resume, "run": cmd_run,
             "exchange": cmd_exchange}
 

@@ -242,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_verbose_arg(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, action=Commands)
     sub.required = True
+    from vcp_toolkit.cli.estimate import add_estimate_parser
+
     for add in (_add_demo, _add_prove, _add_verify, _add_landing, _add_deploy, _add_optimistic, _add_measure,
-                _add_models, _add_setup, add_exchange_parser):
+                add_estimate_parser, _add_models, _add_setup, add_exchange_parser):
         add(sub)
     return parser
