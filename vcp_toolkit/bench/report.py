@@ -60,7 +60,7 @@ def render(result: dict[str, Any], fee_params: Any = None) -> tuple[str, dict[st
         disputes=_disputes_table(result), anchors=_anchors_table(), compare=_compare_table(result, zk_rows),
         reproduced=_reproduced_table(zk_rows), trust=_trust_table(), figs=_figures(pngs),
         schedules=_schedules_section(result), fees=_fees_section(result, params), cnn=_cnn_section(result) + _cnn_runs(result),
-        estimates=_estimates_section(result))
+        estimates=_estimates_section(result), da=_da_section(result, params))
     return _page(result, sections), pngs
 
 
@@ -81,6 +81,7 @@ class _Sections:
     fees: str
     cnn: str
     estimates: str
+    da: str
 
 
 def _targets_table(result: dict[str, Any]) -> str:
@@ -138,6 +139,26 @@ def _estimates_section(result: dict[str, Any]) -> str:
     return html_table(["model", "chain", "figure", "estimated", "measured", "error"],
                       [[x["model"], x["chain"], x["figure"], human(x["estimated"]), human(x["measured"]),
                         f"{x['error']:+.2%}"] for x in lines], full=False)
+
+
+def _da_section(result: dict[str, Any], params: Any) -> str:
+    """Per model: the bundle for an HTTP store, the same bytes in calldata (gas, dollars), and the
+    forced reveal measured in this run."""
+    from vcp_toolkit.bench.da_costs import reveal_gas_by_model
+    from vcp_toolkit.bench.money import CHAINS, PricedTx, price
+
+    rows = result.get("da") or []
+    if not rows:
+        return "<p>Not measured in this run.</p>"
+    reveals = reveal_gas_by_model(result)
+    cells = []
+    for r in rows:
+        cost = price("da_calldata", r["model"], 1, r["hardfork"],
+                     [PricedTx("publish", r["calldata_gas"], bytes.fromhex(r["raw"][2:]))], params)
+        cells.append([r["model"], r["objects"], human(r["bytes"]), human(r["calldata_gas"]),
+                      *(_usd(float(cost.usd[c])) for c in CHAINS), human(reveals.get(r["model"]))])
+    return html_table(["model", "objects (HTTP store)", "bytes", "calldata gas", "calldata USD, Ethereum",
+                       "OP Stack", "Arbitrum", "forced reveal gas (fallback)"], cells, full=False)
 
 
 def _cnn_runs(result: dict[str, Any]) -> str:
@@ -278,6 +299,7 @@ Run time {result['wall_time_s']:.0f} s.</p>
 <h2>Dispute gas by width</h2>{s.disputes}
 <h2>CNNs: the costliest fraud proof of each operator, inference speed, zk</h2>{s.cnn}
 <h2>vcp estimate against this run</h2>{s.estimates}
+<h2>Data availability: what publishing one result's data costs</h2>{s.da}
 <h2>Signed, optimistic and zk on the same model and chain</h2>{s.compare}
 <p>The zk verify gas includes the registry's binding of the proof to vcp's input and output commitments
 (about 60,000 gas on top of EZKL's verifier).</p>

@@ -372,6 +372,7 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
     schedules = _schedule_rows(config, note, tuple(zk_proofs))
     cnn = _cnn_disputes(config, note)
     cnn_runs = _cnn_runs(config, note)
+    da = _da_rows(config, note)
     result = {
         "environment": environment(hardforks),
         "config": {**asdict(config), "prices": asdict(config.prices)},
@@ -382,6 +383,7 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
         "schedules": schedules,
         "cnn_disputes": cnn,
         "cnn": cnn_runs,
+        "da": da,
         "anchors": {"ezkl_measured": {"->".join(map(str, k)): v for k, v in EZKL_MEASURED.items()},
                     "cited_verify_gas": CITED_VERIFY_GAS},
     }
@@ -428,6 +430,16 @@ def _cnn_disputes(config: BenchConfig, note: Callable[[str], None]) -> dict[str,
         schedule = chain.hardfork.name
         result = graph_dispute_gas(chain, config.cnn_disputes)
     return {"chain": "embedded", "schedule": schedule, **result}
+
+
+def _da_rows(config: BenchConfig, note: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Each model's data published in calldata (DataAnchor) on the embedded chain."""
+    from vcp_toolkit.bench.da_costs import da_rows
+
+    note("embedded: data availability in calldata, per model")
+    hardfork = config.hardforks()["embedded"] if "embedded" in config.chains else None
+    with open_chain("embedded", hardfork=hardfork) as chain:
+        return da_rows(chain, config.models, config.cnn_disputes)
 
 
 def _cnn_runs(config: BenchConfig, note: Callable[[str], None]) -> dict[str, Any]:

@@ -197,6 +197,10 @@ class GraphMissingTile(ContractReverted):
     """A tile the disputed element reads is not in the evidence."""
 
 
+class DataAnchorNothingToPublish(ContractReverted):
+    """A publish call with no items, or with an empty item (its index)."""
+
+
 class PanicError(ContractReverted):
     """A Solidity panic (assert, overflow, division by zero...)."""
 

@@ -84,13 +84,22 @@ def write_input(path: Path, x: np.ndarray) -> None:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MB."""
+    """This process's peak resident memory so far, in MB: Linux's VmHWM, which a spawned child
+    starts afresh (its ru_maxrss starts at the parent's resident size when it forked, so a prover
+    started after a large setup would report the setup's memory as its own); ru_maxrss elsewhere."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def witness_and_proof(witness_in: str, compiled: str, pk: str, proof_out: str, srs: str, witness: str) -> float:
-    """EZKL's witness and proof, in this process; returns its peak RSS (MB). The prover runs this in
-    a fresh process, so it lives here, where importing it costs what importing EZKL's wrapper costs."""
+    """EZKL's witness and proof, in this process; returns the process's peak RSS (MB). The prover runs
+    this in a fresh process, so it lives here, where importing it costs what importing EZKL's wrapper costs."""
     import ezkl
 
     with native_output():
