@@ -197,6 +197,22 @@ class GraphMissingTile(ContractReverted):
     """A tile the disputed element reads is not in the evidence."""
 
 
+class TransformerWidthOutOfRange(ContractReverted):
+    """A transformer operator's row is empty or longer than 4096 values."""
+
+
+class TransformerIndexOutOfRange(ContractReverted):
+    """The disputed element's index is not inside its row."""
+
+
+class TransformerLengthMismatch(ContractReverted):
+    """A vector of a transformer operator has the wrong length (``expected``, ``actual``)."""
+
+
+class TransformerParameterOutOfRange(ContractReverted):
+    """A transformer operator's parameter (``name``) is outside its range."""
+
+
 class DataAnchorNothingToPublish(ContractReverted):
     """A publish call with no items, or with an empty item (its index)."""
 
