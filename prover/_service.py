@@ -11,6 +11,7 @@ import numpy as np
 
 from vcp_toolkit.chain.optimistic import JobStatus, OptimisticInference
 from vcp_toolkit.chain.tx import Sender, TxOutcome
+from vcp_toolkit.errors import ChainError
 from vcp_toolkit.commit.commitments import ModelCommitment, output_commitment, trace_root
 from vcp_toolkit.commit.encoding import int8_bytes
 from vcp_toolkit.ops.da import DataUnavailable
@@ -55,6 +56,7 @@ class ServiceStep:
     finalized: dict[int, TxOutcome] = field(default_factory=dict)
     skipped: dict[int, str] = field(default_factory=dict)
     cheated: dict[int, str] = field(default_factory=dict)  # job -> the cheat it was answered (or ignored) with
+    lost: dict[int, str] = field(default_factory=dict)  # job -> the prover whose answer landed first
 
 
 class ProverService:
@@ -120,6 +122,9 @@ class ProverService:
                     entry["finalized"] = True
                     self._note(job_id, "finalized")
             elif job.status in (JobStatus.FINALIZED, JobStatus.CANCELLED):
+                if job.status == JobStatus.FINALIZED and job.prover == self.sender.address \
+                        and not entry.get("finalized"):
+                    self._note(job_id, "finalized", "found final on-chain")  # by anyone, or by us before a crash
                 del self.state.data["jobs"][key]
             self.state.save()
         return result
@@ -172,12 +177,29 @@ class ProverService:
         post a second bond for the same job."""
         trace = [np.frombuffer(bytes.fromhex(v), dtype=np.int8) for v in entry["trace"]]
         output_salt = bytes.fromhex(entry["output_salt"])
-        result.answered[job_id] = self.contract.submit_result(
-            self.sender, job_id, output_commitment(output_salt, trace[-1]), trace_root(trace))
+        try:
+            result.answered[job_id] = self.contract.submit_result(
+                self.sender, job_id, output_commitment(output_salt, trace[-1]), trace_root(trace))
+        except ChainError:
+            if not self._lost_race(job_id, entry, result):
+                raise
+            return
         entry["answered"] = True
         if entry.get("cheat"):
             result.cheated[job_id] = entry["cheat"]
         self._note(job_id, "answered")
+
+    def _lost_race(self, job_id: int, entry: dict, result: ServiceStep) -> bool:
+        """Whether another prover answered ``job_id`` first (any prover may answer an open job): then
+        this answer is dropped, and the job is answered again only if it re-opens."""
+        job = self.contract.job(job_id)
+        if job.status == JobStatus.OPEN or job.prover == self.sender.address:
+            return False
+        entry.clear()
+        entry["answered"] = "lost"
+        result.lost[job_id] = job.prover
+        self._note(job_id, "lost", f"answered first by {job.prover}")
+        return True
 
     def _reveal(self, job_id: int, entry: dict, result: ServiceStep) -> None:
         if not entry.get("answers_reveals", True):

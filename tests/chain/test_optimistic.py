@@ -655,3 +655,31 @@ def test_prover_killed_between_saving_and_sending_answers_once(world, tmp_path):
     assert len(bonds) == 1  # one bond posted
     assert [row[4] for row in journal.jobs()] == ["answered"]
     journal.close()
+
+
+def test_a_prover_that_loses_the_race_drops_its_answer_and_goes_on(world, tmp_path):
+    """Any prover may answer an open job: the loser's transaction reverts (job not open). It keeps
+    serving, notes the job as lost, posts no bond, and forgets the job once it is final."""
+    from vcp_toolkit.ops.journal import Journal
+
+    exchange = Exchange(tmp_path / "exchange")
+    job_id = world.contract.open_job(world.requester, world.commitment.root,
+                                     exchange.put_input(world.inputs[0], secrets.token_bytes(32)), FEE)[0]
+    winner = ProverService(world.contract, world.prover, world.model, exchange, tmp_path / "a.json")
+    rival = Sender(world.chain)
+    rival.ensure_funded()
+    slow = OptimisticInference(world.chain, world.contract.address)
+    land = slow.submit_result
+    slow.submit_result = lambda *a, **k: (winner.step(), land(*a, **k))[1]  # the winner's answer lands first
+    with Journal(tmp_path / "rival.sqlite") as journal:
+        loser = ProverService(slow, rival, world.model, exchange, tmp_path / "b.json", journal=journal)
+        step = loser.step()
+        assert step.lost == {job_id: world.prover.address} and not step.answered
+        assert loser.state.data["jobs"][str(job_id)] == {"answered": "lost"}
+        assert [row[4] for row in journal.jobs()] == ["lost"]
+        assert world.contract.credit(rival.address) == 0 and rival.address not in {
+            log["args"]["prover"] for log in world.contract.events("ResultSubmitted", 0, world.chain.w3.eth.block_number)}
+        world.chain.mine(PARAMS.challenge_window + 1)
+        assert list(winner.step().finalized) == [job_id]
+        assert not loser.step().answered and loser.state.data["jobs"] == {}
+        assert [row[4] for row in journal.jobs()] == ["lost"]  # not ours: no "finalized" record

@@ -51,26 +51,29 @@ def find_tool(tool: str) -> Path:
                       "package-lock.json), or set VCP_NODE_MODULES to a node_modules folder that has it")
 
 
-def free_port() -> int:
+LOOPBACK = "127.0.0.1"
+
+
+def free_port(host: str = LOOPBACK) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
-def port_in_use(port: int) -> bool:
-    """Whether something listens on 127.0.0.1:``port`` (or on every address at that port)."""
+def port_in_use(port: int, host: str = LOOPBACK) -> bool:
+    """Whether something listens on ``host``:``port`` (or on every address at that port)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # SO_REUSEADDR: a port left in TIME_WAIT by a node that just stopped is free to listen on.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("127.0.0.1", port))
+            sock.bind((host, port))
         except OSError:
             return True
     return False
 
 
-def port_busy_error(port: int) -> NodeStartError:
-    return NodeStartError(f"port {port} on 127.0.0.1 is already in use: pick another port "
+def port_busy_error(port: int, host: str = LOOPBACK) -> NodeStartError:
+    return NodeStartError(f"port {port} on {host} is already in use: pick another port "
                           "(`vcp node KIND --port N`), or leave the port out to get a free one")
 
 
@@ -241,21 +244,23 @@ def _die_with_parent() -> None:
 
 
 class LocalNode(RpcChain):
-    """Anvil or Ganache from the project's npm install, on 127.0.0.1 (at a free port unless one is
-    given); stopped on close. It mines a block per transaction, or every ``block_time`` seconds.
+    """Anvil or Ganache from the project's npm install, on ``host`` (127.0.0.1 unless given; at a free
+    port unless one is given); stopped on close. It mines a block per transaction, or every ``block_time`` seconds.
     The node this object talks to is the one it started: a busy port or a listener that is not
     the started process raises NodeStartError naming the port."""
 
     def __init__(self, kind: str, port: int | None = None, extra_args: tuple[str, ...] = (),
-                 block_time: float | None = None, hardfork: str | Hardfork | None = None) -> None:
+                 block_time: float | None = None, hardfork: str | Hardfork | None = None,
+                 host: str = LOOPBACK) -> None:
         if kind not in ("anvil", "ganache"):
             raise NodeStartError(f"unknown node kind {kind!r}: vcp starts anvil or ganache")
         self.hardfork = hardfork_for(kind, hardfork)
         if block_time is not None and not 0 < block_time < float("inf"):
             raise InvalidInput(f"block time {block_time}: expected a positive number of seconds")
-        if port is not None and port_in_use(port):
-            raise port_busy_error(port)
-        self.port = port or free_port()
+        if port is not None and port_in_use(port, host):
+            raise port_busy_error(port, host)
+        self.host = host
+        self.port = port or free_port(host)
         self.kind = kind
         self.block_time = block_time
         self.process = subprocess.Popen(
@@ -263,7 +268,7 @@ class LocalNode(RpcChain):
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_die_with_parent,
         )
         atexit.register(self.close)  # a node must never outlive the process that started it
-        url = f"http://127.0.0.1:{self.port}"
+        url = f"http://{host}:{self.port}"
         try:
             self._wait_until_up(url)
             super().__init__(url)
@@ -274,11 +279,11 @@ class LocalNode(RpcChain):
     def _args(self) -> list[str]:
         port = str(self.port)
         if self.kind == "anvil":
-            args = ["--host", "127.0.0.1", "--port", port, "--hardfork", self.hardfork.name, "--silent"]
+            args = ["--host", self.host, "--port", port, "--hardfork", self.hardfork.name, "--silent"]
             if self.hardfork.tx_gas_cap:  # Anvil 1.7 enforces EIP-7825 only when asked to
                 args.append("--enable-tx-gas-limit")
             return args + (["--block-time", str(self.block_time)] if self.block_time else [])
-        args = ["--server.host", "127.0.0.1", "--server.port", port, "--chain.hardfork", self.hardfork.name,
+        args = ["--server.host", self.host, "--server.port", port, "--chain.hardfork", self.hardfork.name,
                 "--wallet.deterministic", "--logging.quiet"]
         return args + (["--miner.blockTime", str(self.block_time)] if self.block_time else [])
 
@@ -293,7 +298,7 @@ class LocalNode(RpcChain):
             if self.process.poll() is not None:
                 reason = self.exit_reason()
                 if "in use" in reason.lower() or "EADDRINUSE" in reason:
-                    raise port_busy_error(self.port)  # taken between the check and the start
+                    raise port_busy_error(self.port, self.host)  # taken between the check and the start
                 raise NodeStartError(f"{self.kind} exited with code {self.process.returncode}: {reason}")
             try:
                 body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
@@ -311,7 +316,7 @@ class LocalNode(RpcChain):
         listening = _listening_sockets(self.port)
         theirs = bool(listening) and not listening & _group_sockets(self.process.pid)
         if theirs or self.process.poll() is not None:
-            raise NodeStartError(f"port {self.port} on 127.0.0.1 answers, but not from the {self.kind} vcp "
+            raise NodeStartError(f"port {self.port} on {self.host} answers, but not from the {self.kind} vcp "
                                  "started (another process listens there): pick another port, or leave the "
                                  "port out to get a free one")
 

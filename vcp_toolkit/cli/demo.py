@@ -9,6 +9,10 @@ from vcp_toolkit.errors import InvalidInput
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.mode == "network":
+        from vcp_toolkit.cli.demo_network import demo_network
+
+        return demo_network(args)
     if args.model != "digits":
         from vcp_toolkit.cli.demo_cnn import demo_cnn
 

@@ -78,6 +78,8 @@ def _print_service_step(done) -> None:
         say(f"job {job_id}: answered (gas {tx.gas_used:,}){mark(job_id)}")
     for job_id in done.cheated.keys() - done.answered.keys():
         say(f"job {job_id}: reveal request ignored{mark(job_id)}")
+    for job_id, prover in done.lost.items():
+        say(f"job {job_id}: answered first by {prover}; our answer dropped")
     for job_id, tx in done.revealed.items():
         say(f"job {job_id}: trace revealed on-chain (gas {tx.gas_used:,})")
     for job_id, tx in done.finalized.items():
@@ -135,26 +137,52 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return run_steps(lambda: _print_watch_step(watcher.step()), args.once, args.interval)
 
 
+def _request_inputs(ctx: Context) -> list:
+    """--input, or with --count N the N samples from digits:K / mnist:K on (K, K+1, ...)."""
+    from vcp_toolkit.cli.context import read_input
+
+    args = ctx.args
+    if args.count < 1:
+        raise InvalidInput(f"--count {args.count}: expected at least 1 job")
+    if args.count == 1:
+        return [ctx.input()]
+    kind, _, first = args.input.partition(":")
+    if kind not in ("digits", "mnist") or not first.isdigit():
+        raise InvalidInput(f"--count {args.count} needs --input digits:K or mnist:K (jobs for samples K, K+1, ...); "
+                           "open one job per file otherwise")
+    return [read_input(f"{kind}:{int(first) + i}", ctx.model, False) for i in range(args.count)]
+
+
 def cmd_request(args: argparse.Namespace) -> int:
     from vcp_toolkit.commit.commitments import ModelCommitment
     from vcp_toolkit.ops.exchange import Exchange
 
     ctx = Context(args)
     model = ctx.model
-    x = ctx.input()
     if args.fee_wei <= 0:
         raise InvalidInput("--fee-wei must be positive")
+    if args.interval < 0:
+        raise InvalidInput(f"--interval {args.interval}: expected seconds >= 0")
+    inputs = _request_inputs(ctx)
     contract, sender = own_client(ctx, "request", "refunds and its share of a cheating prover's bond")
     exchange = Exchange(args.exchange)
-    commitment = exchange.put_input(x, secrets.token_bytes(32))  # published before the job exists
-    job_id, tx = contract.open_job(sender, ModelCommitment(model).root, commitment, args.fee_wei)
+    model_root = ModelCommitment(model).root
+    opened = []
+    for n, x in enumerate(inputs):
+        if n:
+            time.sleep(args.interval)
+        commitment = exchange.put_input(x, secrets.token_bytes(32))  # published before the job exists
+        job_id, tx = contract.open_job(sender, model_root, commitment, args.fee_wei)
+        opened.append({"job_id": job_id, "gas": tx.gas_used, "input_commitment": "0x" + commitment.hex()})
+        if not args.json:  # one line per job as it opens, so a log of a long run says what was opened
+            print(f"job {job_id} opened by requester {sender.address} (fee {wei(args.fee_wei)}, gas {tx.gas_used:,}); "
+                  f"input published in {exchange.where}", flush=True)
     owed = contract.credit(sender.address)
     if args.json:
-        print_json({"job_id": job_id, "requester": sender.address, "fee_wei": args.fee_wei, "gas": tx.gas_used,
-                    "exchange": exchange.where, "owed_wei": owed})
+        first = {"job_id": opened[0]["job_id"], "gas": opened[0]["gas"]} if len(opened) == 1 else {"jobs": opened}
+        print_json({**first, "requester": sender.address, "fee_wei": args.fee_wei, "exchange": exchange.where,
+                    "owed_wei": owed})
         return EXIT_OK
-    print(f"job {job_id} opened by requester {sender.address} (fee {wei(args.fee_wei)}, gas {tx.gas_used:,}); "
-          f"input published in {exchange.where}")
     print(f"the contract owes {sender.address} {wei(owed)} (`vcp withdraw --dry-run` shows it, `vcp withdraw` "
           "takes it)")
     return EXIT_OK

@@ -18,11 +18,14 @@ from vcp_toolkit.cli.options import (NODE_URL_HELP, VERIFY_EXIT_CODES, Commands,
 def _add_demo(sub) -> None:
     p = sub.add_parser("demo", help="run the whole pipeline on a chain and print what it costs")
     add_chain_args(p)
-    p.add_argument("--mode", choices=("signed", "optimistic", "zk"), default="signed",
+    p.add_argument("--mode", choices=("signed", "optimistic", "zk", "network"), default="signed",
                    help="signed: EIP-712 attestation checked by the registry (default); optimistic: bonded "
                         "jobs, an honest one finalized and every cheat caught by a one-transaction fraud proof; "
                         "zk: the same model proven with EZKL and verified on-chain, next to the other two "
-                        "(needs pip install 'vcp-toolkit[zk]')")
+                        "(needs pip install 'vcp-toolkit[zk]'); network: Anvil, 2 stores, 3 provers (1 lying), "
+                        "2 watchers and a requester as separate processes on 127.0.0.x, with crashes injected")
+    p.add_argument("--jobs", type=int, default=200, help="network: jobs the requester opens, 1..359 (default: 200)")
+    p.add_argument("--no-faults", action="store_true", help="network: kill and restart nothing")
     p.add_argument("--srs", type=Path, help="zk: a real structured reference string (default: generated locally, "
                                             "UNSAFE for production)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
@@ -110,6 +113,7 @@ def _add_deploy(sub) -> None:
     p.add_argument("--challenge-bond-wei", type=int, default=10**16, help="optimistic: bond per fraud proof")
     p.add_argument("--challenge-window", type=int, default=20, help="optimistic: blocks to challenge a result")
     p.add_argument("--reveal-window", type=int, default=10, help="optimistic: blocks to answer a reveal request")
+    p.add_argument("--answer-window", type=int, default=50, help="optimistic: blocks to answer an open job")
     p.add_argument("--zk", action="store_true", help="also set up the EZKL circuit of the model and deploy its "
                                                      "verifier (pip install 'vcp-toolkit[zk]')")
     p.add_argument("--srs", type=Path, help="zk: a real SRS (default: generated locally, UNSAFE)")
@@ -142,6 +146,9 @@ def _add_optimistic(sub) -> None:
     p.add_argument("--input", required=True, help="digits:N, or a .npy / .json file of float inputs")
     p.add_argument("--int8", action="store_true", help="the input file already holds int8 codes")
     p.add_argument("--fee-wei", type=int, default=10**16, help="the job's fee in wei, escrowed until it is final")
+    p.add_argument("--count", type=int, default=1, help="open this many jobs, for samples K, K+1, ... of "
+                   "--input digits:K or mnist:K (default: 1)")
+    p.add_argument("--interval", type=float, default=0.0, help="seconds to wait between jobs (default: 0)")
     add_key_args(p)
     add_json_arg(p, "the job, the requester and what the contract owes it")
 
@@ -225,7 +232,9 @@ def _add_setup(sub) -> None:
 
     p = sub.add_parser("node", help="run Anvil or Ganache from the project's npm install until Ctrl-C")
     p.add_argument("kind", choices=("anvil", "ganache"), help="which node to run")
-    p.add_argument("--port", type=int, help="port on 127.0.0.1 to listen on; a busy port is an error "
+    p.add_argument("--host", default="127.0.0.1", help="IPv4 address to listen on: another loopback address "
+                   "(127.0.0.2, ...) keeps it on this machine (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port on --host to listen on; a busy port is an error "
                                             "(default: 8545, or a free port when 8545 is taken)")
     p.add_argument("--block-time", type=float, metavar="SECONDS", help="mine a block every SECONDS (transactions "
                    "wait for it), so optimistic windows close by themselves (default: a block per transaction)")

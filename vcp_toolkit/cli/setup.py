@@ -8,7 +8,7 @@ import sys
 import time
 
 from vcp_toolkit.cli.context import Context
-from vcp_toolkit.cli.render import EXIT_OK, print_json
+from vcp_toolkit.cli.render import EXIT_OK, print_json, warn
 from vcp_toolkit.errors import InvalidInput
 
 
@@ -23,7 +23,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     # Without --prover the deploying key proves too: a new user's `prove` and `submit` then just work.
     provers = [parse_address(p, "--prover") for p in args.prover] or [sender.address]
     params = OptimisticParams(prover_bond=args.prover_bond_wei, challenge_bond=args.challenge_bond_wei,
-                              challenge_window=args.challenge_window, reveal_window=args.reveal_window)
+                              challenge_window=args.challenge_window, reveal_window=args.reveal_window,
+                              answer_window=args.answer_window)
     deployed = deploy_contracts(sender, model, provers, params, deployments_path=args.deployments, zk=args.zk,
                                 srs=args.srs)
     result = deployed.as_dict()
@@ -73,7 +74,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 DEFAULT_NODE_PORT = 8545
 
 
-def _node_port(requested: int | None) -> int:
+def _node_port(requested: int | None, host: str) -> int:
     """--port, or 8545 when it is free, or else a free port (the URL printed says which)."""
     from vcp_toolkit.chain.nodes import free_port, port_in_use
 
@@ -81,7 +82,23 @@ def _node_port(requested: int | None) -> int:
         if not 0 < requested < 65536:
             raise InvalidInput(f"--port {requested}: expected 1..65535, or leave it out for a free one")
         return requested
-    return DEFAULT_NODE_PORT if not port_in_use(DEFAULT_NODE_PORT) else free_port()
+    return DEFAULT_NODE_PORT if not port_in_use(DEFAULT_NODE_PORT, host) else free_port(host)
+
+
+def _node_host(host: str) -> str:
+    """--host: an IPv4 address. A dev node's accounts are unlocked, so anything beyond loopback is warned."""
+    import ipaddress
+
+    from vcp_toolkit.attest.files import printable
+
+    try:
+        address = ipaddress.IPv4Address(host)
+    except ValueError:
+        raise InvalidInput(f"--host {printable(host)}: expected an IPv4 address such as 127.0.0.2") from None
+    if not address.is_loopback:
+        warn(f"vcp: WARNING: {host} is reachable beyond this machine, and a dev node's accounts are unlocked: "
+             "anyone who reaches it can spend them")
+    return str(address)
 
 
 def cmd_node(args: argparse.Namespace) -> int:
@@ -91,9 +108,10 @@ def cmd_node(args: argparse.Namespace) -> int:
     if args.block_time is not None and not 0 < args.block_time < float("inf"):
         raise InvalidInput(f"--block-time {args.block_time}: expected a positive number of seconds "
                            "(leave it out to mine a block per transaction)")
-    port = _node_port(args.port)
+    host = _node_host(args.host)
+    port = _node_port(args.port, host)
     _stop_on_signals()
-    with LocalNode(args.kind, port=port, block_time=args.block_time, hardfork=args.hardfork) as node:
+    with LocalNode(args.kind, port=port, block_time=args.block_time, hardfork=args.hardfork, host=host) as node:
         mining = f"a block every {args.block_time:g} s" if args.block_time else "a block per transaction"
         print(f"{args.kind} on {node.rpc_url} (chainId {node.chain_id}, {node.hardfork}, {mining}); Ctrl-C to stop",
               flush=True)
