@@ -6,11 +6,12 @@ parameters with its typed errors; and one element's gas is what docs/arithmetic.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
-from docfigures import Figure, Measured, locate, mismatch
+from docfigures import REPO, Figure, Measured, locate, mismatch
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector
@@ -156,6 +157,26 @@ def test_matmul(h, k):
                 got = h.matmul(a[i].tobytes(), np.ascontiguousarray(b[:, j]).tobytes(), op.multiplier, op.shift,
                                op.lo, op.hi)
                 assert got == want[i, j], (a.tolist(), b.tolist(), op, i, j)
+
+
+def test_shared_vectors(h):
+    """tests/vectors/transformer.json (which Python reproduces too): every element of every row."""
+    for case in json.loads((REPO / "tests" / "vectors" / "transformer.json").read_text()):
+        if case["op"] == "matmul":
+            a, b = np.array(case["a"], np.int8).tobytes(), np.array(case["b"], np.int8).tobytes()
+            assert h.matmul(a, b, case["multiplier"], case["shift"], case["lo"], case["hi"]) == case["out"], case
+            continue
+        row = np.array(case["row"], np.int8).tobytes()
+        for i, want in enumerate(case["out"]):
+            if case["op"] == "softmax":
+                got = h.softmax(row, case["multiplier"], case["shift"], i)
+            elif case["op"] == "gelu":
+                got = h.gelu(row, np.array(case["table"], np.int8).tobytes(), i)
+            else:
+                channel = (case["gamma"][i], case["beta"][i], case["multiplier"][i], case["shift"][i],
+                           case["epsilon"], case["lo"], case["hi"])
+                got = h.layerNorm(row, channel, i)
+            assert got == want, (case["op"], case["row"], i)
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ bounds and refusals; and their distance to float64, held against the figures in 
 
 from __future__ import annotations
 
+import json
 import math
-import re
 
 import numpy as np
 import pytest
@@ -21,6 +21,36 @@ from vcp_toolkit.model.graph.softmax import EXP_ONE, PROB_ONE, Softmax, exp2_neg
 from vcp_toolkit.model.graph.transformer_errors import kernel_errors
 
 WIDTHS = (1, 2, 16, 17, 32, 64, 197)
+VECTORS = json.loads((REPO / "tests" / "vectors" / "transformer.json").read_text())
+
+
+def i8(values) -> np.ndarray:
+    return np.array(values, dtype=np.int8)
+
+
+def vector_op(case: dict):
+    """The operator of a shared vector (tests/vectors/transformer.json)."""
+    if case["op"] == "softmax":
+        return Softmax(case["multiplier"], case["shift"])
+    if case["op"] == "layernorm":
+        return LayerNorm(i8(case["gamma"]), np.array(case["beta"], np.int64), np.array(case["multiplier"], np.int64),
+                         np.array(case["shift"], np.int64), case["epsilon"], case["lo"], case["hi"])
+    if case["op"] == "gelu":
+        return Gelu(i8(case["table"]))
+    return MatMul(case["multiplier"], case["shift"], case["lo"], case["hi"])
+
+
+def test_shared_vectors():
+    references = {"softmax": softmax_reference, "layernorm": layernorm_reference, "gelu": gelu_reference}
+    assert {case["op"] for case in VECTORS} == {"softmax", "layernorm", "gelu", "matmul"}
+    for case in VECTORS:
+        op = vector_op(case)
+        if case["op"] == "matmul":
+            a, b = i8(case["a"])[None], i8(case["b"])[:, None]
+            assert int(op(a, b)[0, 0]) == int(matmul_reference(op, a, b)[0, 0]) == case["out"], case
+        else:
+            row = i8(case["row"])
+            assert op(row).tolist() == references[case["op"]](op, row).tolist() == case["out"], case
 
 
 @pytest.mark.parametrize("n", WIDTHS)

@@ -3,7 +3,9 @@
     .venv/bin/python tests/vectors/make_vectors.py
 
 Python (tests/commit/test_vectors.py) and Solidity (contracts/test/NeuronHarness.sol, in
-tests/chain/test_solidity_mirror.py) both check them; graph.json (operator graphs) is checked by
+tests/chain/test_solidity_mirror.py) both check them; transformer.json (Softmax, LayerNorm, GELU and
+MatMul rows) is checked by tests/model/test_transformer_kernels.py and, through
+contracts/test/TransformerHarness.sol, by tests/chain/test_transformer_mirror.py; graph.json (operator graphs) is checked by
 tests/commit/test_graph_vectors.py and, through contracts/test/GraphHarness.sol and GraphOperators,
 by tests/chain/test_graph_mirror.py.
 """
@@ -39,6 +41,10 @@ from vcp_toolkit.commit.graph_commitments import (GraphModelCommitment, GraphTra
 from vcp_toolkit.commit.graph_encoding import Shape, tensor_payload, tile_of_element, tile_payload, tiles_of
 from vcp_toolkit.commit.graph_receptive import receptive_tiles
 from vcp_toolkit.model.graph import Add, Conv2D, Dense, Flatten, IntGraph, IntNode, MaxPool
+from vcp_toolkit.model.graph.gelu import Gelu
+from vcp_toolkit.model.graph.layernorm import LayerNorm
+from vcp_toolkit.model.graph.matmul import MatMul
+from vcp_toolkit.model.graph.softmax import Softmax
 
 HERE = Path(__file__).parent
 KEY = keccak(text="vcp test vector key (public, never use for value)")
@@ -271,9 +277,45 @@ def graph_vectors() -> dict:
     }
 
 
+def transformer_rows(n: int, rng) -> list[np.ndarray]:
+    """Constant rows (0, -128, 127), a saturated alternating row, one dominant value, two random rows."""
+    rows = [np.full(n, v, dtype=np.int8) for v in (0, -128, 127)]
+    rows.append(np.resize(np.array([-128, 127], dtype=np.int8), n))
+    dominant = np.full(n, -128, dtype=np.int8)
+    dominant[n // 3] = 127
+    return rows + [dominant] + [rng.integers(-128, 128, n).astype(np.int8) for _ in range(2)]
+
+
+def transformer_vectors() -> list[dict]:
+    """Whole rows of each transformer kernel with every output element (a MatMul case: one row, one column)."""
+    rng = np.random.default_rng(1313)
+    cases: list[dict] = []
+    for scale in (1 / 4, 1 / 16, 1 / 128):
+        op = Softmax.for_scale(scale)
+        cases += [{"op": "softmax", "multiplier": op.multiplier, "shift": op.shift, "row": row.tolist(),
+                   "out": op(row).tolist()} for row in transformer_rows(17, rng)]
+    n = 64
+    ln = LayerNorm(rng.integers(-128, 128, n).astype(np.int8), rng.integers(-2**17, 2**17, n),
+                   rng.integers(2**30, 2**31, n), rng.integers(29, 33, n), 10, -128, 127)
+    fields = {"gamma": ln.gamma.tolist(), "beta": ln.beta.tolist(), "multiplier": ln.multiplier.tolist(),
+              "shift": ln.shift.tolist(), "epsilon": ln.epsilon, "lo": ln.lo, "hi": ln.hi}
+    cases += [{"op": "layernorm", **fields, "row": row.tolist(), "out": ln(row).tolist()}
+              for row in transformer_rows(n, rng)]
+    gelu = Gelu.for_scales(1 / 16, 1 / 32)
+    cases.append({"op": "gelu", "table": gelu.table.tolist(), "row": list(range(-128, 128)),
+                  "out": gelu(np.arange(-128, 128).astype(np.int8)).tolist()})
+    mm = MatMul(1518500250, 43, -128, 127)
+    for a in transformer_rows(64, rng):
+        for b in (a, rng.integers(-128, 128, 64).astype(np.int8)):
+            cases.append({"op": "matmul", "multiplier": mm.multiplier, "shift": mm.shift, "lo": mm.lo, "hi": mm.hi,
+                          "a": a.tolist(), "b": b.tolist(), "out": int(mm(a[None], b[:, None])[0, 0])})
+    return cases
+
+
 def main() -> None:
     for name, value in (("encoding", encoding_vectors()), ("arithmetic", arithmetic_vectors()),
-                        ("eip712", eip712_vectors()), ("graph", graph_vectors())):
+                        ("eip712", eip712_vectors()), ("graph", graph_vectors()),
+                        ("transformer", transformer_vectors())):
         if isinstance(value, list):  # one case per line keeps diffs readable
             text = "[\n" + ",\n".join(json.dumps(case) for case in value) + "\n]\n"
         else:
