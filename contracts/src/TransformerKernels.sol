@@ -10,7 +10,7 @@ import {GraphKernels} from "./GraphKernels.sol";
 /// "Transformer operators"). Each element is a function of one row (int8 bytes, one per value), the
 /// operator's integer parameters and the element's index, so a fraud proof opens one row.
 /// @dev Bounds (rows of at most 4096, restated from the Python modules): softmax's sum of exps is at
-/// most 2**42; LayerNorm's V << 20 < 2**59 and |acc| < 2**23 + 2**31; a matmul's |acc| <= 2**26.
+/// most 2**42; LayerNorm's V << 20 < 2**59 and |acc| < 2**24 + 2**31; a matmul's |acc| <= 2**26.
 /// int256 never wraps, so every result equals Python's integers. Requantization and half-up division
 /// are GraphKernels' (one rounding rule for the whole graph).
 library TransformerKernels {

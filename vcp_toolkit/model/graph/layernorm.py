@@ -11,8 +11,9 @@ For a row ``x`` of ``n`` int8 values and channel ``i``:
     y[i] = clamp((acc * M[i] + 2**(s[i]-1)) >> s[i], lo, hi)
 
 A constant row has c = 0 and V = E, so y = requantize(beta). Bounds for n <= 4096: |c| <= 2**20,
-V <= 2**38 + 2**31, V << 20 < 2**59, |h| <= 2**10 * sqrt(n) + 1 <= 2**16 + 1, so
-|acc| < 2**23 + 2**31 and |acc * M| + 2**61 < 2**63, as for a dense layer: int64 never overflows.
+V <= 2**38 + 2**31, V << 20 < 2**59; |c| <= sqrt(n - 1) * sqrt(V) and sd >= 2**10, so
+|h| <= 2**10 * sqrt(n - 1) * (1 + 2**-10) + 1 < 2**17, |acc| < 2**24 + 2**31 and
+|acc * M| + 2**61 < 2**63, as for a dense layer: int64 never overflows.
 """
 
 from __future__ import annotations
