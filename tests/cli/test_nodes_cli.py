@@ -169,8 +169,28 @@ def test_mine_on_nothing_listening():
 
 
 @pytest.mark.parametrize("args", [["--block-time", "0"], ["--block-time", "nan"], ["--block-time=-2"],
-                                  ["--port", "0"], ["--port", "70000"]])
+                                  ["--port", "0"], ["--port", "70000"], ["--host", "localhost"],
+                                  ["--host", "127.0.0.256"], ["--host", "::1"], ["--host", "127.0.0.1\u200b"],
+                                  ["--host", ""]])
 def test_node_refuses_bad_options_in_one_line(args):
     proc = _vcp("node", "anvil", *args)
     assert proc.returncode == 2
     assert args[0].split("=")[0] in _one_line_error(proc) and proc.stdout == ""
+
+
+def test_node_listens_on_another_loopback_address():
+    """`vcp node --host 127.0.0.2`: the network demo's layout, one address per process."""
+    port = free_port("127.0.0.2")
+    proc = subprocess.Popen([sys.executable, "-m", "vcp_toolkit.cli", "node", "anvil", "--host", "127.0.0.2",
+                             "--port", str(port)], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stdout.readline()
+        assert f"on http://127.0.0.2:{port} " in line
+        assert int(_rpc(f"http://127.0.0.2:{port}", "eth_chainId"), 16) == 31337
+        with pytest.raises(requests.ConnectionError):
+            _rpc(f"http://127.0.0.1:{port}", "eth_chainId")  # not on the default address
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0

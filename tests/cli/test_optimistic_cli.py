@@ -5,6 +5,7 @@ docs/optimistic.md ("The whole flow from the command line"); a test keeps the tw
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -149,6 +150,33 @@ def test_request_without_a_key_is_refused_in_one_line(node):
     done = vcp("vcp request --rpc-url {url} --exchange exchange --input digits:0", work, url, expect=1)
     assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
     assert "--keystore" in done.stderr and "vcp keygen" in done.stderr
+
+
+@pytest.mark.parametrize("options, message", [
+    ("--input digits:0 --count 0", "--count 0: expected at least 1 job"),
+    ("--input digits:0 --count -5", "--count -5: expected at least 1 job"),
+    ("--input digits:350 --count 20", "--input digits:359: N must be in 0..358"),
+    ("--input x.npy --count 2", "--count 2 needs --input digits:K or mnist:K"),
+    ("--input digits:+1 --count 2", "--count 2 needs --input digits:K or mnist:K"),
+    ("--input digits:\u0661 --count 2", "--count 2 needs --input digits:K or mnist:K"),
+    ("--input digits:0 --count 2 --interval -1", "--interval -1.0: expected seconds >= 0"),
+])
+def test_request_count_refuses_bad_options_before_anything_is_sent(node, options, message):
+    url, work = node
+    done = vcp("vcp request --rpc-url {url} --exchange exchange " + options, work, url, expect=2)
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1 and done.stdout == ""
+
+
+def test_request_count_opens_one_job_per_sample_and_prints_each(node):
+    url, work = node
+    for who in ("count-operator", "count-requester"):
+        vcp(f"vcp keygen --out {who}.json --kdf pbkdf2", work, url)
+    vcp("vcp deploy --rpc-url {url} --keystore count-operator.json --deployments count.json", work, url)
+    done = vcp("vcp request --rpc-url {url} --keystore count-requester.json --deployments count.json "
+               "--exchange exchange --input digits:5 --count 3 --json", work, url)
+    jobs = json.loads(done.stdout)["jobs"]
+    assert len(jobs) == 3 and len({j["input_commitment"] for j in jobs}) == 3
+    assert [j["job_id"] for j in jobs] == list(range(jobs[0]["job_id"], jobs[0]["job_id"] + 3))
 
 
 def test_cheat_every_needs_a_cheat(node):

@@ -147,7 +147,7 @@ def _request_inputs(ctx: Context) -> list:
     if args.count == 1:
         return [ctx.input()]
     kind, _, first = args.input.partition(":")
-    if kind not in ("digits", "mnist") or not first.isdigit():
+    if kind not in ("digits", "mnist") or not (first.isascii() and first.isdigit()):
         raise InvalidInput(f"--count {args.count} needs --input digits:K or mnist:K (jobs for samples K, K+1, ...); "
                            "open one job per file otherwise")
     return [read_input(f"{kind}:{int(first) + i}", ctx.model, False) for i in range(args.count)]
