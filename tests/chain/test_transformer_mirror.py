@@ -179,6 +179,24 @@ def test_shared_vectors(h):
             assert got == want, (case["op"], case["row"], i)
 
 
+def test_rows_of_the_widest_width(h):
+    """4096 values, the bound every overflow argument assumes: saturated and random rows, first and last element."""
+    rng = np.random.default_rng([SEED, 4096])
+    n = 4096
+    for row in (np.full(n, 127, np.int8), np.full(n, -128, np.int8), np.resize(np.int8([-128, 127]), n),
+                int8(rng, n)):
+        sm = Softmax.for_scale(1 / 256)
+        ln = LayerNorm(np.full(n, -128, np.int8), np.full(n, -2**31, np.int64), np.full(n, 2**31 - 1, np.int64),
+                       np.full(n, 40, np.int64), 2**31 - 1)
+        mm = MatMul(2**31 - 1, 40)
+        s_out, l_out, m_out = sm(row), ln(row), int(mm(row[None], row[:, None])[0, 0])
+        for i in (0, n - 1):
+            assert h.softmax(row.tobytes(), sm.multiplier, sm.shift, i) == s_out[i]
+            assert h.layerNorm(row.tobytes(), layernorm_channel(ln, i), i) == l_out[i]
+        assert h.matmul(row.tobytes(), row.tobytes(), mm.multiplier, mm.shift, mm.lo, mm.hi) == m_out
+        assert l_out.tolist() == layernorm_reference(ln, row).tolist()
+
+
 # --------------------------------------------------------------------------------------------
 # refusals
 
