@@ -182,3 +182,13 @@ def test_doc_error_figures_are_the_kernels():
             problem = mismatch(figure, locate(figure), Measured(value))
             assert problem is None, problem
         assert figures.max < 0.6  # at most a tenth of a code above the int8 rounding's own 0.5
+
+
+def test_doc_constants_are_the_kernels():
+    from vcp_toolkit.model.graph.softmax import EXP_A, EXP_B
+
+    for name, value in (("A", EXP_A), ("B", EXP_B)):
+        figure = Figure(ARITHMETIC, rf"2\^\(-r/2\^16\), A = [\d,]+, B = [\d,]+".replace(
+            rf"{name} = [\d,]+", rf"{name} = ([\d,]+)"), f"softmax constant {name}")
+        problem = mismatch(figure, locate(figure), Measured(value))
+        assert problem is None, problem
