@@ -1,6 +1,7 @@
 """Deploy everything a model needs on one chain: the AttestationRegistry (model registered, provers
-authorised), the OptimisticInference contract (model registered) and, optionally, the model's zk
-verifier; each contract recorded in the deployments file for later commands to find.
+authorised), the OptimisticInference contract (model registered), a DataAnchor (calldata data
+availability) and, optionally, the model's zk verifier; each contract recorded in the deployments
+file for later commands to find.
 
     from vcp_toolkit.chain.deploy import deploy_contracts
     deployed = deploy_contracts(sender, model, provers=["0x.."], deployments_path=Path("deployments.json"))
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from vcp_toolkit.chain import deployments
+from vcp_toolkit.chain.anchor import DataAnchor
 from vcp_toolkit.chain.optimistic import OptimisticInference, OptimisticParams
 from vcp_toolkit.chain.registry import Registry
 from vcp_toolkit.chain.tx import Sender, TxOutcome
@@ -50,6 +52,9 @@ class Deployed:
     # The registries of the sets deployed on this chain before, newest first: kept in the
     # deployments file, so attestations made for them still verify.
     previous_sets: tuple[str, ...] = ()
+    # DataAnchor: where `--exchange calldata:` publishes (contracts/src/DataAnchor.sol).
+    data_anchor: str = ""
+    deploy_gas_data_anchor: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (lists for tuples, a dict or None for zk)."""
@@ -100,11 +105,14 @@ def deploy_contracts(sender: Sender, model: QuantizedModel, provers: Sequence[st
     optimistic, opt_tx = OptimisticInference.deploy(sender, params)
     _record(deployments_path, sender, "OptimisticInference", optimistic.address, opt_tx, registry.address)
     optimistic.register_model(sender, commitment)
+    anchor, anchor_tx = DataAnchor.deploy(sender)
+    _record(deployments_path, sender, "DataAnchor", anchor.address, anchor_tx, registry.address)
     zk_info = deploy_zk_verifier(sender, registry, model, srs, commitment.root) if zk else None
     return Deployed(chain_id=sender.chain.chain_id, registry=registry.address, optimistic=optimistic.address,
                     owner=sender.address, deploy_gas=tx.gas_used, deploy_gas_optimistic=opt_tx.gas_used,
                     model_root="0x" + commitment.root.hex(), register_gas=reg_tx.gas_used, provers=tuple(provers),
-                    authorize_gas=prover_gas, zk=zk_info, previous_sets=_previous_sets(deployments_path, sender))
+                    authorize_gas=prover_gas, zk=zk_info, previous_sets=_previous_sets(deployments_path, sender),
+                    data_anchor=anchor.address, deploy_gas_data_anchor=anchor_tx.gas_used)
 
 
 def _previous_sets(path: Path | None, sender: Sender) -> tuple[str, ...]:

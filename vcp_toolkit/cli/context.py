@@ -177,6 +177,32 @@ class Context:
 
         return Registry(self.chain, self.deployment("AttestationRegistry", address).address)
 
+    def exchange(self, sender=None):
+        """The stores of --exchange: ``calldata:`` (or ``calldata:0xADDRESS``) is DataAnchor on this
+        chain, publishing with ``sender`` (read-only without); anything else is ``open_store``'s."""
+        from vcp_toolkit.ops.da import ON_CHAIN
+        from vcp_toolkit.ops.exchange import Exchange
+
+        return Exchange([self._calldata_store(spec, sender) if ON_CHAIN.match(spec) else spec
+                         for spec in self.args.exchange])
+
+    def _calldata_store(self, spec: str, sender):
+        from vcp_toolkit.attest.eip712 import parse_address
+        from vcp_toolkit.attest.files import printable
+        from vcp_toolkit.chain.anchor import DataAnchor
+        from vcp_toolkit.ops.calldata_store import CalldataStore
+
+        kind, _, address = spec.partition(":")
+        if kind.lower() != "calldata":
+            raise InvalidInput(f"--exchange {printable(spec)}: blobs are not a store of the command line yet; "
+                               "use calldata: or an HTTP store")
+        if address:
+            anchor = DataAnchor(self.chain, parse_address(address, "--exchange calldata:ADDRESS"))
+        else:
+            recorded = self.deployment("DataAnchor")
+            anchor = DataAnchor(self.chain, recorded.address, recorded.block)
+        return CalldataStore(anchor, sender)
+
     def optimistic(self):
         from vcp_toolkit.chain.optimistic import OptimisticInference
 

@@ -88,7 +88,6 @@ def _print_service_step(done) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from vcp_toolkit.prover import ProverService
-    from vcp_toolkit.ops.exchange import Exchange
     from vcp_toolkit.ops.journal import Journal
 
     if args.http:
@@ -104,7 +103,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     model = ctx.model
     plan = _serve_plan(args)
     contract, sender = own_client(ctx, "serve", "fees and returned bonds")
-    service = ProverService(contract, sender, model, Exchange(args.exchange), args.state,
+    service = ProverService(contract, sender, model, ctx.exchange(sender), args.state,
                             journal=Journal(args.journal), plan=plan)
     say(f"serving {model.name} as {sender.address} on {contract.address}" + (" (DISHONEST)" if plan else ""))
     return run_steps(lambda: _print_service_step(service.step()), args.once, args.interval)
@@ -125,14 +124,13 @@ def _print_watch_step(done) -> None:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from vcp_toolkit.ops.exchange import Exchange
     from vcp_toolkit.ops.journal import Journal
     from vcp_toolkit.verifier import Watcher
 
     ctx = Context(args)
     model = ctx.model
     contract, sender = own_client(ctx, "watch", "challenge rewards and returned bonds")
-    watcher = Watcher(contract, sender, [model], args.state, Exchange(args.exchange), journal=Journal(args.journal))
+    watcher = Watcher(contract, sender, [model], args.state, ctx.exchange(), journal=Journal(args.journal))
     say(f"watching {contract.address} as {sender.address} from block {watcher.state.data['last_block'] + 1}")
     return run_steps(lambda: _print_watch_step(watcher.step()), args.once, args.interval)
 
@@ -155,7 +153,6 @@ def _request_inputs(ctx: Context) -> list:
 
 def cmd_request(args: argparse.Namespace) -> int:
     from vcp_toolkit.commit.commitments import ModelCommitment
-    from vcp_toolkit.ops.exchange import Exchange
 
     ctx = Context(args)
     model = ctx.model
@@ -165,7 +162,7 @@ def cmd_request(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--interval {args.interval}: expected seconds >= 0")
     inputs = _request_inputs(ctx)
     contract, sender = own_client(ctx, "request", "refunds and its share of a cheating prover's bond")
-    exchange = Exchange(args.exchange)
+    exchange = ctx.exchange(sender)
     model_root = ModelCommitment(model).root
     opened = []
     for n, x in enumerate(inputs):

@@ -40,6 +40,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         print(f"previous set kept: AttestationRegistry {newest}" + (f" and {len(older)} older" if older else "")
               + f" in {args.deployments}, beside this one (attestations made for them still verify)")
     print(f"OptimisticInference at {deployed.optimistic} (deploy gas {deployed.deploy_gas_optimistic:,})")
+    print(f"DataAnchor at {deployed.data_anchor} (deploy gas {deployed.deploy_gas_data_anchor:,}; "
+          "`--exchange calldata:` publishes through it)")
     if deployed.zk:
         print(f"zk verifier at {deployed.zk.verifier} (deploy gas {deployed.zk.deploy_gas:,}; SRS {deployed.zk.srs})")
     print(f"registered model {model.name} root {deployed.model_root}; authorised {len(provers)} prover(s): "

@@ -117,8 +117,15 @@ class Stores:
     def put(self, data: bytes) -> str:
         """The digest, once at least one store holds the blob; DataUnavailable (every store's
         reason) when none took it. Each store's failure is kept in ``last_failures``."""
+        return self.put_many([data])[0]
+
+    def put_many(self, items: list[bytes]) -> list[str]:
+        """``put`` for several blobs: the digests, once at least one store holds all of them. A store
+        with its own ``put_many`` (an on-chain one: one transaction) takes them in one call."""
+        if not items:
+            return []
         self.last_failures = {}
-        digest = ""
+        digests: list[str] = []
         resting = {i for i in range(len(self.stores)) if self._resting(i)}
         if len(resting) == len(self.stores):
             resting = set()  # all of them down lately: try them all again rather than none
@@ -127,16 +134,19 @@ class Stores:
                 self.last_failures[store.where] = f"{store.where}: skipped, unreachable moments ago"
                 continue
             try:
-                digest = store.put(data)
+                many = getattr(store, "put_many", None)
+                taken = many(items) if many is not None else [store.put(item) for item in items]
             except DataUnavailable as exc:
                 self.last_failures[store.where] = str(exc)
                 self._outcome(index, exc)
             else:
                 self._outcome(index, None)
-        if not digest:
-            raise DataUnavailable(f"no store took the blob: {'; '.join(self.last_failures.values())}",
-                                  digest_of(data))
-        return digest
+                digests = taken
+        if not digests:
+            what = "the blob" if len(items) == 1 else f"all {len(items)} blobs"
+            raise DataUnavailable(f"no store took {what}: {'; '.join(self.last_failures.values())}",
+                                  digest_of(items[0]) if len(items) == 1 else "")
+        return digests
 
     def get(self, digest: str) -> bytes:
         """The first right answer. BlobMissing when every store that answered lacks it; the other
@@ -158,9 +168,15 @@ class Stores:
         raise kind(f"0x{digest[:16]}... not available: " + "; ".join(reasons), digest)
 
 
+ON_CHAIN = re.compile(r"(?i)(calldata|blobs):")  # stores that need a chain: resolved by the CLI's Context
+
+
 def open_store(spec: str | Path, timeout: float = 10.0) -> BlobStore:
     """An HTTP store for ``http(s)://host:port``, else the directory at that path."""
     text = str(spec)
+    if isinstance(spec, str) and ON_CHAIN.match(text):
+        raise InvalidInput(f"{text.split(':', 1)[0]}: is an on-chain store: it needs a chain and a key, so it is "
+                           "named in `vcp request`, `vcp serve` and `vcp watch` (with --rpc-url), not here")
     if re.match(r"(?i)https?://", text):
         from vcp_toolkit.ops.http_store import HttpStore
 

@@ -83,8 +83,7 @@ class Exchange:
         name nothing in a store: the commitments are the addresses.)"""
         del chain_id, contract, job_id
         trace = list(bundle.trace)
-        for blob in bundle_blobs(trace, bundle.input_salt, bundle.output_salt):
-            self.stores.put(blob)
+        self.stores.put_many(list(bundle_blobs(trace, bundle.input_salt, bundle.output_salt)))
         return trace_root(trace)
 
     def get_trace(self, root: bytes, input_c: bytes, output_c: bytes, vectors: int) -> PublishedTrace | None:

@@ -1,0 +1,76 @@
+"""`--exchange calldata:` from the command line: the chain itself as the only store. `vcp deploy`
+records a DataAnchor; the requester publishes the input and the prover its bundle in calldata (one
+transaction each); the watcher, with no key spent on publishing, fetches both from the chain and
+proves a lie."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vcp_toolkit.chain.nodes import LocalNode
+
+pytestmark = [pytest.mark.node, pytest.mark.chain]
+PASSWORD = "calldata-flow-password"
+
+
+def vcp(cwd: Path, *argv: str, expect: int = 0) -> subprocess.CompletedProcess:
+    env = {**{k: v for k, v in os.environ.items() if k != "VCP_PRIVATE_KEY"}, "VCP_KEYSTORE_PASSWORD": PASSWORD}
+    done = subprocess.run([sys.executable, "-m", "vcp_toolkit.cli", *argv], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == expect, f"vcp {' '.join(argv)}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    assert "Traceback" not in done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory):
+    work = tmp_path_factory.mktemp("calldata-flow")
+    with LocalNode("anvil") as node:
+        for who in ("operator", "requester", "prover", "watcher"):
+            vcp(work, "keygen", "--out", f"{who}.json", "--kdf", "pbkdf2")
+        out = vcp(work, "deploy", "--rpc-url", node.rpc_url, "--keystore", "operator.json").stdout
+        assert "DataAnchor at 0x" in out
+        yield work, node.rpc_url
+
+
+def test_a_lie_is_proven_from_data_found_only_on_chain(deployed):
+    work, rpc = deployed
+    node = ["--rpc-url", rpc, "--exchange", "calldata:"]
+    opened = vcp(work, "request", *node, "--keystore", "requester.json", "--input", "digits:3").stdout
+    assert "input published in calldata of DataAnchor 0x" in opened
+    job = opened.split()[1]
+    served = vcp(work, "serve", *node, "--keystore", "prover.json", "--state", "p.json", "--once",
+                 "--cheat", "wrong_hidden_layer").stdout
+    assert f"job {job}: answered" in served and "CHEAT" in served
+    watched = vcp(work, "watch", *node, "--keystore", "watcher.json", "--state", "w.json", "--once").stdout
+    assert f"job {job}: " in watched and "fraud proven, prover slashed" in watched
+    assert not list(work.glob("calldata*"))  # nothing went to a folder of that name
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("calldata:0x1234", "--exchange calldata:ADDRESS"),
+    ("blobs:", "blobs are not a store of the command line yet"),
+])
+def test_bad_on_chain_store_names_are_refused_in_one_line(deployed, spec, message):
+    work, rpc = deployed
+    done = vcp(work, "watch", "--rpc-url", rpc, "--exchange", spec, "--keystore", "watcher.json", "--state", "x.json",
+               "--once", expect=2)
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_calldata_needs_a_recorded_anchor(deployed, tmp_path):
+    _, rpc = deployed
+    done = vcp(tmp_path, "watch", "--rpc-url", rpc, "--exchange", "calldata:", "--state", "x.json", "--once",
+               expect=1)
+    assert "no DataAnchor recorded" in done.stderr or "no OptimisticInference recorded" in done.stderr
+
+
+def test_exchange_put_refuses_an_on_chain_store(tmp_path):
+    (tmp_path / "blob").write_bytes(b"x")
+    done = vcp(tmp_path, "exchange", "put", "blob", "--store", "calldata:", expect=2)
+    assert "is an on-chain store" in done.stderr
