@@ -13,11 +13,15 @@ from typing import Any
 
 from vcp_toolkit.errors import ToolMissing
 
-__all__ = ["load_artifact", "artifact_names", "EVM_VERSION"]
+__all__ = ["load_artifact", "artifact_names", "EVM_VERSION", "EVM_EXCEPTIONS"]
 
 # The EVM version (hardfork) everything runs, named once in contracts/evm.json: both compile scripts
 # read it for solc's evmVersion, and vcp.chain.nodes for the chains it starts.
-EVM_VERSION: str = json.loads(resources.files(__name__).joinpath("evm.json").read_text())["evmVersion"]
+_EVM = json.loads(resources.files(__name__).joinpath("evm.json").read_text())
+EVM_VERSION: str = _EVM["evmVersion"]
+# Sources compiled for a newer EVM on their own (source under contracts/ -> evmVersion): BlobAnchor
+# reads BLOBHASH (Cancun). Their artifacts record that version; they run only where it runs.
+EVM_EXCEPTIONS: dict[str, str] = dict(_EVM.get("exceptions", {}))
 
 
 def _artifacts():

@@ -9,8 +9,11 @@ import solc from 'solc';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(HERE, 'artifacts');
 const SOURCE_DIRS = ['src', 'test'];
-// The one place the EVM version is named (read by compile_file.mjs and by Python too).
-export const EVM_VERSION = JSON.parse(fs.readFileSync(path.join(HERE, 'evm.json'), 'utf8')).evmVersion;
+// The one place the EVM version is named (read by compile_file.mjs and by Python too), with the
+// sources that need a newer one (evm.json's "exceptions": source -> evmVersion, e.g. BLOBHASH).
+const EVM = JSON.parse(fs.readFileSync(path.join(HERE, 'evm.json'), 'utf8'));
+export const EVM_VERSION = EVM.evmVersion;
+const EXCEPTIONS = EVM.exceptions || {};
 export const SETTINGS = {
   evmVersion: EVM_VERSION,
   optimizer: { enabled: true, runs: 10000 },
@@ -38,14 +41,32 @@ function deployableKinds(ast) {
   return kinds;
 }
 
-function compile() {
-  const input = { language: 'Solidity', sources: readSources(), settings: SETTINGS };
-  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+function solcOutput(sources, settings) {
+  const output = JSON.parse(solc.compile(JSON.stringify({ language: 'Solidity', sources, settings })));
   const errors = (output.errors || []).filter((e) => e.severity === 'error');
   for (const e of output.errors || []) console.error(e.formattedMessage);
   if (errors.length) process.exit(2);
+  return output;
+}
+
+// Every source for EVM_VERSION but the exceptions; then, per exception, contracts/src again (its
+// imports) for the exception's version, keeping only that source's contracts.
+function compile() {
+  const sources = readSources();
   const artifacts = {};
+  const common = Object.fromEntries(Object.entries(sources).filter(([name]) => !(name in EXCEPTIONS)));
+  addArtifacts(artifacts, solcOutput(common, SETTINGS), SETTINGS, () => true);
+  for (const [source, evmVersion] of Object.entries(EXCEPTIONS)) {
+    const settings = { ...SETTINGS, evmVersion };
+    const src = Object.fromEntries(Object.entries(sources).filter(([name]) => name.startsWith('src/')));
+    addArtifacts(artifacts, solcOutput(src, settings), settings, (name) => name === source);
+  }
+  return artifacts;
+}
+
+function addArtifacts(artifacts, output, settings, wanted) {
   for (const [sourceName, contracts] of Object.entries(output.contracts)) {
+    if (!wanted(sourceName)) continue;
     const deployable = deployableKinds(output.sources[sourceName].ast);
     for (const [name, c] of Object.entries(contracts)) {
       if (!deployable[name]) continue;
@@ -53,7 +74,7 @@ function compile() {
       const artifact = {
         contractName: name,
         sourceName: `contracts/${sourceName}`,
-        compiler: { version: solc.version(), settings: { evmVersion: SETTINGS.evmVersion, optimizer: SETTINGS.optimizer } },
+        compiler: { version: solc.version(), settings: { evmVersion: settings.evmVersion, optimizer: settings.optimizer } },
         abi: c.abi,
         bytecode: '0x' + c.evm.bytecode.object,
         deployedBytecode: '0x' + c.evm.deployedBytecode.object,
@@ -61,7 +82,6 @@ function compile() {
       artifacts[file] = JSON.stringify(artifact, null, 2) + '\n';
     }
   }
-  return artifacts;
 }
 
 const check = process.argv.includes('--check');

@@ -12,6 +12,7 @@
     ├── ChainError                          talking to a node failed
     │   ├── NodeStartError                  a local node could not be started
     │   ├── DeploymentNotFound              no deployment recorded for a chain
+    │   ├── BlobsUnsupported                the chain has no EIP-4844 blobs (or cannot serve them)
     │   └── ContractReverted                a call or transaction reverted, with the error's named fields
     │       └── (one subclass per custom error of the contracts, see vcp.chain.reverts)
     ├── ZkError                             the zk pipeline (EZKL, the verifier build) failed
@@ -82,6 +83,11 @@ class NodeStartError(ChainError):
 
 class DeploymentNotFound(ChainError):
     """No contract address is recorded for this chain in the deployments file."""
+
+
+class BlobsUnsupported(ChainError):
+    """The chain cannot carry or serve EIP-4844 blobs (a schedule before Cancun, py-evm via
+    eth-tester, Ganache, or a node without a blob source)."""
 
 
 class ContractReverted(ChainError):

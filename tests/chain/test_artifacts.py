@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vcp_toolkit.contracts import EVM_VERSION, artifact_names, load_artifact
+from vcp_toolkit.contracts import EVM_EXCEPTIONS, EVM_VERSION, artifact_names, load_artifact
 from vcp_toolkit.chain.nodes import HARDFORK, open_chain
 
 pytestmark = pytest.mark.node
@@ -50,7 +50,9 @@ def test_artifact_settings():
     assert "AttestationRegistry" in names
     for name in names:
         artifact = load_artifact(name)
-        assert artifact["compiler"]["settings"]["evmVersion"] == HARDFORK, name
+        # Only evm.json's exceptions (BlobAnchor: BLOBHASH is Cancun's) are compiled for another EVM.
+        expected = EVM_EXCEPTIONS.get(artifact["sourceName"].removeprefix("contracts/"), HARDFORK)
+        assert artifact["compiler"]["settings"]["evmVersion"] == expected, name
         assert artifact["compiler"]["version"].startswith("0.8.")
         assert artifact["contractName"] == name.split("/")[-1]
         assert artifact["bytecode"].startswith("0x") and len(artifact["bytecode"]) > 2
@@ -84,13 +86,28 @@ def test_one_evm_version_everywhere(contracts_copy, tmp_path):
     source = tmp_path / "T.sol"
     source.write_text(TINY)
     assert compile_file(ROOT / "contracts", source)["evmVersion"] == named  # from solc's own metadata
-    # Another EVM version in evm.json reaches both scripts: every artifact is stale, and a file
-    # compiles for that version.
-    (contracts_copy / "evm.json").write_text(json.dumps({"evmVersion": "paris"}))
+    # Another EVM version in evm.json reaches both scripts: every artifact but the exceptions' is
+    # stale, and a file compiles for that version.
+    evm = json.loads((ROOT / "contracts" / "evm.json").read_text())
+    (contracts_copy / "evm.json").write_text(json.dumps({**evm, "evmVersion": "paris"}))
     assert compile_file(contracts_copy, source)["evmVersion"] == "paris"
     proc = check(contracts_copy)
     assert proc.returncode == 1, proc.stderr + proc.stdout
-    assert proc.stderr.count("stale artifact") == len(artifact_names(include_test=True)), proc.stderr
+    exceptional = [n for n in artifact_names(include_test=True)
+                   if load_artifact(n)["sourceName"].removeprefix("contracts/") in EVM_EXCEPTIONS]
+    assert exceptional == ["BlobAnchor"]
+    assert proc.stderr.count("stale artifact") == len(artifact_names(include_test=True)) - 1, proc.stderr
+    assert "stale artifact: contracts/artifacts/BlobAnchor.json" not in proc.stderr
+
+
+def test_an_exception_compiles_for_its_own_evm(contracts_copy):
+    """evm.json's exceptions: BlobAnchor alone is compiled for Cancun (BLOBHASH); named for Shanghai
+    instead, solc refuses it, so the exception is what lets it build at all."""
+    assert EVM_EXCEPTIONS == {"src/BlobAnchor.sol": "cancun"}
+    evm = json.loads((ROOT / "contracts" / "evm.json").read_text())
+    (contracts_copy / "evm.json").write_text(json.dumps({**evm, "exceptions": {}}))
+    proc = check(contracts_copy)
+    assert proc.returncode == 2 and "blobhash" in proc.stderr.lower(), proc.stderr[-2000:]
 
 
 def test_modified_source_is_stale(contracts_copy):

@@ -33,7 +33,7 @@ VERIFIER_ALL = [
     "verify_batch_files",
     "verify_files", "check_zk_attestation", "verify_zk_proof", "load_any", "verify_any", "verify_loaded",
 ]
-CONTRACTS_ALL = ["EVM_VERSION", "artifact_names", "load_artifact"]
+CONTRACTS_ALL = ["EVM_EXCEPTIONS", "EVM_VERSION", "artifact_names", "load_artifact"]
 
 
 @pytest.mark.parametrize(

@@ -217,6 +217,14 @@ class DataAnchorNothingToPublish(ContractReverted):
     """A publish call with no items, or with an empty item (its index)."""
 
 
+class BlobAnchorNothingToPublish(ContractReverted):
+    """A blob publish call with no items, or with an empty item (its index)."""
+
+
+class BlobAnchorBlobMissing(ContractReverted):
+    """The items need more blobs (``needed``) than the transaction carries (``carried``)."""
+
+
 class PanicError(ContractReverted):
     """A Solidity panic (assert, overflow, division by zero...)."""
 
