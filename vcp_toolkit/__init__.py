@@ -11,6 +11,7 @@ the measurements. Each package lists its public names in ``__all__``.
 from vcp_toolkit.attest.eip712 import Attestation, Domain, Signature
 from vcp_toolkit.errors import (
     AttestationMismatch,
+    BlobsUnsupported,
     ChainError,
     ContractReverted,
     DeploymentNotFound,
@@ -31,7 +32,7 @@ from vcp_toolkit.model.quantize import QuantizedModel
 __version__ = "0.1.0"
 
 __all__ = [
-    "Attestation", "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "Domain", "FileUnreadable",
+    "Attestation", "AttestationMismatch", "BlobsUnsupported", "ChainError", "ContractReverted", "DeploymentNotFound", "Domain", "FileUnreadable",
     "InvalidAttestationFile", "InvalidInput", "InvalidModel", "KeyUnavailable", "NodeStartError",
     "QuantizedModel", "Signature", "ToolMissing", "UsageError", "VcpError", "VerificationFailed", "ZkError",
     "__version__",

@@ -16,7 +16,7 @@ import vcp_toolkit.errors  # noqa: F401 - vcp.errors below
 from vcp_toolkit.chain import reverts
 
 VCP_ALL = [
-    "Attestation", "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "Domain", "FileUnreadable",
+    "Attestation", "AttestationMismatch", "BlobsUnsupported", "ChainError", "ContractReverted", "DeploymentNotFound", "Domain", "FileUnreadable",
     "InvalidAttestationFile", "InvalidInput", "InvalidModel", "KeyUnavailable", "NodeStartError", "QuantizedModel",
     "Signature", "ToolMissing", "UsageError", "VcpError", "VerificationFailed", "ZkError", "__version__",
 ]
@@ -59,7 +59,7 @@ def test_version():
 
 
 ERROR_NAMES = [
-    "AttestationMismatch", "ChainError", "ContractReverted", "DeploymentNotFound", "FileUnreadable",
+    "AttestationMismatch", "BlobsUnsupported", "ChainError", "ContractReverted", "DeploymentNotFound", "FileUnreadable",
     "InvalidAttestationFile",
     "InvalidInput", "InvalidModel", "KeyUnavailable", "NodeStartError", "ToolMissing", "UsageError", "VcpError",
     "VerificationFailed", "ZkError",
