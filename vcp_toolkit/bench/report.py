@@ -158,7 +158,32 @@ def _da_section(result: dict[str, Any], params: Any) -> str:
         cells.append([r["model"], r["objects"], human(r["bytes"]), human(r["calldata_gas"]),
                       *(_usd(float(cost.usd[c])) for c in CHAINS), human(reveals.get(r["model"]))])
     return html_table(["model", "objects (HTTP store)", "bytes", "calldata gas", "calldata USD, Ethereum",
-                       "OP Stack", "Arbitrum", "forced reveal gas (fallback)"], cells, full=False)
+                       "OP Stack", "Arbitrum", "forced reveal gas (fallback)"], cells, full=False) \
+        + _da_blob_table(rows, params)
+
+
+def _da_blob_table(rows: list[dict[str, Any]], params: Any) -> str:
+    """The same bundles in EIP-4844 blobs (BlobAnchor), where the run had a chain with blobs."""
+    from vcp_toolkit.chain.fees import ethereum_blob_fee
+
+    cells, where = [], set()
+    for r in rows:
+        blob = r.get("blob") or {"supported": False, "why": "not measured in this run"}
+        if not blob.get("supported"):
+            cells.append([r["model"], blob["why"], "", "", ""])
+            continue
+        where.add(f"{blob['chain']} ({blob['hardfork']})")
+        fee = ethereum_blob_fee(blob["gas"], blob["blob_gas"], params)
+        cells.append([r["model"], blob["blobs"], human(blob["blob_gas"]), human(blob["gas"]),
+                      _usd(float(fee.total_usd))])
+    measured = f"measured on {', '.join(sorted(where))}" if where else "not measured"
+    return (f"<p>In EIP-4844 blobs (BlobAnchor: one type-3 transaction per bundle, {measured}). Blob gas "
+            f"is 131,072 a blob whatever it holds; priced at a blob base fee of "
+            f"{params.l1_blob_base_fee_wei:,} wei per blob gas and the anchor call at "
+            f"{params.l1_base_fee_wei + params.l1_priority_fee_wei:,} wei per gas (fee parameters of "
+            f"{html.escape(params.as_of)}). Blobs are pruned after ~18 days: they cover a challenge "
+            f"window, not an archive.</p>"
+            + html_table(["model", "blobs", "blob gas", "anchor tx gas", "blob USD, Ethereum"], cells, full=False))
 
 
 def _cnn_runs(result: dict[str, Any]) -> str:

@@ -433,13 +433,18 @@ def _cnn_disputes(config: BenchConfig, note: Callable[[str], None]) -> dict[str,
 
 
 def _da_rows(config: BenchConfig, note: Callable[[str], None]) -> list[dict[str, Any]]:
-    """Each model's data published in calldata (DataAnchor) on the embedded chain."""
+    """Each model's data published in calldata (DataAnchor) on the embedded chain, and in blobs
+    (BlobAnchor) on Anvil when the run has it: the one chain vcp starts that carries blobs."""
     from vcp_toolkit.bench.da_costs import da_rows
 
-    note("embedded: data availability in calldata, per model")
     hardfork = config.hardforks()["embedded"] if "embedded" in config.chains else None
     with open_chain("embedded", hardfork=hardfork) as chain:
-        return da_rows(chain, config.models, config.cnn_disputes)
+        if "anvil" not in config.chains:
+            note("embedded: data availability in calldata, per model (no Anvil in this run: no blobs)")
+            return da_rows(chain, config.models, config.cnn_disputes)
+        note("embedded and anvil: data availability in calldata and in blobs, per model")
+        with open_chain("anvil", hardfork=config.hardforks()["anvil"]) as anvil:
+            return da_rows(chain, config.models, config.cnn_disputes, blob_chain=anvil)
 
 
 def _cnn_runs(config: BenchConfig, note: Callable[[str], None]) -> dict[str, Any]:

@@ -100,6 +100,14 @@ def ethereum_fee(gas_used: int, params: FeeParams) -> ChainFee:
     return _fee("ethereum", _checked_gas(gas_used) * price, 0, None, params)
 
 
+def ethereum_blob_fee(gas_used: int, blob_gas: int, params: FeeParams) -> ChainFee:
+    """L1 fee of a type-3 transaction: its gas at the base fee plus tip, and its blob gas (EIP-4844,
+    131,072 a blob) at the blob base fee, the data part."""
+    price = params.l1_base_fee_wei + params.l1_priority_fee_wei
+    return _fee("ethereum", _checked_gas(gas_used) * price, _checked_gas(blob_gas) * params.l1_blob_base_fee_wei,
+                None, params)
+
+
 # ---------------------------------------------------------------------- OP Stack
 
 
