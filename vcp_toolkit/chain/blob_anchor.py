@@ -26,10 +26,19 @@ from vcp_toolkit.chain.boundary import chain_errors
 from vcp_toolkit.chain.nodes import Chain
 from vcp_toolkit.chain.tx import Sender, TxOutcome, calldata
 from vcp_toolkit.contracts import load_artifact
-from vcp_toolkit.errors import BlobsUnsupported, ChainError, InvalidInput
+from vcp_toolkit.errors import BlobsUnsupported, ChainError, InvalidInput, VcpError
 
 ARTIFACT = "BlobAnchor"
 PUBLISHED_TOPIC = keccak(text="BlobPublished(bytes32,address,uint256,bytes32[],uint256,uint256)")
+
+
+class BlobRefused(VcpError):
+    """A claimed item refused: a blob that fails its versioned hash, a malformed encoding, or bytes
+    that do not hash to the claimed digest."""
+
+
+class BlobNotServed(VcpError):
+    """The blob source has no blob for a versioned hash (pruned after ~18 days, or never seen)."""
 
 
 def require_blobs(chain: Chain) -> None:
@@ -110,7 +119,7 @@ class BeaconBlobs:
 
 
 @dataclass(frozen=True)
-class Claim:
+class BlobClaim:
     """One ``BlobPublished`` event: what a publisher said a transaction's blobs hold."""
 
     digest: bytes
@@ -166,7 +175,7 @@ class BlobAnchor:
         return sender.transact_blobs(to=self.address, data=data, blobs=blobs, versioned_hashes=hashes,
                                      action=f"publishing {len(claims)} item(s) in {len(blobs)} blob(s)")
 
-    def claims(self, digest: bytes) -> list[Claim]:
+    def claims(self, digest: bytes) -> list[BlobClaim]:
         """The ``BlobPublished`` events naming ``digest``, oldest first."""
         with chain_errors("looking up published blobs"):
             logs = self.chain.w3.eth.get_logs({"address": self.address, "fromBlock": self.since_block,
@@ -174,28 +183,35 @@ class BlobAnchor:
         found = []
         for log in logs:
             index, hashes, offset, size = abi_decode(["uint256", "bytes32[]", "uint256", "uint256"], bytes(log["data"]))
-            found.append(Claim(bytes(log["topics"][1]), to_checksum_address(bytes(log["topics"][2])[12:]), index,
+            found.append(BlobClaim(bytes(log["topics"][1]), to_checksum_address(bytes(log["topics"][2])[12:]), index,
                                tuple(bytes(h) for h in hashes), offset, size, "0x" + bytes(log["transactionHash"]).hex(),
                                int(log["blockNumber"])))
         return found
 
-    def read(self, claim: Claim) -> bytes:
+    def read(self, claim: BlobClaim) -> bytes:
         """The item ``claim`` names, every check made: each blob matches its versioned hash, the item
-        decodes, and it hashes to the digest. InvalidInput (a refusal) or LookupError (no blob)."""
+        decodes, and it hashes to the digest. BlobRefused or BlobNotServed otherwise."""
         blobs = []
         for wanted in claim.versioned_hashes:
             blob = self.source.blob(wanted, claim.block_number)
             if blob is None:
-                raise LookupError(f"{self.source.where} has no blob 0x{wanted.hex()[:16]}... (pruned after "
-                                  f"~18 days, or never seen) for transaction {claim.tx_hash}")
-            if enc.versioned_hash(blob) != wanted:
-                raise InvalidInput(f"{self.source.where} served a blob whose KZG commitment is not versioned hash "
-                                   f"0x{wanted.hex()[:16]}...: refused")
+                raise BlobNotServed(f"{self.source.where} has no blob 0x{wanted.hex()[:16]}... (pruned after "
+                                    f"~18 days, or never seen) for transaction {claim.tx_hash}")
+            try:
+                matches = enc.versioned_hash(blob) == wanted
+            except InvalidInput:
+                matches = False  # not even a valid blob (an element over the modulus, a wrong length)
+            if not matches:
+                raise BlobRefused(f"{self.source.where} served a blob whose KZG commitment is not versioned hash "
+                                  f"0x{wanted.hex()[:16]}...: refused")
             blobs.append(blob)
-        item = enc.decode(blobs, claim.offset, claim.size)
+        try:
+            item = enc.decode(blobs, claim.offset, claim.size)
+        except InvalidInput as exc:
+            raise BlobRefused(f"transaction {claim.tx_hash}: {exc}: refused") from exc
         if keccak(item) != claim.digest:
-            raise InvalidInput(f"transaction {claim.tx_hash} claims 0x{claim.digest.hex()[:16]}... but its blob holds "
-                               f"bytes hashing to 0x{keccak(item).hex()[:16]}...: refused")
+            raise BlobRefused(f"transaction {claim.tx_hash} claims 0x{claim.digest.hex()[:16]}... but its blob holds "
+                              f"bytes hashing to 0x{keccak(item).hex()[:16]}...: refused")
         return item
 
     def find(self, digest: bytes) -> Lookup:
@@ -204,8 +220,8 @@ class BlobAnchor:
         for claim in self.claims(digest):
             try:
                 return Lookup(self.read(claim), tuple(refused), tuple(unavailable))
-            except InvalidInput as exc:
+            except BlobRefused as exc:
                 refused.append(str(exc))
-            except LookupError as exc:
+            except BlobNotServed as exc:
                 unavailable.append(str(exc))
         return Lookup(None, tuple(refused), tuple(unavailable))

@@ -1,7 +1,8 @@
 """The fee schedule (hardfork) a chain runs, and which schedules each chain vcp starts can run.
 
 The contracts are compiled once, for the oldest schedule every chain runs (contracts/evm.json,
-``EVM_VERSION``), and run unchanged on every newer one. What changes between the schedules vcp
+``EVM_VERSION``), and run unchanged on every newer one; the one exception, BlobAnchor (BLOBHASH),
+is compiled for Cancun and runs only on chains with blobs (evm.json's "exceptions"). What changes between the schedules vcp
 supports is what a transaction pays, never what it does:
 
 - Shanghai: the baseline (EIP-2028 calldata, EIP-2929 warm/cold access, EIP-3860 initcode).

@@ -13,7 +13,7 @@ from __future__ import annotations
 from vcp_toolkit.chain import blob_encoding
 from vcp_toolkit.chain.blob_anchor import BlobAnchor
 from vcp_toolkit.chain.tx import Sender, TxOutcome
-from vcp_toolkit.errors import ChainError, InvalidInput
+from vcp_toolkit.errors import ChainError
 from vcp_toolkit.ops.da import BlobMismatch, BlobMissing, BlobTooLarge, DataUnavailable, StoreUnreachable, checked, \
     digest_of, parse_digest
 
@@ -50,7 +50,7 @@ class Eip4844Store:
         digest = parse_digest(digest)
         try:
             found = self.anchor.find(bytes.fromhex(digest))
-        except (ChainError, InvalidInput) as exc:
+        except ChainError as exc:
             raise StoreUnreachable(f"{self.where}: {exc}", digest) from exc
         if found.data is not None:
             return checked(found.data, digest, self.where)
