@@ -371,3 +371,17 @@ def test_the_worked_example_in_the_docs_is_what_the_code_computes():
     assert f"**${op.total_usd:.5f}**" in text and f"**${arb.total_usd:.5f}**" in text
     assert f"size {arb.compressed_bytes} bytes = {16 * arb.compressed_bytes:,} units" in text
     assert f"{arb.data_wei:,} wei" in text and f"{op.execution_wei:,} wei" in text
+
+
+def test_a_blob_transaction_pays_its_blob_gas_at_the_blob_base_fee():
+    """EIP-4844 on L1: the call's gas at base fee + tip, each blob's 131,072 blob gas at the blob base
+    fee (the data part), exactly; the blob gas refused like any gas out of range."""
+    from vcp_toolkit.chain.fees import ethereum_blob_fee
+
+    params = load_fee_params(overrides={"l1_blob_base_fee_wei": "3", "l1_base_fee_wei": "7", "l1_priority_fee_wei": "1",
+                                        "eth_usd": "2000"})
+    fee = ethereum_blob_fee(67_455, 2 * 131_072, params)
+    assert (fee.chain, fee.execution_wei, fee.data_wei) == ("ethereum", 67_455 * 8, 2 * 131_072 * 3)
+    assert fee.total_usd == Decimal(67_455 * 8 + 2 * 131_072 * 3) * 2000 / 10**18
+    with pytest.raises(InvalidInput):
+        ethereum_blob_fee(21_000, -1, params)
