@@ -183,9 +183,9 @@ class BlobAnchor:
         found = []
         for log in logs:
             index, hashes, offset, size = abi_decode(["uint256", "bytes32[]", "uint256", "uint256"], bytes(log["data"]))
-            found.append(BlobClaim(bytes(log["topics"][1]), to_checksum_address(bytes(log["topics"][2])[12:]), index,
-                               tuple(bytes(h) for h in hashes), offset, size, "0x" + bytes(log["transactionHash"]).hex(),
-                               int(log["blockNumber"])))
+            publisher = to_checksum_address(bytes(log["topics"][2])[12:])
+            found.append(BlobClaim(bytes(log["topics"][1]), publisher, index, tuple(bytes(h) for h in hashes), offset,
+                                   size, "0x" + bytes(log["transactionHash"]).hex(), int(log["blockNumber"])))
         return found
 
     def read(self, claim: BlobClaim) -> bytes:
