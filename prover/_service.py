@@ -11,7 +11,8 @@ import numpy as np
 
 from vcp_toolkit.chain.optimistic import JobStatus, OptimisticInference
 from vcp_toolkit.chain.tx import Sender, TxOutcome
-from vcp_toolkit.errors import ChainError
+from vcp_toolkit.chain.reverts import OptimisticJobNotInStatus
+from vcp_toolkit.errors import ChainError, ContractReverted
 from vcp_toolkit.commit.commitments import ModelCommitment, output_commitment, trace_root
 from vcp_toolkit.commit.encoding import int8_bytes
 from vcp_toolkit.ops.da import DataUnavailable
@@ -56,7 +57,15 @@ class ServiceStep:
     finalized: dict[int, TxOutcome] = field(default_factory=dict)
     skipped: dict[int, str] = field(default_factory=dict)
     cheated: dict[int, str] = field(default_factory=dict)  # job -> the cheat it was answered (or ignored) with
-    lost: dict[int, str] = field(default_factory=dict)  # job -> the prover whose answer landed first
+    lost: dict[int, str] = field(default_factory=dict)  # job -> why it moved on without us (another's answer)
+
+
+def _job_moved_on(exc: ChainError) -> bool:
+    """A submitResult refused because the job is no longer open: at the estimate (the typed error),
+    or mined and reverted (another answer landed first in the same block). Other failures (funds,
+    nonce, the node) are not a lost race and are raised."""
+    return isinstance(exc, OptimisticJobNotInStatus) or (
+        not isinstance(exc, ContractReverted) and str(exc).endswith("reverted"))
 
 
 class ProverService:
@@ -149,6 +158,8 @@ class ProverService:
                      answers_reveals=answer.answer_reveals, cheat=label, publish=answer.publish_bundle)
         self.state.save()
         self._note(job_id, "answering")
+        if self._lost_race(job_id, entry, result):  # answered meanwhile: publishing would be paid for nothing
+            return
         self._publish(job_id, entry)
         self.send_answer(job_id, entry, result)
 
@@ -180,8 +191,8 @@ class ProverService:
         try:
             result.answered[job_id] = self.contract.submit_result(
                 self.sender, job_id, output_commitment(output_salt, trace[-1]), trace_root(trace))
-        except ChainError:
-            if not self._lost_race(job_id, entry, result):
+        except ChainError as exc:
+            if not (_job_moved_on(exc) and self._lost_race(job_id, entry, result)):
                 raise
             return
         entry["answered"] = True
@@ -190,15 +201,17 @@ class ProverService:
         self._note(job_id, "answered")
 
     def _lost_race(self, job_id: int, entry: dict, result: ServiceStep) -> bool:
-        """Whether another prover answered ``job_id`` first (any prover may answer an open job): then
-        this answer is dropped, and the job is answered again only if it re-opens."""
+        """Whether ``job_id`` moved on without us: another prover answered it first (any prover may
+        answer an open job) or its requester cancelled it. Then this answer is dropped, and the job
+        is answered again only if it re-opens."""
         job = self.contract.job(job_id)
         if job.status == JobStatus.OPEN or job.prover == self.sender.address:
             return False
+        why = "cancelled by its requester" if job.status == JobStatus.CANCELLED else f"answered first by {job.prover}"
         entry.clear()
         entry["answered"] = "lost"
-        result.lost[job_id] = job.prover
-        self._note(job_id, "lost", f"answered first by {job.prover}")
+        result.lost[job_id] = why
+        self._note(job_id, "lost", why)
         return True
 
     def _reveal(self, job_id: int, entry: dict, result: ServiceStep) -> None:

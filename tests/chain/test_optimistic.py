@@ -674,7 +674,7 @@ def test_a_prover_that_loses_the_race_drops_its_answer_and_goes_on(world, tmp_pa
     with Journal(tmp_path / "rival.sqlite") as journal:
         loser = ProverService(slow, rival, world.model, exchange, tmp_path / "b.json", journal=journal)
         step = loser.step()
-        assert step.lost == {job_id: world.prover.address} and not step.answered
+        assert step.lost == {job_id: f"answered first by {world.prover.address}"} and not step.answered
         assert loser.state.data["jobs"][str(job_id)] == {"answered": "lost"}
         assert [row[4] for row in journal.jobs()] == ["lost"]
         assert world.contract.credit(rival.address) == 0 and rival.address not in {
@@ -683,3 +683,26 @@ def test_a_prover_that_loses_the_race_drops_its_answer_and_goes_on(world, tmp_pa
         assert list(winner.step().finalized) == [job_id]
         assert not loser.step().answered and loser.state.data["jobs"] == {}
         assert [row[4] for row in journal.jobs()] == ["lost"]  # not ours: no "finalized" record
+
+
+def test_a_prover_that_cannot_pay_is_told_so_not_that_it_lost_a_race(world, tmp_path):
+    """Only a refusal because the job is no longer open is a lost race; any other failure is raised
+    even when another prover has since answered the job."""
+    from vcp_toolkit.errors import ChainError
+
+    exchange = Exchange(tmp_path / "exchange")
+    job_id = world.contract.open_job(world.requester, world.commitment.root,
+                                     exchange.put_input(world.inputs[0], secrets.token_bytes(32)), FEE)[0]
+    winner = ProverService(world.contract, world.prover, world.model, exchange, tmp_path / "a.json")
+    broke = OptimisticInference(world.chain, world.contract.address)
+
+    def fails_for_want_of_funds(*args, **kwargs):
+        winner.step()  # meanwhile, someone else answers
+        raise ChainError("submitting the result: insufficient funds for gas * price + value")
+
+    broke.submit_result = fails_for_want_of_funds
+    rival = Sender(world.chain)
+    rival.ensure_funded()
+    loser = ProverService(broke, rival, world.model, exchange, tmp_path / "b.json")
+    with pytest.raises(ChainError, match="insufficient funds"):
+        loser.step()

@@ -185,6 +185,9 @@ def test_node_listens_on_another_loopback_address():
                              "--port", str(port)], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
+        ready = selectors.DefaultSelector()
+        ready.register(proc.stdout, selectors.EVENT_READ)
+        assert ready.select(timeout=120), "vcp node printed nothing in 120 s"
         line = proc.stdout.readline()
         assert f"on http://127.0.0.2:{port} " in line
         assert int(_rpc(f"http://127.0.0.2:{port}", "eth_chainId"), 16) == 31337
@@ -194,3 +197,11 @@ def test_node_listens_on_another_loopback_address():
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+def test_node_on_an_address_this_machine_does_not_have_says_so():
+    proc = _vcp("node", "anvil", "--host", "192.0.2.1", "--port", "9999")  # TEST-NET-1: nobody's address
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr and proc.stdout == ""
+    warning, error = proc.stderr.strip().splitlines()  # beyond loopback, a dev node is warned about first
+    assert "reachable beyond this machine" in warning
+    assert "192.0.2.1 is not an address of this machine" in error and "already in use" not in error

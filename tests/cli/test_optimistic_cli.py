@@ -159,12 +159,23 @@ def test_request_without_a_key_is_refused_in_one_line(node):
     ("--input x.npy --count 2", "--count 2 needs --input digits:K or mnist:K"),
     ("--input digits:+1 --count 2", "--count 2 needs --input digits:K or mnist:K"),
     ("--input digits:\u0661 --count 2", "--count 2 needs --input digits:K or mnist:K"),
-    ("--input digits:0 --count 2 --interval -1", "--interval -1.0: expected seconds >= 0"),
+    ("--input digits:0 --count 2 --interval -1", "--interval -1.0: expected seconds between 0 and 3600"),
+    ("--input digits:0 --count 2 --interval nan", "--interval nan: expected seconds between 0 and 3600"),
+    ("--input digits:0 --count 2 --interval inf", "--interval inf: expected seconds between 0 and 3600"),
 ])
 def test_request_count_refuses_bad_options_before_anything_is_sent(node, options, message):
     url, work = node
     done = vcp("vcp request --rpc-url {url} --exchange exchange " + options, work, url, expect=2)
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1 and done.stdout == ""
+
+
+@pytest.mark.parametrize("option", ["--answer-window 0", "--answer-window -3", "--challenge-window 0",
+                                    "--reveal-window 18446744073709551616", "--prover-bond-wei 0"])
+def test_deploy_refuses_bad_windows_and_bonds_before_sending_anything(node, option):
+    url, work = node
+    done = vcp("vcp deploy --rpc-url {url} --deployments refused.json " + option, work, url, expect=2)
+    assert option.split()[0] in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (work / "refused.json").exists()
 
 
 def test_request_count_opens_one_job_per_sample_and_prints_each(node):

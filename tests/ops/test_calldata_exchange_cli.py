@@ -5,6 +5,7 @@ proves a lie."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -54,7 +55,13 @@ def test_a_lie_is_proven_from_data_found_only_on_chain(deployed):
 
 @pytest.mark.parametrize("spec, message", [
     ("calldata:0x1234", "--exchange calldata:ADDRESS"),
+    ("calldata:0x" + "12" * 20, "is not a DataAnchor (no code)"),
     ("blobs:", "blobs are not a store of the command line yet"),
+    ("calldata", "reads like the on-chain store calldata"),
+    (" calldata:", "reads like the on-chain store calldata"),
+    ("calldata\uff1a", "reads like the on-chain store calldata"),
+    ("calldata\u200b:", "reads like the on-chain store calldata"),
+    ("CALLDATA", "reads like the on-chain store calldata"),
 ])
 def test_bad_on_chain_store_names_are_refused_in_one_line(deployed, spec, message):
     work, rpc = deployed
@@ -63,14 +70,30 @@ def test_bad_on_chain_store_names_are_refused_in_one_line(deployed, spec, messag
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-def test_calldata_needs_a_recorded_anchor(deployed, tmp_path):
-    _, rpc = deployed
-    done = vcp(tmp_path, "watch", "--rpc-url", rpc, "--exchange", "calldata:", "--state", "x.json", "--once",
-               expect=1)
-    assert "no DataAnchor recorded" in done.stderr or "no OptimisticInference recorded" in done.stderr
+def test_a_deployment_without_an_anchor_is_told_what_to_pass(deployed, tmp_path):
+    """A deployments file from before vcp deployed a DataAnchor: the advice is calldata:0xADDRESS,
+    not a redeploy (which would strand the jobs of the recorded contracts)."""
+    work, rpc = deployed
+    recorded = json.loads((work / "deployments.json").read_text())
+    for contract_set in recorded.values():  # chainId -> the current set (and "previous" sets)
+        contract_set.pop("DataAnchor")
+    (tmp_path / "deployments.json").write_text(json.dumps(recorded))
+    for key in ("watcher.json",):
+        (tmp_path / key).write_bytes((work / key).read_bytes())
+    done = vcp(tmp_path, "watch", "--rpc-url", rpc, "--exchange", "calldata:", "--keystore", "watcher.json",
+               "--state", "x.json", "--once", expect=1)
+    assert "records no DataAnchor" in done.stderr and "calldata:0xADDRESS" in done.stderr
+    assert "DataAnchor" in (work / "deployments.json").read_text()  # the fixture's own file is untouched
 
 
 def test_exchange_put_refuses_an_on_chain_store(tmp_path):
     (tmp_path / "blob").write_bytes(b"x")
     done = vcp(tmp_path, "exchange", "put", "blob", "--store", "calldata:", expect=2)
     assert "is an on-chain store" in done.stderr
+
+
+def test_a_folder_named_like_the_store_is_still_a_folder(tmp_path):
+    (tmp_path / "calldata").mkdir()
+    (tmp_path / "blob").write_bytes(b"kept")
+    done = vcp(tmp_path, "exchange", "put", "blob", "--store", "calldata")
+    assert len(list((tmp_path / "calldata").rglob("*"))) >= 1 and done.returncode == 0

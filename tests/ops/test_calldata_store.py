@@ -62,7 +62,7 @@ def test_refusals_send_nothing(anchored):
     anchor, sender = anchored
     nonce = anchor.chain.w3.eth.get_transaction_count(sender.address)
     with pytest.raises(BlobTooLarge):
-        CalldataStore(anchor, sender, max_bytes=1000).put_many([b"a" * 600, b"b" * 600])
+        CalldataStore(anchor, sender, max_bytes=1000).put_many([b"a" * 600, b"b" * 1001])
     with pytest.raises(DataUnavailable, match="nothing to publish"):
         CalldataStore(anchor, sender).put_many([b"x", b""])
     with pytest.raises(DataUnavailable, match="read-only"):
@@ -82,3 +82,21 @@ def test_calldata_gas_grows_with_the_bytes(anchored):
     large = store.last_tx.gas_used
     # 10,000 more non-zero bytes: 16 gas each at least (40 under Prague's floor), plus hashing and copying
     assert 160_000 <= large - small <= 460_000
+
+
+def test_a_bundle_over_the_limit_goes_in_several_transactions(anchored):
+    anchor, sender = anchored
+    items = [secrets.token_bytes(600) for _ in range(5)]
+    nonce = anchor.chain.w3.eth.get_transaction_count(sender.address)
+    store = CalldataStore(anchor, sender, max_bytes=1300)
+    assert store.put_many(items) == [digest_of(i) for i in items]
+    assert anchor.chain.w3.eth.get_transaction_count(sender.address) == nonce + 3  # 2 + 2 + 1 items
+    assert [store.get(digest_of(i)) for i in items] == items
+
+
+def test_an_address_without_the_anchor_code_is_refused(anchored):
+    anchor, _ = anchored
+    assert DataAnchor.at(anchor.chain, anchor.address).address == anchor.address
+    for address in ("0x" + "12" * 20, Sender(anchor.chain).address):
+        with pytest.raises(InvalidInput, match="is not a DataAnchor"):
+            DataAnchor.at(anchor.chain, address)

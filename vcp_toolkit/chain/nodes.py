@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import errno
 import os
 import shutil
 import signal
@@ -54,9 +55,19 @@ def find_tool(tool: str) -> Path:
 LOOPBACK = "127.0.0.1"
 
 
+def _not_here(host: str) -> NodeStartError:
+    return NodeStartError(f"{host} is not an address of this machine: pick one it has (127.0.0.1; on Linux any "
+                          f"127.x.y.z; on macOS add one with `sudo ifconfig lo0 alias {host} up`)")
+
+
 def free_port(host: str = LOOPBACK) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+        try:
+            sock.bind((host, 0))
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise _not_here(host) from None
+            raise
         return sock.getsockname()[1]
 
 
@@ -67,7 +78,9 @@ def port_in_use(port: int, host: str = LOOPBACK) -> bool:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
-        except OSError:
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise _not_here(host) from None
             return True
     return False
 
@@ -237,8 +250,8 @@ _PRCTL = _libc_prctl()  # looked up now: the child runs no imports between fork 
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """In the node's process: get SIGTERM when vcp dies, even by SIGKILL (atexit cannot run then)."""
+def die_with_parent() -> None:
+    """In a child process (before exec): get SIGTERM when vcp dies, even by SIGKILL (atexit cannot run then)."""
     if _PRCTL is not None:
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -265,7 +278,7 @@ class LocalNode(RpcChain):
         self.block_time = block_time
         self.process = subprocess.Popen(
             [str(find_tool(kind)), *self._args(), *extra_args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_die_with_parent,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, preexec_fn=die_with_parent,
         )
         atexit.register(self.close)  # a node must never outlive the process that started it
         url = f"http://{host}:{self.port}"

@@ -44,11 +44,12 @@ COMMANDS = {"demo": cmd_demo, "prove": cmd_prove, "verify": cmd_verify, "submit"
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds `with` blocks, so started nodes are stopped
+    raise SystemExit(128 + signum)  # unwinds `with` blocks and `finally`, so started nodes and processes are stopped
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGHUP, _exit_on_sigterm)  # a closed terminal or SSH session: stop what was started
     try:
         args = build_parser().parse_args(argv)
         with third_party_output(args.verbose):

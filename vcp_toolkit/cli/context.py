@@ -180,9 +180,11 @@ class Context:
     def exchange(self, sender=None):
         """The stores of --exchange: ``calldata:`` (or ``calldata:0xADDRESS``) is DataAnchor on this
         chain, publishing with ``sender`` (read-only without); anything else is ``open_store``'s."""
-        from vcp_toolkit.ops.da import ON_CHAIN
+        from vcp_toolkit.ops.da import ON_CHAIN, refuse_near_misses
         from vcp_toolkit.ops.exchange import Exchange
 
+        for spec in self.args.exchange:
+            refuse_near_misses(spec)
         return Exchange([self._calldata_store(spec, sender) if ON_CHAIN.match(spec) else spec
                          for spec in self.args.exchange])
 
@@ -190,6 +192,7 @@ class Context:
         from vcp_toolkit.attest.eip712 import parse_address
         from vcp_toolkit.attest.files import printable
         from vcp_toolkit.chain.anchor import DataAnchor
+        from vcp_toolkit.errors import DeploymentNotFound
         from vcp_toolkit.ops.calldata_store import CalldataStore
 
         kind, _, address = spec.partition(":")
@@ -197,11 +200,17 @@ class Context:
             raise InvalidInput(f"--exchange {printable(spec)}: blobs are not a store of the command line yet; "
                                "use calldata: or an HTTP store")
         if address:
-            anchor = DataAnchor(self.chain, parse_address(address, "--exchange calldata:ADDRESS"))
-        else:
+            return CalldataStore(DataAnchor.at(self.chain, parse_address(address, "--exchange calldata:ADDRESS")),
+                                 sender)
+        try:
             recorded = self.deployment("DataAnchor")
-            anchor = DataAnchor(self.chain, recorded.address, recorded.block)
-        return CalldataStore(anchor, sender)
+        except DeploymentNotFound as exc:
+            if "no DataAnchor recorded" not in str(exc):
+                raise
+            raise DeploymentNotFound(f"{self.args.deployments} records no DataAnchor for chain {self.chain.chain_id} "
+                                     "(deployed before vcp deployed one): pass --exchange calldata:0xADDRESS of a "
+                                     "DataAnchor, or an HTTP store") from None
+        return CalldataStore(DataAnchor(self.chain, recorded.address, recorded.block), sender)
 
     def optimistic(self):
         from vcp_toolkit.chain.optimistic import OptimisticInference

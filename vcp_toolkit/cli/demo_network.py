@@ -4,7 +4,9 @@ one host, with crashes injected; the counts and the time from a cheat to its sla
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 
 from vcp_toolkit.cli.render import EXIT_FAILED, EXIT_OK, number, out_folder, print_json, say, table
 from vcp_toolkit.errors import InvalidInput
@@ -38,9 +40,11 @@ def demo_network(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--mode network runs the built-in digits model, not {args.model}: leave --model out")
     plan = NetworkPlan(jobs=args.jobs, faults=not args.no_faults)
     plan.check()
-    # A fresh folder per run: state files and journals of an earlier run name another chain's blocks.
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    workdir = out_folder(args.out, "the network's logs, stores, state files and journals") / f"network-{stamp}"
+    # A fresh folder per run (state files and journals of an earlier run name another chain's blocks),
+    # unique even for two runs started in the same second.
+    out = out_folder(args.out, "the network's logs, stores, state files and journals")
+    out.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=time.strftime("network-%Y%m%d-%H%M%S-"), dir=out))
     report = run_network(plan, workdir, progress=(lambda _: None) if args.json else say).as_dict()
     if args.json:
         print_json(report)

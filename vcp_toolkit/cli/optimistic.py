@@ -13,7 +13,7 @@ from typing import Callable
 
 from vcp_toolkit.cli.context import Context
 from vcp_toolkit.cli.render import EXIT_OK, print_json, say, warn
-from vcp_toolkit.errors import InvalidInput, KeyUnavailable, UsageError
+from vcp_toolkit.errors import InvalidInput, KeyUnavailable, UsageError, VcpError
 
 WEI_PER_ETH = 10**18
 
@@ -78,8 +78,8 @@ def _print_service_step(done) -> None:
         say(f"job {job_id}: answered (gas {tx.gas_used:,}){mark(job_id)}")
     for job_id in done.cheated.keys() - done.answered.keys():
         say(f"job {job_id}: reveal request ignored{mark(job_id)}")
-    for job_id, prover in done.lost.items():
-        say(f"job {job_id}: answered first by {prover}; our answer dropped")
+    for job_id, why in done.lost.items():
+        say(f"job {job_id}: {why}; our answer dropped")
     for job_id, tx in done.revealed.items():
         say(f"job {job_id}: trace revealed on-chain (gas {tx.gas_used:,})")
     for job_id, tx in done.finalized.items():
@@ -158,22 +158,27 @@ def cmd_request(args: argparse.Namespace) -> int:
     model = ctx.model
     if args.fee_wei <= 0:
         raise InvalidInput("--fee-wei must be positive")
-    if args.interval < 0:
-        raise InvalidInput(f"--interval {args.interval}: expected seconds >= 0")
+    if not 0 <= args.interval <= 3600:  # NaN fails this too
+        raise InvalidInput(f"--interval {args.interval}: expected seconds between 0 and 3600")
     inputs = _request_inputs(ctx)
     contract, sender = own_client(ctx, "request", "refunds and its share of a cheating prover's bond")
     exchange = ctx.exchange(sender)
     model_root = ModelCommitment(model).root
-    opened = []
-    for n, x in enumerate(inputs):
-        if n:
-            time.sleep(args.interval)
-        commitment = exchange.put_input(x, secrets.token_bytes(32))  # published before the job exists
-        job_id, tx = contract.open_job(sender, model_root, commitment, args.fee_wei)
-        opened.append({"job_id": job_id, "gas": tx.gas_used, "input_commitment": "0x" + commitment.hex()})
-        if not args.json:  # one line per job as it opens, so a log of a long run says what was opened
-            print(f"job {job_id} opened by requester {sender.address} (fee {wei(args.fee_wei)}, gas {tx.gas_used:,}); "
-                  f"input published in {exchange.where}", flush=True)
+    opened: list[dict] = []
+    try:
+        for n, x in enumerate(inputs):
+            if n:
+                time.sleep(args.interval)
+            commitment = exchange.put_input(x, secrets.token_bytes(32))  # published before the job exists
+            job_id, tx = contract.open_job(sender, model_root, commitment, args.fee_wei)
+            opened.append({"job_id": job_id, "gas": tx.gas_used, "input_commitment": "0x" + commitment.hex()})
+            if not args.json:  # one line per job as it opens, so a log of a long run says what was opened
+                print(f"job {job_id} opened by requester {sender.address} (fee {wei(args.fee_wei)}, gas "
+                      f"{tx.gas_used:,}); input published in {exchange.where}", flush=True)
+    except VcpError:
+        if args.json and opened:  # the jobs already open hold fees: their ids must not be lost with the error
+            print_json({"jobs": opened, "requester": sender.address, "fee_wei": args.fee_wei, "complete": False})
+        raise
     owed = contract.credit(sender.address)
     if args.json:
         first = {"job_id": opened[0]["job_id"], "gas": opened[0]["gas"]} if len(opened) == 1 else {"jobs": opened}

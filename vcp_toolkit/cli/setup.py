@@ -17,6 +17,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from vcp_toolkit.chain.deploy import deploy_contracts
     from vcp_toolkit.chain.optimistic import OptimisticParams
 
+    for flag, value in (("--challenge-window", args.challenge_window), ("--reveal-window", args.reveal_window),
+                        ("--answer-window", args.answer_window)):
+        if not 1 <= value < 2**64:  # the contract keeps windows as uint64 block counts
+            raise InvalidInput(f"{flag} {value}: expected a number of blocks, at least 1")
+    for flag, value in (("--prover-bond-wei", args.prover_bond_wei), ("--challenge-bond-wei", args.challenge_bond_wei)):
+        if not 0 < value < 2**256:
+            raise InvalidInput(f"{flag} {value}: expected a positive amount of wei")
     ctx = Context(args)
     model = ctx.model
     sender = ctx.sender("deploy")

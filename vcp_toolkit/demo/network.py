@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -20,8 +21,8 @@ from eth_account import Account
 from vcp_toolkit.chain.nodes import RpcChain, free_port
 from vcp_toolkit.chain.optimistic import OptimisticInference
 from vcp_toolkit.commit.commitments import trace_root
-from vcp_toolkit.demo.network_report import EVENTS, Fault, NetworkReport, Records, Seen, summarize
-from vcp_toolkit.demo.processes import ProcessFailed, VcpProcess
+from vcp_toolkit.demo.network_report import EVENTS, Fault, Liar, NetworkReport, Records, Seen, summarize
+from vcp_toolkit.demo.processes import ProcessFailed, VcpProcess, stop_all
 from vcp_toolkit.errors import InvalidInput
 from vcp_toolkit.model.builtin import demo_model
 from vcp_toolkit.ops.exchange import Exchange
@@ -30,6 +31,9 @@ from vcp_toolkit.ops.journal import Journal
 NODE_HOST, STORE_HOSTS = "127.0.0.2", ("127.0.0.3", "127.0.0.4")
 FUNDS_WEI = 10**24  # a million ETH per key: bonds of hundreds of jobs in flight at once
 POLL_S = 0.2
+JOURNAL_WAIT_S = 15.0
+# The lies the report can tell from a result's trace root (a withheld trace is an honest root, unrevealed).
+COUNTABLE_CHEATS = ("wrong_output", "wrong_hidden_layer", "other_weights", "input_swapped")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,27 @@ class NetworkPlan:
             raise InvalidInput(f"--jobs {self.jobs}: expected 1..359 (one per digits test sample)")
         if self.cheat_every < 1:
             raise InvalidInput(f"--cheat-every {self.cheat_every}: expected at least 1")
+        if self.cheat not in COUNTABLE_CHEATS:
+            raise InvalidInput(f"cheat {self.cheat!r}: the network demo counts {', '.join(COUNTABLE_CHEATS)}")
+        check_addresses((NODE_HOST, *STORE_HOSTS))
+
+
+def check_addresses(hosts: tuple[str, ...]) -> None:
+    """Each server's address must be one this machine can listen on (Linux routes all of 127/8 to
+    loopback; macOS only 127.0.0.1 unless aliased)."""
+    import errno
+    import socket
+
+    for host in hosts:
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, 0))
+            except OSError as exc:
+                if exc.errno != errno.EADDRNOTAVAIL:
+                    raise
+                raise InvalidInput(f"{host} is not an address of this machine, and the network demo gives each "
+                                   f"server its own loopback address: add it (macOS: `sudo ifconfig lo0 alias "
+                                   f"{host} up`) and run again") from None
 
 
 class Monitor(threading.Thread):
@@ -128,15 +153,22 @@ class Network:
 
     def run_once(self, who: str, *argv: str) -> str:
         proc = self.spawn(f"{argv[0]}-{who}", who, *argv)
-        proc.process.wait(timeout=300)
+        try:
+            proc.process.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise ProcessFailed(f"vcp {argv[0]} did not finish in 300 s: see {proc.log}") from None
         if proc.process.returncode != 0:
-            raise ProcessFailed(f"vcp {argv[0]} failed: {proc.last_line()}")
+            raise ProcessFailed(f"vcp {argv[0]} failed: {proc.last_line()} (log: {proc.log})")
         return proc.text().rsplit("--- start", 1)[-1].split("\n", 1)[1]
 
     def run_json(self, who: str, *argv: str) -> dict:
         """``run_once`` of a command given --json: its JSON object (warnings may precede it)."""
         out = self.run_once(who, *argv)
-        return json.JSONDecoder().raw_decode(out[out.index("{"):])[0]
+        try:
+            return json.JSONDecoder().raw_decode(out[out.index("{"):])[0]
+        except ValueError:
+            raise ProcessFailed(f"vcp {argv[0]} printed no JSON object: see the log in {self.dir / 'logs'}") from None
 
     # ------------------------------------------------------------------ starting the network
 
@@ -179,8 +211,7 @@ class Network:
                           "--count", str(self.plan.jobs), "--interval", f"{self.plan.request_interval:g}")
 
     def stop_all(self) -> None:
-        for name in sorted(self.procs, key=lambda n: n == "anvil"):  # the chain last
-            self.procs[name].stop()
+        stop_all(list(self.procs.values()))
 
     # ------------------------------------------------------------------ faults and the end
 
@@ -201,12 +232,23 @@ class Network:
         (read while the stores still run)."""
         requested = {int(line.split()[1]) for line in self.procs["requester"].text().splitlines()
                      if line.startswith("job ") and " opened by requester " in line}
-        journals = {}
-        for n in (1, 2, 3):
-            with Journal(self.dir / f"prover-{n}.journal.sqlite") as journal:
-                journals[self.address(f"prover-{n}")] = {int(row[2]): row[4] for row in journal.jobs()
-                                                         if row[3] == "prover"}
-        return Records(frozenset(requested), journals, self.honest_roots(contract, seen))
+        return Records(frozenset(requested), self.journals(seen), self.honest_roots(contract, seen))
+
+    def journals(self, seen: list[Seen]) -> dict[str, dict[int, str]]:
+        """Each prover's journal (job -> status), once it records every job finalized for it, or
+        as it stands after JOURNAL_WAIT_S (a prover may still be writing its last records)."""
+        paid = {(s.prover, s.job_id) for s in seen if s.name == "JobFinalized"}
+        deadline = time.monotonic() + JOURNAL_WAIT_S
+        while True:
+            journals = {}
+            for n in (1, 2, 3):
+                with Journal(self.dir / f"prover-{n}.journal.sqlite") as journal:
+                    journals[self.address(f"prover-{n}")] = {int(row[2]): row[4] for row in journal.jobs()
+                                                             if row[3] == "prover"}
+            if all(journals.get(prover, {}).get(job) == "finalized" for prover, job in paid) \
+                    or time.monotonic() > deadline:
+                return journals
+            time.sleep(POLL_S)
 
     def honest_roots(self, contract: OptimisticInference, seen: list[Seen]) -> dict[int, bytes]:
         model, exchange = demo_model(), Exchange(self.stores)
@@ -231,10 +273,11 @@ def _drive(net: Network, monitor: Monitor, requester: VcpProcess) -> tuple[tuple
             faults.append(net.crash(pending.pop(0)[0], opened))
             continue
         if requester.process.poll() not in (None, 0):
-            raise ProcessFailed(f"the requester failed: {requester.last_line()}")
+            raise ProcessFailed(f"the requester failed: {requester.last_line()} (log: {requester.log})")
         for name in ("anvil", "store-1", "store-2", "prover-1", "prover-2", "prover-3", "watcher-1", "watcher-2"):
             if not net.procs[name].running:
-                raise ProcessFailed(f"{name} stopped by itself: {net.procs[name].last_line()}")
+                raise ProcessFailed(f"{name} stopped by itself: {net.procs[name].last_line()} "
+                                    f"(log: {net.procs[name].log})")
         final = monitor.count("JobFinalized") + monitor.count("JobCancelled")
         if requester.process.poll() == 0 and not pending and final >= plan.jobs:
             return tuple(faults), True
@@ -261,7 +304,6 @@ def run_network(plan: NetworkPlan, workdir: Path, progress=print) -> NetworkRepo
         requester = net.start_requester()
         progress(f"requester opening {plan.jobs} jobs")
         faults, finished = _drive(net, monitor, requester)
-        time.sleep(2 * POLL_S)  # the provers' last journal writes
         monitor.halt.set()
         monitor.join()
         monitor.poll()  # the last look, after the thread's
@@ -271,7 +313,8 @@ def run_network(plan: NetworkPlan, workdir: Path, progress=print) -> NetworkRepo
             monitor.halt.set()
         net.stop_all()
     honest = {net.address("prover-1"), net.address("prover-2")}
-    report = summarize(monitor.snapshot(), records, honest, faults, time.time() - started)
+    liar = Liar(net.address("prover-3"), plan.cheat_every)
+    report = summarize(monitor.snapshot(), records, honest, liar, faults, time.time() - started)
     if not finished:
         report = _with_problem(report, f"not every job was final after {plan.timeout_s:g} s")
     return report

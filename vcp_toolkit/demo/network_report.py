@@ -42,7 +42,7 @@ class Records:
 
     requested: frozenset[int]
     journals: dict[str, dict[int, str]]  # prover address -> {job id: journal status}
-    honest_roots: dict[int, bytes]
+    honest_roots: dict[int, bytes]  # jobs whose input could not be fetched are missing: unverifiable
 
     @property
     def races_lost(self) -> int:
@@ -102,8 +102,10 @@ def _result_before(seen: list[Seen], event: Seen) -> Seen | None:
 
 
 def _outcomes(seen: list[Seen], records: Records) -> tuple[list[Seen], list[Seen], list[Seen], list[tuple[Seen, Seen]]]:
-    """(lies, lies finalized, honest results proven wrong, (lie, proof) pairs) among the results."""
-    lies = [s for s in seen if s.name == "ResultSubmitted" and s.root != records.honest_roots.get(s.job_id)]
+    """(lies, lies finalized, honest results proven wrong, (lie, proof) pairs) among the results of
+    jobs whose honest root is known."""
+    lies = [s for s in seen if s.name == "ResultSubmitted" and s.job_id in records.honest_roots
+            and s.root != records.honest_roots[s.job_id]]
     proven: list[tuple[Seen, Seen]] = []
     for proof in (s for s in seen if s.name == "FraudProven"):
         result = _result_before(seen, proof)
@@ -134,31 +136,64 @@ def _lost(seen: list[Seen], records: Records) -> tuple[int, list[str]]:
     return len(unfinished) + len(unrecorded) + len(unjournaled), problems
 
 
-def summarize(seen: list[Seen], records: Records, honest: set[str], faults: tuple[Fault, ...] = (),
-              wall_s: float = 0.0) -> NetworkReport:
-    """The report of a run: ``seen`` are the contract's events, ``honest`` the provers that never lie."""
-    by = {name: [s for s in seen if s.name == name] for name in EVENTS}
+@dataclass(frozen=True)
+class Liar:
+    """The dishonest prover and its plan: it lies in its first answer to each job whose id is a
+    multiple of ``every`` (`vcp serve --cheat-every`), and answers every other time honestly."""
+
+    address: str
+    every: int
+
+    def intended(self, seen: list[Seen]) -> list[Seen]:
+        firsts: dict[int, Seen] = {}
+        for s in seen:
+            if s.name == "ResultSubmitted" and s.prover == self.address and s.job_id % self.every == 0:
+                firsts.setdefault(s.job_id, s)
+        return list(firsts.values())
+
+
+def _rule_breaks(seen: list[Seen], records: Records, honest: set[str], liar: Liar) -> list[str]:
+    """Every rule of a clean run that ``seen`` breaks, named."""
     lies, lies_final, wrongly, caught = _outcomes(seen, records)
-    lost, problems = _lost(seen, records)
-    honest_slashed = [p.job_id for p in by["FraudProven"] if p.prover in honest]
+    problems = []
+    unverifiable = sorted({s.job_id for s in seen if s.name == "ResultSubmitted"} - records.honest_roots.keys())
+    if unverifiable:
+        problems.append(f"no published input to re-execute for jobs {unverifiable[:10]}: their results are unchecked")
+    intended = [s for s in liar.intended(seen) if s.job_id in records.honest_roots]
+    if not lies:
+        problems.append(f"no lie was told (the liar won no job whose id is a multiple of {liar.every}): run more jobs")
+    elif {(s.job_id, s.block) for s in intended} != {(s.job_id, s.block) for s in lies}:
+        problems.append(f"the lies told ({len(lies)}) are not the ones the liar meant to tell ({len(intended)})")
+    honest_slashed = [p.job_id for p in seen if p.name == "FraudProven" and p.prover in honest]
     if honest_slashed:
         problems.append(f"honest provers slashed on jobs {honest_slashed[:10]}")
     if wrongly:
         problems.append(f"correct results proven wrong on jobs {[p.job_id for p in wrongly][:10]}")
-    honest_lies = [s.job_id for s in lies if s.prover in honest]
-    if honest_lies:
-        problems.append(f"results of honest provers that differ from a re-execution on jobs {honest_lies[:10]}")
+    failed = [s.job_id for s in seen if s.name == "ChallengeFailed"]
+    if failed:
+        problems.append(f"challenges failed (a watcher lost its bond) on jobs {failed[:10]}")
     if lies_final:
         problems.append(f"lies finalized unchallenged on jobs {[s.job_id for s in lies_final][:10]}")
     if len(caught) + len(lies_final) < len(lies):
         problems.append(f"{len(lies) - len(caught) - len(lies_final)} lies neither caught nor finalized")
+    return problems
+
+
+def summarize(seen: list[Seen], records: Records, honest: set[str], liar: Liar, faults: tuple[Fault, ...] = (),
+              wall_s: float = 0.0) -> NetworkReport:
+    """The report of a run: ``seen`` are the contract's events, ``honest`` the provers that never lie."""
+    by = {name: [s for s in seen if s.name == name] for name in EVENTS}
+    lies, lies_final, _, caught = _outcomes(seen, records)
+    lost, problems = _lost(seen, records)
+    problems += _rule_breaks(seen, records, honest, liar)
     disputed = {s.job_id for name in ("FraudProven", "ChallengeFailed", "RevealRequested") for s in by[name]}
     return NetworkReport(
         jobs_opened=len({s.job_id for s in by["JobOpened"]}), jobs_finalized=len({s.job_id for s in by["JobFinalized"]}),
         jobs_disputed=len(disputed), results_submitted=len(by["ResultSubmitted"]), fraud_proofs=len(by["FraudProven"]),
         failed_challenges=len(by["ChallengeFailed"]), reveal_requests=len(by["RevealRequested"]),
         cheats_told=len(lies), cheats_caught=len(caught), cheats_finalized=len(lies_final),
-        honest_slashed=len(honest_slashed), records_lost=lost, races_lost=records.races_lost,
+        honest_slashed=len([p for p in by["FraudProven"] if p.prover in honest]), records_lost=lost,
+        races_lost=records.races_lost,
         cheat_to_slash_s=tuple(round(proof.at - lie.at, 3) for lie, proof in caught),
         cheat_to_slash_blocks=tuple(proof.block - lie.block for lie, proof in caught),
         faults=faults, wall_s=wall_s, problems=tuple(problems))

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from vcp_toolkit.chain.nodes import die_with_parent
 from vcp_toolkit.errors import VcpError
 
 URL = re.compile(r"http://\d+\.\d+\.\d+\.\d+:\d+")
@@ -23,7 +24,8 @@ class ProcessFailed(VcpError):
 
 class VcpProcess:
     """``python -m vcp_toolkit.cli ARGV`` in ``cwd``; stdout and stderr appended to ``log`` (so a
-    restart keeps the history). Started in its own process group, so a kill reaches its children."""
+    restart keeps the history). Started in its own process group, so a kill reaches its children,
+    and told to stop when the process that started it dies, however it dies."""
 
     def __init__(self, name: str, argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
         self.name, self.argv, self.cwd, self.env, self.log = name, argv, cwd, env, log
@@ -36,7 +38,8 @@ class VcpProcess:
             out.flush()
             self.process = subprocess.Popen([sys.executable, "-m", "vcp_toolkit.cli", *self.argv], cwd=self.cwd,
                                             env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+                                            stdin=subprocess.DEVNULL, start_new_session=True,
+                                            preexec_fn=die_with_parent)
         self.starts += 1
         return self
 
@@ -71,14 +74,21 @@ class VcpProcess:
 
     def stop(self) -> int | None:
         """SIGTERM, then SIGKILL after STOP_TIMEOUT_S; the exit code."""
+        self.terminate()
+        return self.reap(time.monotonic() + STOP_TIMEOUT_S)
+
+    def terminate(self) -> None:
+        if self.running:
+            self._signal_group(signal.SIGTERM)
+
+    def reap(self, deadline: float) -> int | None:
+        """Wait for the exit until ``deadline`` (monotonic), then SIGKILL; the exit code."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self._signal_group(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        try:
+            self.process.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            self.kill()
         return self.process.returncode
 
     def _signal_group(self, sig: int) -> None:
@@ -88,3 +98,16 @@ class VcpProcess:
             os.killpg(self.process.pid, sig)
         except ProcessLookupError:
             pass
+
+
+def stop_all(processes: list[VcpProcess]) -> None:
+    """SIGTERM to all at once, one deadline for all, then SIGKILL; Ctrl-C meanwhile cannot cut it short."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for proc in processes:
+            proc.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for proc in processes:
+            proc.reap(deadline)
+    finally:
+        signal.signal(signal.SIGINT, previous)

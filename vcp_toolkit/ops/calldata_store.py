@@ -30,19 +30,21 @@ class CalldataStore:
         return self.put_many([data])[0]
 
     def put_many(self, items: list[bytes]) -> list[str]:
-        """Publish every item in one transaction; their digests, in order."""
+        """Publish the items, as few transactions as the size limit allows (each at most
+        ``max_bytes``, in order); their digests, in order."""
         if self.sender is None:
             raise DataUnavailable(f"{self.where}: read-only (no key to pay for publishing)")
         items = [bytes(i) for i in items]
-        total = sum(map(len, items))
         if not items or not all(items):
             raise DataUnavailable(f"{self.where}: nothing to publish (an empty item or none)")
-        if total > self.max_bytes:
-            raise BlobTooLarge(f"{total:,} bytes is over this store's limit of {self.max_bytes:,}")
-        try:
-            self.last_tx = self.anchor.publish(self.sender, items)
-        except ChainError as exc:
-            raise StoreUnreachable(f"{self.where}: {exc}") from exc
+        largest = max(map(len, items))
+        if largest > self.max_bytes:
+            raise BlobTooLarge(f"an item of {largest:,} bytes is over this store's limit of {self.max_bytes:,}")
+        for chunk in _chunks(items, self.max_bytes):
+            try:
+                self.last_tx = self.anchor.publish(self.sender, chunk)
+            except ChainError as exc:
+                raise StoreUnreachable(f"{self.where}: {exc}") from exc
         return [digest_of(i) for i in items]
 
     def get(self, digest: str) -> bytes:
@@ -54,3 +56,16 @@ class CalldataStore:
         if found is None:
             raise BlobMissing(f"{self.where} holds no blob 0x{digest[:16]}...", digest)
         return checked(found, digest, self.where)
+
+
+def _chunks(items: list[bytes], max_bytes: int) -> list[list[bytes]]:
+    """Consecutive runs of ``items`` of at most ``max_bytes`` in all (each item fits on its own)."""
+    chunks: list[list[bytes]] = [[]]
+    size = 0
+    for item in items:
+        if chunks[-1] and size + len(item) > max_bytes:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += len(item)
+    return chunks

@@ -120,12 +120,13 @@ class Stores:
         return self.put_many([data])[0]
 
     def put_many(self, items: list[bytes]) -> list[str]:
-        """``put`` for several blobs: the digests, once at least one store holds all of them. A store
-        with its own ``put_many`` (an on-chain one: one transaction) takes them in one call."""
+        """``put`` for several blobs: the digests, once every blob is held by at least one store
+        (a reader fetches blob by blob, from any store). A store with its own ``put_many`` (an
+        on-chain one: as few transactions as it can) takes them in one call."""
         if not items:
             return []
         self.last_failures = {}
-        digests: list[str] = []
+        held = [False] * len(items)
         resting = {i for i in range(len(self.stores)) if self._resting(i)}
         if len(resting) == len(self.stores):
             resting = set()  # all of them down lately: try them all again rather than none
@@ -134,19 +135,37 @@ class Stores:
                 self.last_failures[store.where] = f"{store.where}: skipped, unreachable moments ago"
                 continue
             try:
-                many = getattr(store, "put_many", None)
-                taken = many(items) if many is not None else [store.put(item) for item in items]
-            except DataUnavailable as exc:
+                taken = self._put_into(store, items)
+            except DataUnavailable as exc:  # unreachable: the rest would only time out too
                 self.last_failures[store.where] = str(exc)
                 self._outcome(index, exc)
-            else:
-                self._outcome(index, None)
-                digests = taken
-        if not digests:
-            what = "the blob" if len(items) == 1 else f"all {len(items)} blobs"
+                continue
+            self._outcome(index, None)
+            held = [h or t for h, t in zip(held, taken)]
+        if not all(held):
+            what = "the blob" if len(items) == 1 else f"{held.count(False)} of {len(items)} blobs"
             raise DataUnavailable(f"no store took {what}: {'; '.join(self.last_failures.values())}",
                                   digest_of(items[0]) if len(items) == 1 else "")
-        return digests
+        return [digest_of(item) for item in items]
+
+    def _put_into(self, store: BlobStore, items: list[bytes]) -> list[bool]:
+        """Which items ``store`` took. StoreUnreachable is raised: the store is not asked again."""
+        many = getattr(store, "put_many", None)
+        if many is not None:
+            many(items)
+            return [True] * len(items)
+        taken = []
+        for item in items:
+            try:
+                store.put(item)
+            except StoreUnreachable:
+                raise
+            except DataUnavailable as exc:  # this blob only (too large, refused): the others may go in
+                self.last_failures[store.where] = str(exc)
+                taken.append(False)
+            else:
+                taken.append(True)
+        return taken
 
     def get(self, digest: str) -> bytes:
         """The first right answer. BlobMissing when every store that answered lacks it; the other
@@ -171,9 +190,25 @@ class Stores:
 ON_CHAIN = re.compile(r"(?i)(calldata|blobs):")  # stores that need a chain: resolved by the CLI's Context
 
 
+def refuse_near_misses(spec: str) -> None:
+    """A spec that reads like an on-chain store but is not exactly one (no colon, spaces, look-alike
+    characters) would silently become a folder nobody else reads: refused, unless that folder exists."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKC", spec).strip().replace("\u200b", "").lower()
+    near = ON_CHAIN.match(plain) or plain in ("calldata", "blobs")
+    if near and not ON_CHAIN.match(spec) and not Path(spec).is_dir():
+        from vcp_toolkit.attest.files import printable
+
+        raise InvalidInput(f"store {printable(spec)} reads like the on-chain store {plain.split(':')[0]}: but is not "
+                           "written as one: write it exactly (e.g. calldata:), or ./NAME for a folder of that name")
+
+
 def open_store(spec: str | Path, timeout: float = 10.0) -> BlobStore:
     """An HTTP store for ``http(s)://host:port``, else the directory at that path."""
     text = str(spec)
+    if isinstance(spec, str):
+        refuse_near_misses(spec)
     if isinstance(spec, str) and ON_CHAIN.match(text):
         raise InvalidInput(f"{text.split(':', 1)[0]}: is an on-chain store: it needs a chain and a key, so it is "
                            "named in `vcp request`, `vcp serve` and `vcp watch` (with --rpc-url), not here")

@@ -79,7 +79,7 @@ class Exchange:
     def put_bundle(self, chain_id: int, contract: str, job_id: int, bundle: TraceBundle) -> bytes:
         """Publish what a watcher needs to check job ``job_id``'s result: the trace tree and the
         openings of the input and output commitments. Returns the trace root. Raises
-        DataUnavailable when a store took none of it. (``chain_id``, ``contract`` and ``job_id``
+        DataUnavailable when some blob of it is held by no store. (``chain_id``, ``contract`` and ``job_id``
         name nothing in a store: the commitments are the addresses.)"""
         del chain_id, contract, job_id
         trace = list(bundle.trace)
