@@ -32,8 +32,8 @@ DATA_PER_BLOB = ELEMENTS_PER_BLOB * DATA_PER_ELEMENT  # 126,976 bytes of items, 
 GAS_PER_BLOB = 2**17  # EIP-4844: blob gas is charged per blob, whatever it holds
 SIZE_BYTES = 8
 VERSIONED_HASH_VERSION_KZG = b"\x01"
-# Osaka (EIP-7594) caps a transaction at 6 blobs, Cancun's block held 6; Prague's block holds 9,
-# but eth-account 0.14 signs no more than 6 in one transaction, so 6 it is everywhere.
+# Osaka (EIP-7594) caps a transaction at 6 blobs and Cancun's block held 6; Prague's block holds 9,
+# but the one limit that holds on every schedule since Cancun is 6.
 MAX_BLOBS_PER_TX = 6
 
 
@@ -130,6 +130,14 @@ def commitment(blob: bytes) -> bytes:
     """The blob's KZG commitment (48 bytes); InvalidInput for a blob with an element over the modulus."""
     try:
         return bytes(ckzg.blob_to_kzg_commitment(bytes(blob), _trusted_setup()))
+    except Exception as exc:  # noqa: BLE001 - ckzg raises RuntimeError/ValueError for a malformed blob
+        raise InvalidInput(f"not a valid blob: {exc}") from exc
+
+
+def cell_proofs(blob: bytes) -> list[bytes]:
+    """The blob's 128 cell proofs (EIP-7594): what a type-3 transaction's network wrapper carries."""
+    try:
+        return [bytes(p) for p in ckzg.compute_cells_and_kzg_proofs(bytes(blob), _trusted_setup())[1]]
     except Exception as exc:  # noqa: BLE001 - ckzg raises RuntimeError/ValueError for a malformed blob
         raise InvalidInput(f"not a valid blob: {exc}") from exc
 

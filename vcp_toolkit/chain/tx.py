@@ -17,9 +17,9 @@ from typing import Any, Callable
 import rlp
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
 from web3.exceptions import TransactionNotFound
 
+from vcp_toolkit.chain import blob_encoding
 from vcp_toolkit.chain.gas import intrinsic_gas, with_margin
 from vcp_toolkit.chain.nodes import Chain
 from vcp_toolkit.chain.boundary import chain_errors
@@ -100,11 +100,17 @@ def _decode_receipt(raw: dict) -> dict:
     }
 
 
-def blob_tx_hash(raw: bytes) -> str:
-    """The hash of a type-3 transaction sent with its blobs: keccak(0x03 || rlp(body)), the body
-    being the first field of the network wrapper. eth-account 0.14's ``signed.hash`` hashes the
-    whole wrapper, which no node knows the transaction by."""
-    return "0x" + keccak(raw[:1] + rlp.encode(rlp.decode(raw[1:])[0])).hex()
+def blob_sidecar(blobs: list[bytes]) -> list:
+    """[blobs, commitments, cell proofs] of a type-3 transaction's network wrapper (EIP-7594).
+    Built here rather than by eth-account 0.14, which reloads the KZG trusted setup for every blob
+    (seconds each) and names the transaction by the hash of its whole wrapper."""
+    blobs = [bytes(b) for b in blobs]
+    return [blobs, [blob_encoding.commitment(b) for b in blobs], [p for b in blobs for p in blob_encoding.cell_proofs(b)]]
+
+
+def blob_wrapper(signed_body: bytes, sidecar: list) -> bytes:
+    """The transaction as broadcast: 0x03 || rlp([body, 1, blobs, commitments, cell proofs])."""
+    return signed_body[:1] + rlp.encode([rlp.decode(signed_body[1:]), 1, *sidecar])
 
 
 class Sender:
@@ -290,9 +296,9 @@ class Sender:
     def transact_blobs(self, *, to: str, data: bytes, blobs: list[bytes], versioned_hashes: list[bytes],
                        action: str = "blob transaction") -> TxOutcome:
         """The one path for a type-3 transaction carrying ``blobs``: estimated with their versioned
-        hashes (so BLOBHASH reads them and a refusal surfaces here), signed by eth-account with the
-        blobs (it adds the sidecar: commitments and proofs), sent, and waited for. The blob fee cap
-        is twice the node's blob base fee."""
+        hashes (so BLOBHASH reads them and a refusal surfaces here), the transaction signed by
+        eth-account, sent in its network wrapper with the blobs, and waited for. The blob fee cap is
+        twice the node's blob base fee."""
         hashes = ["0x" + bytes(h).hex() for h in versioned_hashes]
         with chain_errors(action):
             blob_fee = 2 * int(self.chain.w3.eth.blob_base_fee) + 1
@@ -301,6 +307,7 @@ class Sender:
                     "maxFeePerBlobGas": blob_fee}
             gas = with_margin(int(self.chain.w3.eth.estimate_gas(call)),
                               self.chain.hardfork.tx_gas_cap if self.chain.hardfork else None)
+        sidecar = blob_sidecar(blobs)  # before the nonce is taken: a malformed blob leaves no gap
         fees = self.fees()
         nonce = self._next_nonce()
         fields: dict[str, Any] = {"to": to, "data": data, "value": 0, "gas": gas, "nonce": nonce, "type": 3,
@@ -308,14 +315,9 @@ class Sender:
                                   "maxPriorityFeePerGas": fees.priority_fee, "maxFeePerBlobGas": blob_fee,
                                   "blobVersionedHashes": hashes}
         started = time.perf_counter()
-        try:
-            with chain_errors(action):
-                signed = self.account.sign_transaction(fields, blobs=[bytes(b) for b in blobs])
-        except ChainError:
-            self._nonce = None  # nothing was sent: the nonce is still free
-            raise
-        raw = bytes(signed.raw_transaction)
-        tx = SignedTx(blob_tx_hash(raw), raw, self.address, nonce, fees, gas, to, bytes(data), 0)
+        signed = self.account.sign_transaction(fields)  # the body only: its hash is the transaction's
+        raw = blob_wrapper(bytes(signed.raw_transaction), sidecar)
+        tx = SignedTx("0x" + bytes(signed.hash).hex(), raw, self.address, nonce, fees, gas, to, bytes(data), 0)
         sent = self.broadcast(tx.raw, action)
         if sent != tx.tx_hash:
             raise ChainError(f"{action}: the node names the transaction {sent}, not {tx.tx_hash}")
