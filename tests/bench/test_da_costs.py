@@ -53,9 +53,8 @@ def test_blob_rows_measured_on_anvil():
     section = html.split("In EIP-4844 blobs", 1)[1]
     assert "measured on anvil (osaka)" in section and human(rows[1]["blob"]["gas"]) in section
     assert "62,500,000 wei per blob gas" in section
-    with open_chain("ganache") as ganache:
-        (ganache_row,) = da_rows(chain := open_chain("embedded"), ((64, 16, 10),), (), blob_chain=ganache)
-        chain.close()
+    with open_chain("embedded") as chain, open_chain("ganache") as ganache:
+        (ganache_row,) = da_rows(chain, ((64, 16, 10),), (), blob_chain=ganache)
     assert "not supported on this chain" in ganache_row["blob"]["why"] and "Cancun" in ganache_row["blob"]["why"]
 
 
