@@ -6,6 +6,8 @@ Every transaction vcp sends takes one path, through ``Sender``:
 
 ``Sender.transact`` and ``Sender.transact_many`` run all of it; the submitter (vcp.ops.submitter),
 which keeps its own journal and replaces stuck transactions, calls the same steps one by one.
+``Sender.transact_blobs`` runs them for a type-3 transaction carrying EIP-4844 blobs (estimated
+with their versioned hashes; not journaled).
 """
 
 from __future__ import annotations
@@ -105,7 +107,8 @@ def blob_sidecar(blobs: list[bytes]) -> list:
     Built here rather than by eth-account 0.14, which reloads the KZG trusted setup for every blob
     (seconds each) and names the transaction by the hash of its whole wrapper."""
     blobs = [bytes(b) for b in blobs]
-    return [blobs, [blob_encoding.commitment(b) for b in blobs], [p for b in blobs for p in blob_encoding.cell_proofs(b)]]
+    proofs = [p for b in blobs for p in blob_encoding.cell_proofs(b)]
+    return [blobs, [blob_encoding.commitment(b) for b in blobs], proofs]
 
 
 def blob_wrapper(signed_body: bytes, sidecar: list) -> bytes:
