@@ -4,7 +4,7 @@ Dense applied to every token. Each keeps its input's int8 values and scale exact
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -97,21 +97,44 @@ class BatchConst:
         return np.ascontiguousarray(np.broadcast_to(self.value, (len(x),) + self.value.shape))
 
 
+FLOAT32_EXACT_WIDTH = (2**24 - 1) // (128 * 127)  # int8 x int8 sums of up to 1,032 products are exact in float32
+
+
 @dataclass(frozen=True, eq=False)
 class TokenDense:
-    """``dense`` on the last axis of (N, ..., in): the graph's Dense on every token's row."""
+    """``dense`` on the last axis of (N, ..., in): the graph's Dense on every token's row.
+
+    The same integers as ``dense``, computed the way Conv2D does: one float32 product (exact: every
+    partial sum is an integer below 2**24 for widths up to 1,032) and the bias folded into the
+    rounding constant, ``(acc + b) * M + 2**(s-1) == acc * M + (b * M + 2**(s-1))``, with
+    ``|acc * M| < 2**55`` and ``|b * M| < 2**62``, so int64 never overflows."""
 
     dense: Dense
+    _weight_t: np.ndarray = field(init=False, repr=False)
+    _offset: np.ndarray = field(init=False, repr=False)
 
     kind = "token_dense"
     arity = 1
 
+    def __post_init__(self) -> None:
+        d = self.dense
+        object.__setattr__(self, "_weight_t", np.ascontiguousarray(d.weight.T.astype(np.float32)))
+        object.__setattr__(self, "_offset", d.bias * d.multiplier + (np.int64(1) << (d.shift - 1)))
+        freeze(self._weight_t, self._offset)
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
-        width = self.dense.weight.shape[1]
+        d, width = self.dense, self.dense.weight.shape[1]
         if x.ndim < 2 or x.shape[-1] != width:
             raise InvalidInput(f"TokenDense of width {width} got shape {x.shape}")
-        return self.dense(x.reshape(-1, width)).reshape(x.shape[:-1] + (-1,))
+        rows = check_tensor(x.reshape(-1, width), 2, "TokenDense")
+        if width > FLOAT32_EXACT_WIDTH:
+            return d(rows).reshape(x.shape[:-1] + (-1,))
+        acc = (rows.astype(np.float32) @ self._weight_t).astype(np.int64)
+        acc *= d.multiplier
+        acc += self._offset
+        acc >>= d.shift
+        return np.clip(acc, d.lo, d.hi, out=acc).astype(np.int8).reshape(x.shape[:-1] + (-1,))
 
 
 def token_dense_reference(op: TokenDense, x: np.ndarray) -> np.ndarray:
