@@ -92,6 +92,7 @@ def main() -> None:
     errors = kind_errors(vit, x[:ERROR_IMAGES])
     print("max |error| by node kind (float units): " + ", ".join(f"{k} {v:.3f}" for k, v in errors.items()))
     t = timings(vit, builtin_vit_path(), x)
+    print(f"{len(vit.graph.nodes)} integer nodes; ", end="")
     print(f"batch 1, median of {REPEATS}: integer {t['int_1']:.3f} ms, onnxruntime {t['ort_1']:.3f} ms "
           f"({t['int_1'] / t['ort_1']:.1f}x); batch {len(x)}, per image: integer {t['int_batch']:.3f} ms, "
           f"onnxruntime {t['ort_batch']:.4f} ms ({t['int_batch'] / t['ort_batch']:.1f}x)")

@@ -84,9 +84,6 @@ class _Reader:
         self.alias[onnx_nodes[-1].output[0]] = name
         return name
 
-    def last(self, name: str) -> VitNode | None:
-        return next((n for n in self.nodes if n.name == name), None)
-
     def replace(self, name: str, onnx_node, **params) -> None:
         """Fold ``onnx_node`` into float node ``name`` (it must be the latest node emitted)."""
         old = self.nodes[-1]

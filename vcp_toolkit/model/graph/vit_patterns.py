@@ -20,6 +20,13 @@ def _shape_value(r: _Reader, name: str) -> np.ndarray | None:
     return None
 
 
+def _optional(r: _Reader, node, i: int, what: str, width: int) -> np.ndarray:
+    """Optional constant input ``i`` as float64, zeros of ``width`` when absent."""
+    if len(node.input) > i and node.input[i]:
+        return r.const(node, i, what).astype(np.float64)
+    return np.zeros(width)
+
+
 def _consumers(r: _Reader, tensor: str) -> list:
     return [n for n in r.g.proto.graph.node if tensor in n.input]
 
@@ -36,7 +43,7 @@ def _conv(r: _Reader, node, a: dict) -> None:
     _check(all(d == 1 for d in a.get("dilations", [1, 1])), node, "dilations other than 1")
     _check(a.get("auto_pad", b"NOTSET") in (b"NOTSET", "NOTSET"), node, "auto_pad (use pads)")
     _check(tuple(a.get("kernel_shape", w.shape[2:])) == w.shape[2:], node, "kernel_shape differs from the weights")
-    bias = r.const(node, 2, "the bias").astype(np.float64) if len(node.input) > 2 and node.input[2] else np.zeros(len(w))
+    bias = _optional(r, node, 2, "the bias", len(w))
     r.emit([node], "conv", [x], weight=w, bias=bias, stride=tuple(a.get("strides", [1, 1])),
            pads=tuple(a.get("pads", [0, 0, 0, 0])))
 
@@ -123,7 +130,7 @@ def _layernorm(r: _Reader, node, a: dict) -> None:
     _check(not any(node.output[1:]), node, "mean and inverse-deviation outputs are not supported")
     width = r.shape(x)[-1]
     gamma = r.const(node, 1, "the scale").astype(np.float64)
-    beta = r.const(node, 2, "the bias").astype(np.float64) if len(node.input) > 2 and node.input[2] else np.zeros(width)
+    beta = _optional(r, node, 2, "the bias", width)
     _check(gamma.shape == (width,) and beta.shape == (width,), node, f"scale and bias must have shape ({width},)")
     r.emit([node], "layernorm", [x], gamma=gamma, beta=beta, epsilon=float(a.get("epsilon", 1e-5)))
 
@@ -241,7 +248,7 @@ def _gemm(r: _Reader, node, a: dict) -> None:
     w = w if a.get("transB", 0) else w.T
     _check(w.ndim == 2 and len(r.shape(x)) == 1 and r.shape(x)[0] == w.shape[1], node,
            f"weight {w.shape} for input {r.shape(x)}")
-    bias = r.const(node, 2, "the bias").astype(np.float64) if len(node.input) > 2 and node.input[2] else np.zeros(len(w))
+    bias = _optional(r, node, 2, "the bias", len(w))
     _check(bias.size == len(w), node, f"bias of shape {bias.shape}")
     r.emit([node], "dense", [x], weight=w, bias=bias.reshape(len(w)))
 

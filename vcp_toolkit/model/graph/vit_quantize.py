@@ -100,7 +100,7 @@ def _layernorm(p: dict, s_in: float, s_out: float) -> LayerNorm:
                      epsilon)
 
 
-def _int_nodes(node: VitNode, scales: dict, s_out: float, peaks: dict) -> list[IntNode]:
+def _int_nodes(node: VitNode, scales: dict, s_out: float) -> list[IntNode]:
     """The integer node(s) of ``node`` (an add_const becomes its constant and an Add)."""
     p, s_in = node.params, scales[node.inputs[0]]
     kind = node.kind
@@ -145,7 +145,7 @@ def quantize_vit(graph: VitFloatGraph, calibration: np.ndarray, input_scale: flo
             s_out = snap_peak(peaks[node.name]) / INT8_MAX
         else:
             s_out = scales[node.inputs[0]]
-        nodes.extend(_int_nodes(node, scales, s_out, peaks))
+        nodes.extend(_int_nodes(node, scales, s_out))
         scales[node.name] = s_out
     return IntGraph(tuple(graph.input_shape), float(input_scale), tuple(nodes), name="vit",
                     metadata={"onnx_nodes": {k: list(v) for k, v in graph.onnx_names.items()}})
