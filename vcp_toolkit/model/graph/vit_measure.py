@@ -8,7 +8,8 @@ of the same file, their top-1 agreement, whether the two integer models give ide
 largest error of each node kind against the float64 reading of the file (float units, on the first
 200 held-out images, after the int8 error has accumulated through every node before it), and the
 median time of one image and per image of the batch of 1,000: the integer forward (numpy, BLAS held
-to one thread) and onnxruntime (CPUExecutionProvider, one thread). Timings depend on the machine
+to one thread) and onnxruntime (CPUExecutionProvider, one thread), and where the integer batch-1 time goes by
+node kind. Timings depend on the machine
 and its load; tests/model/test_vit_integer.py checks the deterministic figures, not these.
 """
 
@@ -74,6 +75,22 @@ def timings(vit: IntegerViT, path: Path, x: np.ndarray) -> dict[str, float]:
     return {k: 1000 * v for k, v in out.items()}
 
 
+def kind_times(vit: IntegerViT, x_int8: np.ndarray, repeats: int = REPEATS) -> dict[str, float]:
+    """Milliseconds per forward spent in each node kind (every node timed on its traced inputs)."""
+    from threadpoolctl import threadpool_limits
+
+    _, trace = vit.run(x_int8)
+    totals: dict[str, float] = {}
+    with threadpool_limits(limits=1):
+        for _ in range(repeats):
+            for node in vit.graph.nodes:
+                args = [trace[i] for i in node.inputs]
+                started = time.perf_counter()
+                node.op(*args)
+                totals[node.op.kind] = totals.get(node.op.kind, 0.0) + time.perf_counter() - started
+    return {k: 1000 * v / repeats for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
 def main() -> None:
     split = load_mnist_split()
     x, y = np.asarray(split.x_test, dtype=np.float64), split.y_test
@@ -96,6 +113,8 @@ def main() -> None:
     print(f"batch 1, median of {REPEATS}: integer {t['int_1']:.3f} ms, onnxruntime {t['ort_1']:.3f} ms "
           f"({t['int_1'] / t['ort_1']:.1f}x); batch {len(x)}, per image: integer {t['int_batch']:.3f} ms, "
           f"onnxruntime {t['ort_batch']:.4f} ms ({t['int_batch'] / t['ort_batch']:.1f}x)")
+    per_kind = kind_times(vit, vit.quantize_input(x[:1]))
+    print("batch 1, ms per forward by node kind: " + ", ".join(f"{k} {v:.3f}" for k, v in per_kind.items()))
 
 
 if __name__ == "__main__":
