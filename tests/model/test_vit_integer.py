@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnx.numpy_helper
 import onnxruntime as ort
 import pytest
 
@@ -197,7 +198,15 @@ def _insert_relu(model) -> None:
     model.graph.node.insert(list(model.graph.node).index(conv) + 1, relu)
 
 
+def _reshape_across_batch(model) -> None:
+    """The patch tokens' Reshape to [1, -1, 16]: the batch axis would merge with the tokens."""
+    target = _node(model, "Reshape").input[1]
+    const = next(n for n in model.graph.node if n.op_type == "Constant" and n.output[0] == target)
+    const.attribute[0].t.CopyFrom(onnx.numpy_helper.from_array(np.array([1, -1, 16], dtype=np.int64)))
+
+
 HOSTILE = {
+    "reshape across the batch": (_reshape_across_batch, r"Reshape node '/Reshape'.*batch axis"),
     "unsupported op": (_insert_relu, r"Relu node 'evil_relu'.*not supported"),
     "layernorm axis": (lambda m: _set(_node(m, "LayerNormalization", 1), "axis", 1),
                        r"LayerNormalization node '\S+norm2\S*'.*only the last axis"),

@@ -122,6 +122,14 @@ class TokenDense:
         object.__setattr__(self, "_offset", d.bias * d.multiplier + (np.int64(1) << (d.shift - 1)))
         freeze(self._weight_t, self._offset)
 
+    @property
+    def weight(self) -> np.ndarray:  # as a Dense node shows them (IntGraph.param_count)
+        return self.dense.weight
+
+    @property
+    def bias(self) -> np.ndarray:
+        return self.dense.bias
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         d, width = self.dense, self.dense.weight.shape[1]
