@@ -188,8 +188,9 @@ def _drive_here(job: tuple) -> Tally:
 
 
 def generate_load(url: str, expected: Expected, inputs: np.ndarray, config: LoadConfig, tag: str) -> Tally:
-    """drive() from ``config.processes`` processes (forked: perf_counter is the system's monotonic
-    clock, so their time spans compare), the clients shared out between them."""
+    """drive() from ``config.processes`` processes (spawned, never forked: a fork of a process with
+    threads can deadlock in the child; perf_counter is the system's monotonic clock, so their time
+    spans compare), the clients shared out between them."""
     shares = [config.clients // config.processes + (i < config.clients % config.processes)
               for i in range(config.processes)]
     jobs = [(url, expected, inputs, share, config.seconds, config.warmup_s, f"{tag}p{i}-")
@@ -198,7 +199,7 @@ def generate_load(url: str, expected: Expected, inputs: np.ndarray, config: Load
         return _drive_here(jobs[0])
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(config.processes) as pool:
+    with multiprocessing.get_context("spawn").Pool(config.processes) as pool:
         return Tally.merged(pool.map(_drive_here, jobs))
 
 
