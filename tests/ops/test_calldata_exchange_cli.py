@@ -1,7 +1,7 @@
-"""`--exchange calldata:` from the command line: the chain itself as the only store. `vcp deploy`
-records a DataAnchor; the requester publishes the input and the prover its bundle in calldata (one
-transaction each); the watcher, with no key spent on publishing, fetches both from the chain and
-proves a lie."""
+"""`--exchange calldata:` and `--exchange blobs:` from the command line: the chain itself as the only
+store. `vcp deploy` records a DataAnchor and, on a chain with blobs, a BlobAnchor; the requester
+publishes the input and the prover its bundle (one transaction each, in calldata or in blobs); the
+watcher, with no key spent on publishing, fetches both from the chain and proves a lie."""
 
 from __future__ import annotations
 
@@ -35,20 +35,23 @@ def deployed(tmp_path_factory):
         for who in ("operator", "requester", "prover", "watcher"):
             vcp(work, "keygen", "--out", f"{who}.json", "--kdf", "pbkdf2")
         out = vcp(work, "deploy", "--rpc-url", node.rpc_url, "--keystore", "operator.json").stdout
-        assert "DataAnchor at 0x" in out
+        assert "DataAnchor at 0x" in out and "BlobAnchor at 0x" in out  # Anvil runs Osaka: it carries blobs
         yield work, node.rpc_url
 
 
-def test_a_lie_is_proven_from_data_found_only_on_chain(deployed):
+@pytest.mark.parametrize("store, where", [("calldata:", "calldata of DataAnchor 0x"),
+                                          ("blobs:", "blobs bound by BlobAnchor 0x")])
+def test_a_lie_is_proven_from_data_found_only_on_chain(deployed, store, where):
     work, rpc = deployed
-    node = ["--rpc-url", rpc, "--exchange", "calldata:"]
+    node = ["--rpc-url", rpc, "--exchange", store]
     opened = vcp(work, "request", *node, "--keystore", "requester.json", "--input", "digits:3").stdout
-    assert "input published in calldata of DataAnchor 0x" in opened
+    assert f"input published in {where}" in opened
     job = opened.split()[1]
-    served = vcp(work, "serve", *node, "--keystore", "prover.json", "--state", "p.json", "--once",
+    served = vcp(work, "serve", *node, "--keystore", "prover.json", "--state", f"p-{store[:-1]}.json", "--once",
                  "--cheat", "wrong_hidden_layer").stdout
     assert f"job {job}: answered" in served and "CHEAT" in served
-    watched = vcp(work, "watch", *node, "--keystore", "watcher.json", "--state", "w.json", "--once").stdout
+    watched = vcp(work, "watch", *node, "--keystore", "watcher.json", "--state", f"w-{store[:-1]}.json",
+                  "--once").stdout
     assert f"job {job}: " in watched and "fraud proven, prover slashed" in watched
     assert not list(work.glob("calldata*"))  # nothing went to a folder of that name
 
@@ -56,7 +59,7 @@ def test_a_lie_is_proven_from_data_found_only_on_chain(deployed):
 @pytest.mark.parametrize("spec, message", [
     ("calldata:0x1234", "--exchange calldata:ADDRESS"),
     ("calldata:0x" + "12" * 20, "is not a DataAnchor (no code)"),
-    ("blobs:", "blobs are not a store of the command line yet"),
+    ("blobs:0x" + "12" * 20, "is not a BlobAnchor (no code)"),
     ("calldata", "reads like the on-chain store calldata"),
     (" calldata:", "reads like the on-chain store calldata"),
     ("calldata\uff1a", "reads like the on-chain store calldata"),

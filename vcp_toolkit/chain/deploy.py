@@ -1,6 +1,6 @@
 """Deploy everything a model needs on one chain: the AttestationRegistry (model registered, provers
 authorised), the OptimisticInference contract (model registered), a DataAnchor (calldata data
-availability) and, optionally, the model's zk verifier; each contract recorded in the deployments
+availability), a BlobAnchor where the chain carries blobs and, optionally, the model's zk verifier; each contract recorded in the deployments
 file for later commands to find.
 
     from vcp_toolkit.chain.deploy import deploy_contracts
@@ -16,10 +16,12 @@ from typing import Any, Sequence
 
 from vcp_toolkit.chain import deployments
 from vcp_toolkit.chain.anchor import DataAnchor
+from vcp_toolkit.chain.blob_anchor import BlobAnchor, require_blobs
 from vcp_toolkit.chain.optimistic import OptimisticInference, OptimisticParams
 from vcp_toolkit.chain.registry import Registry
 from vcp_toolkit.chain.tx import Sender, TxOutcome
 from vcp_toolkit.commit.commitments import ModelCommitment
+from vcp_toolkit.errors import BlobsUnsupported
 from vcp_toolkit.model.quantize import QuantizedModel
 
 __all__ = ["Deployed", "ZkVerifierDeployment", "deploy_contracts", "deploy_zk_verifier"]
@@ -55,6 +57,9 @@ class Deployed:
     # DataAnchor: where `--exchange calldata:` publishes (contracts/src/DataAnchor.sol).
     data_anchor: str = ""
     deploy_gas_data_anchor: int = 0
+    # BlobAnchor: where `--exchange blobs:` publishes; only on a chain that carries blobs ("" elsewhere).
+    blob_anchor: str = ""
+    deploy_gas_blob_anchor: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (lists for tuples, a dict or None for zk)."""
@@ -107,12 +112,25 @@ def deploy_contracts(sender: Sender, model: QuantizedModel, provers: Sequence[st
     optimistic.register_model(sender, commitment)
     anchor, anchor_tx = DataAnchor.deploy(sender)
     _record(deployments_path, sender, "DataAnchor", anchor.address, anchor_tx, registry.address)
+    blobs = _deploy_blob_anchor(sender, deployments_path, registry.address)
     zk_info = deploy_zk_verifier(sender, registry, model, srs, commitment.root) if zk else None
     return Deployed(chain_id=sender.chain.chain_id, registry=registry.address, optimistic=optimistic.address,
                     owner=sender.address, deploy_gas=tx.gas_used, deploy_gas_optimistic=opt_tx.gas_used,
                     model_root="0x" + commitment.root.hex(), register_gas=reg_tx.gas_used, provers=tuple(provers),
                     authorize_gas=prover_gas, zk=zk_info, previous_sets=_previous_sets(deployments_path, sender),
-                    data_anchor=anchor.address, deploy_gas_data_anchor=anchor_tx.gas_used)
+                    data_anchor=anchor.address, deploy_gas_data_anchor=anchor_tx.gas_used,
+                    blob_anchor=blobs[0], deploy_gas_blob_anchor=blobs[1])
+
+
+def _deploy_blob_anchor(sender: Sender, path: Path | None, registry: str) -> tuple[str, int]:
+    """(address, gas) of a BlobAnchor, or ("", 0) on a chain without blobs (py-evm, Ganache, pre-Cancun)."""
+    try:
+        require_blobs(sender.chain)
+    except BlobsUnsupported:
+        return "", 0
+    anchor, tx = BlobAnchor.deploy(sender)
+    _record(path, sender, "BlobAnchor", anchor.address, tx, registry)
+    return anchor.address, tx.gas_used
 
 
 def _previous_sets(path: Path | None, sender: Sender) -> tuple[str, ...]:

@@ -189,28 +189,45 @@ class Context:
                          for spec in self.args.exchange])
 
     def _calldata_store(self, spec: str, sender):
+        """``calldata:[0xADDRESS]`` (DataAnchor) or ``blobs:[0xADDRESS]`` (BlobAnchor) on this chain."""
         from vcp_toolkit.attest.eip712 import parse_address
-        from vcp_toolkit.attest.files import printable
-        from vcp_toolkit.chain.anchor import DataAnchor
-        from vcp_toolkit.errors import DeploymentNotFound
-        from vcp_toolkit.ops.calldata_store import CalldataStore
 
         kind, _, address = spec.partition(":")
-        if kind.lower() != "calldata":
-            raise InvalidInput(f"--exchange {printable(spec)}: blobs are not a store of the command line yet; "
-                               "use calldata: or an HTTP store")
+        kind = kind.lower()
         if address:
-            return CalldataStore(DataAnchor.at(self.chain, parse_address(address, "--exchange calldata:ADDRESS")),
-                                 sender)
+            at = parse_address(address, f"--exchange {kind}:ADDRESS")
+            return self._anchor_store(kind, at, 0, sender, check_code=True)
+        recorded = self._recorded_anchor("DataAnchor" if kind == "calldata" else "BlobAnchor", kind)
+        return self._anchor_store(kind, recorded.address, recorded.block, sender, check_code=False)
+
+    def _recorded_anchor(self, name: str, kind: str):
+        from vcp_toolkit.errors import DeploymentNotFound
+
         try:
-            recorded = self.deployment("DataAnchor")
+            return self.deployment(name)
         except DeploymentNotFound as exc:
-            if "no DataAnchor recorded" not in str(exc):
+            if f"no {name} recorded" not in str(exc):
                 raise
-            raise DeploymentNotFound(f"{self.args.deployments} records no DataAnchor for chain {self.chain.chain_id} "
-                                     "(deployed before vcp deployed one): pass --exchange calldata:0xADDRESS of a "
-                                     "DataAnchor, or an HTTP store") from None
-        return CalldataStore(DataAnchor(self.chain, recorded.address, recorded.block), sender)
+            why = ("deployed before vcp deployed one" if kind == "calldata" else
+                   "`vcp deploy` deploys one only on a chain that carries blobs: Cancun or later, not py-evm or Ganache")
+            raise DeploymentNotFound(f"{self.args.deployments} records no {name} for chain {self.chain.chain_id} "
+                                     f"({why}): pass --exchange {kind}:0xADDRESS of a {name}, or another "
+                                     "store") from None
+
+    def _anchor_store(self, kind: str, address: str, since_block: int, sender, check_code: bool):
+        if kind == "calldata":
+            from vcp_toolkit.chain.anchor import DataAnchor
+            from vcp_toolkit.ops.calldata_store import CalldataStore
+
+            anchor = DataAnchor.at(self.chain, address) if check_code else DataAnchor(self.chain, address, since_block)
+            return CalldataStore(anchor, sender)
+        from vcp_toolkit.chain.blob_anchor import BlobAnchor, require_blobs
+        from vcp_toolkit.ops.eip4844_store import Eip4844Store
+
+        require_blobs(self.chain)
+        if check_code:
+            _check_code(self.chain, address, "BlobAnchor")
+        return Eip4844Store(BlobAnchor(self.chain, address, since_block), sender)
 
     def optimistic(self):
         from vcp_toolkit.chain.optimistic import OptimisticInference
@@ -270,3 +287,13 @@ class Context:
         sender = self.sender("pay for the transaction")
         journal = Journal(self.args.journal)
         return Submitter(registry, sender, journal), journal
+
+
+def _check_code(chain, address: str, artifact: str) -> None:
+    """``address`` holds ``artifact``'s deployed code: publishing to anything else publishes nothing."""
+    from vcp_toolkit.contracts import load_artifact
+
+    code = bytes(chain.w3.eth.get_code(address))
+    if "0x" + code.hex() != load_artifact(artifact)["deployedBytecode"]:
+        raise InvalidInput(f"{address} on chain {chain.chain_id} is not a {artifact} "
+                           f"({'no code' if not code else 'other code'}): name the address `vcp deploy` printed")

@@ -20,10 +20,10 @@ STORE_HELP = ("an HTTP store (http://host:port) or a shared directory; repeat fo
 def add_exchange_arg(p: argparse.ArgumentParser, what: str, required: bool = True) -> None:
     """``--exchange STORE``, repeatable: where the optimistic commands publish and fetch."""
     p.add_argument("--exchange", action="append", required=required, metavar="STORE",
-                   help=f"{what}: an HTTP store (http://host:port, see `vcp exchange serve`), calldata: (the "
-                        "chain itself, through the DataAnchor `vcp deploy` recorded; calldata:0xADDRESS for another) "
-                        "or a shared directory; repeat for several (published to every one, fetched from any with "
-                        "the right bytes)")
+                   help=f"{what}: an HTTP store (http://host:port, see `vcp exchange serve`), calldata: or "
+                        "blobs: (the chain itself, through the DataAnchor or BlobAnchor `vcp deploy` recorded; "
+                        "calldata:0xADDRESS for another) or a shared directory; repeat for several (published to "
+                        "every one, fetched from any with the right bytes)")
 
 
 def add_exchange_parser(sub) -> None:

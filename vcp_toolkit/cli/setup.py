@@ -49,6 +49,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     print(f"OptimisticInference at {deployed.optimistic} (deploy gas {deployed.deploy_gas_optimistic:,})")
     print(f"DataAnchor at {deployed.data_anchor} (deploy gas {deployed.deploy_gas_data_anchor:,}; "
           "`--exchange calldata:` publishes through it)")
+    if deployed.blob_anchor:
+        print(f"BlobAnchor at {deployed.blob_anchor} (deploy gas {deployed.deploy_gas_blob_anchor:,}; "
+              "`--exchange blobs:` publishes through it)")
     if deployed.zk:
         print(f"zk verifier at {deployed.zk.verifier} (deploy gas {deployed.zk.deploy_gas:,}; SRS {deployed.zk.srs})")
     print(f"registered model {model.name} root {deployed.model_root}; authorised {len(provers)} prover(s): "
