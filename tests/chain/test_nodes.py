@@ -65,7 +65,7 @@ def test_busy_port_is_an_error_naming_the_port(kind):
 def test_another_node_answering_on_the_port_is_not_taken_for_ours(kind, monkeypatch):
     """The port is taken between the check and the start (simulated: the check is told it is
     free) by a process that answers JSON-RPC: vcp must not talk to it as if it were its node."""
-    monkeypatch.setattr(nodes, "port_in_use", lambda port: False)
+    monkeypatch.setattr(nodes, "port_in_use", lambda port, host="127.0.0.1": False)
     with chain_stub() as impostor:
         with pytest.raises(NodeStartError, match=f"port {impostor.port}") as info:
             LocalNode(kind, port=impostor.port)
