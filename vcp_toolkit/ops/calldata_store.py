@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from vcp_toolkit.chain.anchor import DataAnchor
 from vcp_toolkit.chain.tx import Sender, TxOutcome
-from vcp_toolkit.errors import ChainError
-from vcp_toolkit.ops.da import BlobMissing, BlobTooLarge, DataUnavailable, StoreUnreachable, checked, digest_of, \
-    parse_digest
+from vcp_toolkit.ops.da import BlobMissing, BlobTooLarge, DataUnavailable, checked, digest_of, \
+    node_errors, parse_digest
 
 DEFAULT_MAX_BYTES = 128 * 1024  # one EIP-4844 blob's worth; Osaka's 2**24 gas cap allows ~400 KB of calldata
 
@@ -41,18 +40,14 @@ class CalldataStore:
         if largest > self.max_bytes:
             raise BlobTooLarge(f"an item of {largest:,} bytes is over this store's limit of {self.max_bytes:,}")
         for chunk in _chunks(items, self.max_bytes):
-            try:
+            with node_errors(self.where):
                 self.last_tx = self.anchor.publish(self.sender, chunk)
-            except ChainError as exc:
-                raise StoreUnreachable(f"{self.where}: {exc}") from exc
         return [digest_of(i) for i in items]
 
     def get(self, digest: str) -> bytes:
         digest = parse_digest(digest)
-        try:
+        with node_errors(self.where, digest):
             found = self.anchor.find(bytes.fromhex(digest))
-        except ChainError as exc:
-            raise StoreUnreachable(f"{self.where}: {exc}", digest) from exc
         if found is None:
             raise BlobMissing(f"{self.where} holds no blob 0x{digest[:16]}...", digest)
         return checked(found, digest, self.where)

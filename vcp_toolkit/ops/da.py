@@ -16,13 +16,14 @@ while another holds the data.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from pathlib import Path
-from typing import Iterable, Protocol, runtime_checkable
+from typing import Iterable, Iterator, Protocol, runtime_checkable
 
 from vcp_toolkit.commit.encoding import keccak256
-from vcp_toolkit.errors import InvalidInput, VcpError
+from vcp_toolkit.errors import ChainError, InvalidInput, VcpError
 
 _HEX64 = re.compile(r"(?:0x)?([0-9a-fA-F]{64})")
 RETRY_AFTER = 30.0  # seconds a store that did not answer is skipped by put (and asked last by get)
@@ -185,6 +186,16 @@ class Stores:
             return data
         kind = BlobMissing if only_missing else DataUnavailable
         raise kind(f"0x{digest[:16]}... not available: " + "; ".join(reasons), digest)
+
+
+
+@contextlib.contextmanager
+def node_errors(where: str, digest: str = "") -> Iterator[None]:
+    """In an on-chain store: a failing node is the store being unreachable, so the next store is asked."""
+    try:
+        yield
+    except ChainError as exc:
+        raise StoreUnreachable(f"{where}: {exc}", digest) from exc
 
 
 ON_CHAIN = re.compile(r"(?i)(calldata|blobs):")  # stores that need a chain: resolved by the CLI's Context

@@ -13,9 +13,8 @@ from __future__ import annotations
 from vcp_toolkit.chain import blob_encoding
 from vcp_toolkit.chain.blob_anchor import BlobAnchor
 from vcp_toolkit.chain.tx import Sender, TxOutcome
-from vcp_toolkit.errors import ChainError
-from vcp_toolkit.ops.da import BlobMismatch, BlobMissing, BlobTooLarge, DataUnavailable, StoreUnreachable, checked, \
-    digest_of, parse_digest
+from vcp_toolkit.ops.da import BlobMismatch, BlobMissing, BlobTooLarge, DataUnavailable, checked, \
+    digest_of, node_errors, parse_digest
 
 
 class Eip4844Store:
@@ -40,18 +39,14 @@ class Eip4844Store:
         if needed > blob_encoding.MAX_BLOBS_PER_TX:
             raise BlobTooLarge(f"{sum(map(len, items)):,} bytes need {needed} blobs; one transaction carries at most "
                                f"{blob_encoding.MAX_BLOBS_PER_TX}")
-        try:
+        with node_errors(self.where):
             self.last_tx = self.anchor.publish(self.sender, items)
-        except ChainError as exc:
-            raise StoreUnreachable(f"{self.where}: {exc}") from exc
         return [digest_of(i) for i in items]
 
     def get(self, digest: str) -> bytes:
         digest = parse_digest(digest)
-        try:
+        with node_errors(self.where, digest):
             found = self.anchor.find(bytes.fromhex(digest))
-        except ChainError as exc:
-            raise StoreUnreachable(f"{self.where}: {exc}", digest) from exc
         if found.data is not None:
             return checked(found.data, digest, self.where)
         if found.refused:
