@@ -26,6 +26,16 @@ library GraphEncoding {
     uint256 internal constant OP_ADD = 6;
     uint256 internal constant OP_FLATTEN = 7;
     uint256 internal constant OP_CLAMP = 8;
+    // Transformer kinds (TransformerOperators re-executes them; a Reshape is OP_FLATTEN).
+    uint256 internal constant OP_TOKEN_DENSE = 9;
+    uint256 internal constant OP_MATMUL = 10;
+    uint256 internal constant OP_SOFTMAX = 11;
+    uint256 internal constant OP_LAYERNORM = 12;
+    uint256 internal constant OP_GELU = 13;
+    uint256 internal constant OP_TRANSPOSE = 14;
+    uint256 internal constant OP_TAKE = 15;
+    uint256 internal constant OP_PREPEND = 16;
+    uint256 internal constant OP_CONST = 17;
 
     /// @notice A tensor's per-sample shape and its tile geometry.
     struct Shape {

@@ -4,7 +4,8 @@ pragma solidity 0.8.37;
 import {IGraphOperators} from "./IGraphOperators.sol";
 import {GraphEncoding} from "./GraphEncoding.sol";
 import {GraphKernels} from "./GraphKernels.sol";
-import {MerkleProofs} from "./MerkleProofs.sol";
+import {TensorOpenings} from "./TensorOpenings.sol";
+import {ITransformerOperators} from "./ITransformerOperators.sol";
 import {VcpEncoding} from "./VcpEncoding.sol";
 
 /// @title GraphOperators
@@ -13,16 +14,25 @@ import {VcpEncoding} from "./VcpEncoding.sol";
 /// prove each tensor leaf in the trace tree (a tensor or tile of the wrong shape is itself wrong),
 /// prove each tile, then recompute the one element with GraphKernels and compare.
 contract GraphOperators is IGraphOperators {
+    /// @notice Where `check` sends an Operator dispute of a transformer node (kind >= OP_TOKEN_DENSE).
+    ITransformerOperators public immutable transformerOperators;
+
+    constructor(ITransformerOperators transformerOperators_) {
+        if (address(transformerOperators_).code.length == 0) revert GraphInvalidEvidence("transformerOperators");
+        transformerOperators = transformerOperators_;
+    }
+
     /// @inheritdoc IGraphOperators
     function check(TraceContext calldata context, GraphEvidence calldata evidence)
         external
-        pure
+        view
         returns (bool wrong, uint256 node)
     {
         if (evidence.target == Target.Input) return (_checkInput(context, evidence), 0);
         (bool ok, GraphEncoding.Node memory n) = GraphEncoding.readNode(evidence.nodeLeaf);
         if (!ok || n.node == 0 || n.node > context.nodes) revert GraphInvalidEvidence("node");
-        _proveModelLeaf(context, evidence.nodeLeaf, n.leafIndex, evidence.nodeProof, "node");
+        if (evidence.target == Target.Operator && n.kind >= GraphEncoding.OP_TOKEN_DENSE) _forward();
+        TensorOpenings.proveModelLeaf(context, evidence.nodeLeaf, n.leafIndex, evidence.nodeProof, "node");
         node = n.node;
         wrong = evidence.target == Target.Output ? _checkOutput(context, evidence, n) : _checkOperator(context, evidence, n);
     }
@@ -51,9 +61,23 @@ contract GraphOperators is IGraphOperators {
         for (uint256 k = 0; k < count; ++k) {
             leaves[k] = _revealedTensorLeaf(k, trace[k]);
         }
-        traceRoot = _rootOf(leaves);
+        traceRoot = TensorOpenings.rootOf(leaves);
         inputCommitment = _commit(VcpEncoding.DOMAIN_INPUT, inputSalt, _untile(trace[0]));
         outputCommitment = _commit(VcpEncoding.DOMAIN_OUTPUT, outputSalt, _untile(trace[count - 1]));
+    }
+
+    /// @dev Sends this call's calldata unchanged to TransformerOperators (same `check` signature)
+    /// and returns or reverts with its answer, so its errors reach the caller as they are.
+    function _forward() private view {
+        address to = address(transformerOperators);
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, 0, calldatasize())
+            let ok := staticcall(gas(), to, p, calldatasize(), 0, 0)
+            returndatacopy(p, 0, returndatasize())
+            if iszero(ok) { revert(p, returndatasize()) }
+            return(p, returndatasize())
+        }
     }
 
     // ------------------------------------------------------------------ the three targets
@@ -66,24 +90,24 @@ contract GraphOperators is IGraphOperators {
         if (e.element >= n.output.c * n.output.h * n.output.w) revert GraphInvalidEvidence("element");
         if (e.inputs.length != (n.kind == GraphEncoding.OP_ADD ? 2 : 1)) revert GraphInvalidEvidence("inputs");
         if (n.inputA >= n.node || n.inputB >= n.node) revert GraphInvalidEvidence("node");
-        (bool bad, GraphKernels.Opened memory a) = _openTensor(ctx, n.inputA, n.input, e.inputs[0]);
+        (bool bad, GraphKernels.Opened memory a) = TensorOpenings.open(ctx, n.inputA, n.input, e.inputs[0]);
         if (bad) return true;
         GraphKernels.Opened memory b;
         if (n.kind == GraphEncoding.OP_ADD) {
-            (bad, b) = _openTensor(ctx, n.inputB, n.input, e.inputs[1]);
+            (bad, b) = TensorOpenings.open(ctx, n.inputB, n.input, e.inputs[1]);
             if (bad) return true;
         }
         GraphKernels.Opened memory out;
-        (bad, out) = _openTensor(ctx, n.node, n.output, e.output);
-        if (bad || _dirtyPadding(out)) return true;
-        (uint256 c, uint256 i, uint256 j) = _split(n.output, e.element);
+        (bad, out) = TensorOpenings.open(ctx, n.node, n.output, e.output);
+        if (bad || TensorOpenings.dirtyPadding(out)) return true;
+        (uint256 c, uint256 i, uint256 j) = TensorOpenings.split(n.output, e.element);
         return _compute(ctx, e, n, a, b, c, i, j) != GraphKernels.cell(out, c, i, j);
     }
 
     function _checkInput(TraceContext calldata ctx, GraphEvidence calldata e) private pure returns (bool) {
         (bool ok,, GraphEncoding.Shape memory input,,) = GraphEncoding.readHeader(e.nodeLeaf);
         if (!ok) revert GraphInvalidEvidence("header");
-        _proveModelLeaf(ctx, e.nodeLeaf, 0, e.nodeProof, "header");
+        TensorOpenings.proveModelLeaf(ctx, e.nodeLeaf, 0, e.nodeProof, "header");
         if (VcpEncoding.inputCommitment(e.salt, e.plain) != ctx.inputCommitment) revert GraphInvalidEvidence("input");
         // A committed input of the wrong size is the requester's doing, not the prover's.
         if (e.plain.length != input.c * input.h * input.w) revert GraphInvalidEvidence("input");
@@ -112,9 +136,9 @@ contract GraphOperators is IGraphOperators {
         pure
         returns (bool)
     {
-        (bool bad, GraphKernels.Opened memory t) = _openTensor(ctx, node, s, e.output);
-        if (bad || _dirtyPadding(t)) return true;
-        (uint256 c, uint256 h, uint256 w) = _split(s, e.element);
+        (bool bad, GraphKernels.Opened memory t) = TensorOpenings.open(ctx, node, s, e.output);
+        if (bad || TensorOpenings.dirtyPadding(t)) return true;
+        (uint256 c, uint256 h, uint256 w) = TensorOpenings.split(s, e.element);
         return GraphKernels.int8At(e.plain, e.element) != GraphKernels.cell(t, c, h, w);
     }
 
@@ -140,7 +164,7 @@ contract GraphOperators is IGraphOperators {
         if (kind == GraphEncoding.OP_ADD) return GraphKernels.add(a, b, n, c, i, j);
         if (kind == GraphEncoding.OP_FLATTEN) {
             if (e.element >= n.input.c * n.input.h * n.input.w) revert GraphInvalidEvidence("element");
-            (uint256 c2, uint256 h2, uint256 w2) = _split(n.input, e.element);
+            (uint256 c2, uint256 h2, uint256 w2) = TensorOpenings.split(n.input, e.element);
             return GraphKernels.cell(a, c2, h2, w2);
         }
         if (kind == GraphEncoding.OP_CLAMP) return GraphKernels.clamp(GraphKernels.cell(a, c, i, j), n.lo, n.hi);
@@ -170,232 +194,10 @@ contract GraphOperators is IGraphOperators {
         bool ok;
         (ok, k) = GraphEncoding.readChannel(e.channelLeaf);
         if (!ok || k.node != n.node || k.channel != c || c >= n.channels) revert GraphInvalidEvidence("channel");
-        _proveModelLeaf(ctx, e.channelLeaf, n.leafIndex + 1 + c, e.channelProof, "channel");
+        TensorOpenings.proveModelLeaf(ctx, e.channelLeaf, n.leafIndex + 1 + c, e.channelProof, "channel");
     }
 
     // ------------------------------------------------------------------ openings
-
-    function _proveModelLeaf(
-        TraceContext calldata ctx,
-        bytes calldata leaf,
-        uint256 index,
-        bytes32[] calldata proof,
-        string memory which
-    ) private pure {
-        bytes32 hash = GraphEncoding.leafHash(leaf);
-        if (!MerkleProofs.verifyAtDepth(ctx.modelRoot, hash, index, ctx.modelDepth, proof)) {
-            revert GraphInvalidEvidence(which);
-        }
-    }
-
-    /// @dev A packed tensor opening's fields (IGraphOperators: "A tensor opening is packed bytes").
-    struct Packed {
-        uint256 c;
-        uint256 h;
-        uint256 w;
-        bytes32 root;
-        uint256 traceProof; // calldata offset of the trace proof
-        uint256 traceDepth;
-        uint256 count; // opened tiles
-        uint256 indices; // calldata offset of the uint32 tile indices
-        uint256 proofDepth;
-        uint256 values; // calldata offset of the tile bytes
-        uint256 valuesLength;
-        uint256 proofs; // calldata offset of the tile proofs
-    }
-
-    /// @dev Proves tensor `node`'s leaf and the opened tiles, recording where each tile's values
-    /// sit in calldata. `wrong` when the trace's tensor or one of its tiles does not have the
-    /// model's shape: that trace is wrong whatever the values.
-    function _openTensor(
-        TraceContext calldata ctx,
-        uint256 node,
-        GraphEncoding.Shape memory expected,
-        bytes calldata packed
-    ) private pure returns (bool wrong, GraphKernels.Opened memory opened) {
-        Packed memory t = _unpack(packed);
-        bytes32 leaf = GraphEncoding.tensorLeaf(node, t.c, t.h, t.w, t.root);
-        uint256 depth = MerkleProofs.depthFor(uint256(ctx.nodes) + 1);
-        if (!MerkleProofs.verifyAtDepth(ctx.traceRoot, leaf, node, depth, _proof(t.traceProof, t.traceDepth))) {
-            revert GraphInvalidEvidence("tensor");
-        }
-        if (t.c != expected.c || t.h != expected.h || t.w != expected.w) return (true, opened);
-        uint256 size = expected.th * expected.tw * expected.c;
-        if (t.count == 1 && t.valuesLength != size) return (_malformedTile(node, expected, t), opened);
-        if (t.valuesLength != t.count * size) revert GraphInvalidEvidence("tile");
-        opened.shape = expected;
-        opened.node = node;
-        opened.tiles = _provenTiles(node, expected, t, size);
-    }
-
-    /// @dev Whether an opened edge tile holds a non-zero value past the tensor's edge. The spec
-    /// fixes those cells at 0, so such a trace is wrong: otherwise a prover could make its trace
-    /// root differ from every honest recomputation without any value being wrong, and push
-    /// watchers into paying for reveals. Checked on the disputed tensor's opening only: a
-    /// challenger shows dirty padding by disputing an element of that edge tile.
-    function _dirtyPadding(GraphKernels.Opened memory x) private pure returns (bool dirty) {
-        GraphEncoding.Shape memory s = x.shape;
-        if (s.h % s.th == 0 && s.w % s.tw == 0) return false; // the tiles cover the tensor exactly
-        unchecked {
-            for (uint256 k = 0; k < x.tiles.length; ++k) {
-                uint256 t = x.tiles[k] >> 128;
-                uint256 rows = s.h - (t / s.cols) * s.th;
-                uint256 cols = s.w - (t % s.cols) * s.tw;
-                if (rows >= s.th && cols >= s.tw) continue; // an inner tile: no padding
-                if (_nonZeroOutside(x.tiles[k] & type(uint128).max, rows, cols, s)) return true;
-            }
-        }
-    }
-
-    /// @dev Any non-zero byte in the cells of a tile at row >= rows or column >= cols: per tile
-    /// row, those cells are one contiguous run of bytes ((h, w, c) order), read a word at a time.
-    function _nonZeroOutside(uint256 start, uint256 rows, uint256 cols, GraphEncoding.Shape memory s)
-        private
-        pure
-        returns (bool found)
-    {
-        uint256 th = s.th;
-        uint256 rowBytes = s.tw * s.c;
-        uint256 skip = cols * s.c; // bytes of real cells at the start of a row that has any
-        assembly ("memory-safe") {
-            for { let r := 0 } lt(r, th) { r := add(r, 1) } {
-                let from := add(start, mul(r, rowBytes))
-                let to := add(from, rowBytes)
-                if lt(r, rows) { from := add(from, skip) }
-                for { let p := from } lt(p, to) { p := add(p, 32) } {
-                    let word := calldataload(p)
-                    let left := sub(to, p)
-                    if lt(left, 32) { word := and(word, not(shr(shl(3, left), not(0)))) }
-                    if word { found := 1 }
-                }
-            }
-        }
-    }
-
-    /// @dev Reads the packed opening's header fields, checking every length against the bytes.
-    function _unpack(bytes calldata packed) private pure returns (Packed memory t) {
-        uint256 start;
-        uint256 end;
-        assembly ("memory-safe") {
-            start := packed.offset
-            end := add(packed.offset, packed.length)
-        }
-        if (packed.length < 45) revert GraphInvalidEvidence("opening");
-        t.c = _word(start, 4);
-        t.h = _word(start + 4, 4);
-        t.w = _word(start + 8, 4);
-        t.root = bytes32(_word(start + 12, 32));
-        t.traceDepth = _word(start + 44, 1);
-        t.traceProof = start + 45;
-        uint256 q = t.traceProof + 32 * t.traceDepth;
-        if (q + 2 > end) revert GraphInvalidEvidence("opening");
-        t.count = _word(q, 2);
-        t.indices = q + 2;
-        q = t.indices + 4 * t.count;
-        if (q + 5 > end) revert GraphInvalidEvidence("opening");
-        t.proofDepth = _word(q, 1);
-        t.valuesLength = _word(q + 1, 4);
-        t.values = q + 5;
-        t.proofs = t.values + t.valuesLength;
-        if (t.proofs + 32 * t.count * t.proofDepth != end) revert GraphInvalidEvidence("opening");
-    }
-
-    /// @dev `width` big-endian bytes of calldata at `offset`.
-    function _word(uint256 offset, uint256 width) private pure returns (uint256 v) {
-        assembly ("memory-safe") {
-            v := shr(sub(256, shl(3, width)), calldataload(offset))
-        }
-    }
-
-    /// @dev `depth` sibling hashes at a calldata offset, as a calldata array.
-    function _proof(uint256 offset, uint256 depth) private pure returns (bytes32[] calldata proof) {
-        assembly ("memory-safe") {
-            proof.offset := offset
-            proof.length := depth
-        }
-    }
-
-    /// @dev Verifies every opened tile (by its proof, or by recomputing the root from all of them)
-    /// and returns `index << 128 | calldata offset` per tile.
-    function _provenTiles(uint256 node, GraphEncoding.Shape memory expected, Packed memory t, uint256 size)
-        private
-        pure
-        returns (uint256[] memory tiles)
-    {
-        bytes32[] memory leaves;
-        (leaves, tiles) = _tileLeaves(node, t, size);
-        bool inOrder = true;
-        for (uint256 k = 0; k < tiles.length; ++k) {
-            uint256 index = tiles[k] >> 128;
-            if (index >= expected.tiles) revert GraphInvalidEvidence("tile");
-            if (index != k) inOrder = false;
-        }
-        if (tiles.length == 0) return tiles; // a window that lies wholly in the padding reads nothing
-        uint256 depth = MerkleProofs.depthFor(expected.tiles);
-        if (t.proofDepth == 0 && tiles.length == expected.tiles) {
-            if (!inOrder || _rootOf(leaves) != t.root) revert GraphInvalidEvidence("tile");
-            return tiles;
-        }
-        if (t.proofDepth != depth) revert GraphInvalidEvidence("tile");
-        for (uint256 k = 0; k < tiles.length; ++k) {
-            if (!MerkleProofs.verify(t.root, leaves[k], tiles[k] >> 128, _proof(t.proofs + 32 * k * depth, depth))) {
-                revert GraphInvalidEvidence("tile");
-            }
-        }
-    }
-
-    /// @dev Per opened tile: its leaf hash and `index << 128 | offset`.
-    function _tileLeaves(uint256 node, Packed memory t, uint256 size)
-        private
-        pure
-        returns (bytes32[] memory leaves, uint256[] memory tiles)
-    {
-        uint256 count = t.count;
-        uint256 indices = t.indices;
-        uint256 values = t.values;
-        leaves = new bytes32[](count);
-        tiles = new uint256[](count);
-        assembly ("memory-safe") {
-            let p := mload(0x40) // scratch: 0x00 || "V" || uint16 node || uint32 index || values
-            for { let k := 0 } lt(k, count) { k := add(k, 1) } {
-                let index := shr(224, calldataload(add(indices, shl(2, k))))
-                let src := add(values, mul(k, size))
-                mstore(p, or(shl(240, 0x56), or(shl(224, and(node, 0xffff)), shl(192, index))))
-                calldatacopy(add(p, 8), src, size)
-                mstore(add(add(leaves, 0x20), shl(5, k)), keccak256(p, add(size, 8)))
-                mstore(add(add(tiles, 0x20), shl(5, k)), or(shl(128, index), src))
-            }
-        }
-    }
-
-    /// @dev One committed tile whose payload is not th * tw * C bytes: wrong once proven.
-    function _malformedTile(uint256 node, GraphEncoding.Shape memory expected, Packed memory t)
-        private
-        pure
-        returns (bool)
-    {
-        uint256 index = _word(t.indices, 4);
-        bytes calldata values;
-        uint256 offset = t.values;
-        uint256 length = t.valuesLength;
-        assembly ("memory-safe") {
-            values.offset := offset
-            values.length := length
-        }
-        bytes32 tileLeaf = GraphEncoding.tileLeaf(node, index, values);
-        uint256 depth = MerkleProofs.depthFor(expected.tiles);
-        if (index >= expected.tiles || t.proofDepth != depth || !MerkleProofs.verify(t.root, tileLeaf, index, _proof(t.proofs, depth))) {
-            revert GraphInvalidEvidence("tile");
-        }
-        return true;
-    }
-
-    function _split(GraphEncoding.Shape memory s, uint256 element) private pure returns (uint256 c, uint256 h, uint256 w) {
-        uint256 plane = s.h * s.w;
-        c = element / plane;
-        h = (element % plane) / s.w;
-        w = element % s.w;
-    }
 
     // ------------------------------------------------------------------ reveals
 
@@ -408,7 +210,7 @@ contract GraphOperators is IGraphOperators {
             uint256 start = 12 + t * size;
             tiles[t] = GraphEncoding.tileLeaf(node, t, data[start:start + size]);
         }
-        return GraphEncoding.tensorLeaf(node, s.c, s.h, s.w, _rootOf(tiles));
+        return GraphEncoding.tensorLeaf(node, s.c, s.h, s.w, TensorOpenings.rootOf(tiles));
     }
 
     function _revealedShape(bytes calldata data) private pure returns (GraphEncoding.Shape memory s) {
@@ -448,20 +250,4 @@ contract GraphOperators is IGraphOperators {
         return keccak256(abi.encodePacked(domain, salt, uint32(values.length), values));
     }
 
-    /// @dev Merkle root of `leaves` padded with bytes32(0) to a power of two (MerkleProofs' rule).
-    function _rootOf(bytes32[] memory leaves) private pure returns (bytes32) {
-        uint256 size = 1;
-        while (size < leaves.length) size <<= 1;
-        bytes32[] memory level = new bytes32[](size);
-        for (uint256 i = 0; i < leaves.length; ++i) {
-            level[i] = leaves[i];
-        }
-        while (size > 1) {
-            size >>= 1;
-            for (uint256 i = 0; i < size; ++i) {
-                level[i] = VcpEncoding.nodeHash(level[2 * i], level[2 * i + 1]);
-            }
-        }
-        return level[0];
-    }
 }

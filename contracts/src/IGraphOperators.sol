@@ -3,7 +3,7 @@ pragma solidity 0.8.37;
 
 /// @title IGraphOperators
 /// @notice Re-executes one element of an operator graph's committed trace (conv, dense, pools, add,
-/// flatten, clamp), or checks the trace's input and output against their salted commitments, from
+/// flatten, clamp; transformer nodes through ITransformerOperators), or checks the trace's input and output against their salted commitments, from
 /// Merkle openings of only the tiles that element reads. Stateless: OptimisticInference calls it
 /// and settles the bonds. Encoding: docs/encoding.md, "Operator graphs"; arithmetic:
 /// docs/arithmetic.md, "Operator graph".
@@ -63,7 +63,7 @@ interface IGraphOperators {
     /// @return node The disputed tensor (0 = input).
     function check(TraceContext calldata context, GraphEvidence calldata evidence)
         external
-        pure
+        view
         returns (bool wrong, uint256 node);
 
     /// @notice The graph header's node count, input size and leaf count and trace size; reverts if malformed.

@@ -7,7 +7,7 @@ import {GraphKernels} from "./GraphKernels.sol";
 /// @title TransformerKernels
 /// @notice One output element of each integer transformer operator, bit for bit as the numpy kernels
 /// `vcp_toolkit.model.graph.softmax`, `.layernorm`, `.gelu` and `.matmul` (docs/arithmetic.md,
-/// "Transformer operators"). Each element is a function of one row (int8 bytes, one per value), the
+/// "Transformer operators"). Each element is a function of one row (int8 bytes in memory, one per value, gathered from proven tiles), the
 /// operator's integer parameters and the element's index, so a fraud proof opens one row.
 /// @dev Bounds (rows of at most 4096, restated from the Python modules): softmax's sum of exps is at
 /// most 2**42; LayerNorm's V << 20 < 2**59 and |acc| < 2**24 + 2**31; a matmul's |acc| <= 2**26.
@@ -38,7 +38,7 @@ library TransformerKernels {
 
     /// @notice Softmax element `index` of an int8 score row: an int8 probability code in 0..127 (scale 1/127).
     /// @param multiplier,shift `M * 2**-s ~= scale_in * log2(e) * 2**16`, M in [1, 2**31), s in [1, 62].
-    function softmax(bytes calldata row, uint256 multiplier, uint256 shift, uint256 index)
+    function softmax(bytes memory row, uint256 multiplier, uint256 shift, uint256 index)
         internal
         pure
         returns (int256)
@@ -87,7 +87,7 @@ library TransformerKernels {
     }
 
     /// @notice LayerNorm element `index` of an int8 row, with that channel's parameters `p`.
-    function layerNorm(bytes calldata row, LayerNormChannel memory p, uint256 index) internal pure returns (int256) {
+    function layerNorm(bytes memory row, LayerNormChannel memory p, uint256 index) internal pure returns (int256) {
         uint256 n = _checkRow(row, index);
         if (p.gamma < type(int8).min || p.gamma > type(int8).max) revert TransformerParameterOutOfRange("gamma", p.gamma);
         if (p.beta < type(int32).min || p.beta > type(int32).max) revert TransformerParameterOutOfRange("beta", p.beta);
@@ -106,7 +106,7 @@ library TransformerKernels {
     }
 
     /// @dev Sum and sum of squares of an int8 row (|.| <= 2**20 and 2**26 for 4096 values).
-    function _moments(bytes calldata row) private pure returns (int256 total, int256 squares) {
+    function _moments(bytes memory row) private pure returns (int256 total, int256 squares) {
         unchecked {
             for (uint256 i = 0; i < row.length; ++i) {
                 int256 v = int256(_code(row, i)) - 128;
@@ -140,7 +140,7 @@ library TransformerKernels {
     }
 
     /// @notice GELU element `index` of an int8 row: `table[x + 128]`, the layer's committed 256-byte table.
-    function gelu(bytes calldata row, bytes calldata table, uint256 index) internal pure returns (int256) {
+    function gelu(bytes memory row, bytes memory table, uint256 index) internal pure returns (int256) {
         _checkRow(row, index);
         if (table.length != GELU_TABLE_SIZE) revert TransformerLengthMismatch(GELU_TABLE_SIZE, table.length);
         return int256(_code(table, _code(row, index))) - 128; // entry x + 128, an int8 byte
@@ -149,8 +149,8 @@ library TransformerKernels {
     /// @notice MatMul element: `clamp((sum_k aRow[k] * bColumn[k] * M + 2**(s-1)) >> s, lo, hi)`.
     /// @param aRow Row i of the left operand; `bColumn` column j of the right one (same length, <= 4096).
     function matmul(
-        bytes calldata aRow,
-        bytes calldata bColumn,
+        bytes memory aRow,
+        bytes memory bColumn,
         uint256 multiplier,
         uint256 shift,
         int256 lo,
@@ -160,17 +160,26 @@ library TransformerKernels {
         if (bColumn.length != aRow.length) revert TransformerLengthMismatch(aRow.length, bColumn.length);
         _checkRescale(multiplier, shift);
         _checkRange(lo, hi);
-        return GraphKernels.requantize(FixedPointNeuron.dot(aRow, bColumn), multiplier, shift, lo, hi);
+        return GraphKernels.requantize(_dot(aRow, bColumn), multiplier, shift, lo, hi);
     }
 
-    /// @dev Value `i` of an int8 row plus 128 (0..255), unchecked: callers keep `i` inside the row.
-    function _code(bytes calldata row, uint256 i) private pure returns (uint256 code) {
-        assembly ("memory-safe") {
-            code := xor(byte(0, calldataload(add(row.offset, i))), 0x80)
+    /// @dev Sum of products of two int8 vectors of equal length (|.| <= 2**26 for 4096 values).
+    function _dot(bytes memory a, bytes memory b) private pure returns (int256 total) {
+        unchecked {
+            for (uint256 i = 0; i < a.length; ++i) {
+                total += (int256(_code(a, i)) - 128) * (int256(_code(b, i)) - 128);
+            }
         }
     }
 
-    function _checkRow(bytes calldata row, uint256 index) private pure returns (uint256 n) {
+    /// @dev Value `i` of an int8 row plus 128 (0..255), unchecked: callers keep `i` inside the row.
+    function _code(bytes memory row, uint256 i) private pure returns (uint256 code) {
+        assembly ("memory-safe") {
+            code := xor(byte(0, mload(add(add(row, 0x20), i))), 0x80)
+        }
+    }
+
+    function _checkRow(bytes memory row, uint256 index) private pure returns (uint256 n) {
         n = row.length;
         if (n == 0 || n > MAX_WIDTH) revert TransformerWidthOutOfRange(n);
         if (index >= n) revert TransformerIndexOutOfRange(index, n);

@@ -275,11 +275,11 @@ def test_sigkill_during_a_batch_run_loses_nothing_and_lands_nothing_twice(tmp_pa
         for i in range(40):
             loaded = load_any(tmp_path / "out" / f"input-{i}.json")
             assert registry.recorded_digest(loaded.prover, loaded.nonce) == bytes.fromhex(loaded.digest[2:])
-        # The key pays for the deploy (1 + register 1 + authorise 1 + GraphOperators 1 + optimistic
+        # The key pays for the deploy (1 + register 1 + authorise 1 + TransformerOperators 1 + GraphOperators 1 + optimistic
         # deploy 1 + register 1 + DataAnchor 1 + BlobAnchor 1, Anvil carrying blobs) and one transaction per
         # attestation: any duplicate would show up here.
         sent = node.w3.eth.get_transaction_count(SigningKey(bytes.fromhex(key[2:])).address)
-        assert sent == 8 + 40
+        assert sent == 9 + 40
         assert kills >= 1  # how many runs were cut depends on the machine's speed; each cut is a real SIGKILL
     finally:
         node.close()

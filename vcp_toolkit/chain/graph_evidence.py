@@ -14,7 +14,8 @@ from eth_abi import encode as abi_encode
 from vcp_toolkit.chain.evidence import FraudKind
 from vcp_toolkit.commit.encoding import int8_bytes, u
 from vcp_toolkit.commit.graph_commitments import GraphModelCommitment, GraphTraceCommitment, TensorOpening
-from vcp_toolkit.commit.graph_receptive import receptive_tiles
+from vcp_toolkit.commit.graph_encoding import OP_CODES, NodeFields
+from vcp_toolkit.commit.graph_receptive import receptive_tiles, split
 from vcp_toolkit.errors import InvalidInput
 
 
@@ -78,6 +79,22 @@ class GraphEvidence:
                  self.plain, self.salt),)
 
 
+def _channel_read(f: NodeFields, element: int) -> int | None:
+    """The channel leaf the contract reads for output ``element``, if any."""
+    if not f.channels:
+        return None
+    c, h, w = split(f.out_shape, element)
+    if f.kind in (OP_CODES["token_dense"], OP_CODES["layernorm"]):
+        return w
+    if f.kind == OP_CODES["prepend"]:
+        return 0 if h == 0 else None
+    if f.kind == OP_CODES["const"]:
+        return element // f.out_shape.w
+    if f.kind == OP_CODES["gelu"]:
+        return 0
+    return c  # conv and dense: the output channel
+
+
 def operator_evidence(model: GraphModelCommitment, trace: GraphTraceCommitment, node: int,
                       element: int) -> GraphEvidence:
     """Evidence that element ``element`` of node ``node``'s output (1-based) is what the trace says."""
@@ -87,8 +104,8 @@ def operator_evidence(model: GraphModelCommitment, trace: GraphTraceCommitment, 
     if not 0 <= element < f.out_shape.size:
         raise InvalidInput(f"element {element} outside node {node}'s {f.out_shape.size} values")
     leaf, proof = model.node_opening(node)
-    channel = element // (f.out_shape.h * f.out_shape.w)
-    ch_leaf, ch_proof = model.channel_opening(node, channel) if f.channels else _NO_CHANNEL
+    channel = _channel_read(f, element)
+    ch_leaf, ch_proof = model.channel_opening(node, channel) if channel is not None else _NO_CHANNEL
     ins = tuple(trace.open(n, tiles) for n, tiles in zip(f.inputs, receptive_tiles(f, element)))
     return GraphEvidence(Target.OPERATOR, node, element, leaf, tuple(proof.siblings), ch_leaf,
                          tuple(getattr(ch_proof, "siblings", ())), ins, trace.open_element(node, element))

@@ -25,6 +25,7 @@ from vcp_toolkit.errors import InvalidInput
 
 ARTIFACT = "OptimisticInference"
 OPERATORS_ARTIFACT = "GraphOperators"
+TRANSFORMER_ARTIFACT = "TransformerOperators"
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
@@ -78,9 +79,16 @@ class ChallengeOutcome:
 
 
 def deploy_graph_operators(sender: Sender) -> TxOutcome:
-    """Deploy GraphOperators (stateless: one per chain serves every OptimisticInference)."""
+    """Deploy TransformerOperators, then GraphOperators pointing at it (both stateless: one pair
+    per chain serves every OptimisticInference). Returns GraphOperators' deployment."""
+    transformer = load_artifact(TRANSFORMER_ARTIFACT)
+    first = sender.transact(to=None, data=bytes.fromhex(transformer["bytecode"][2:]),
+                            action="deploying TransformerOperators")
     artifact = load_artifact(OPERATORS_ARTIFACT)
-    return sender.transact(to=None, data=bytes.fromhex(artifact["bytecode"][2:]), action="deploying GraphOperators")
+    ctor = sender.chain.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"]).constructor(
+        first.contract_address)
+    return sender.transact(to=None, data=bytes.fromhex(ctor.data_in_transaction[2:]),
+                           action="deploying GraphOperators")
 
 
 class OptimisticInference:

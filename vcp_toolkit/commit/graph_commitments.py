@@ -11,17 +11,23 @@ import numpy as np
 
 from vcp_toolkit.commit.commitments import input_commitment, output_commitment
 from vcp_toolkit.commit.encoding import canonical_json, keccak256, leaf_hash
-from vcp_toolkit.commit.graph_encoding import (OP_CODES, NodeFields, Shape, channel_payload, graph_header_payload,
-                                               node_payload, tensor_payload, tile_of_element, tile_payload, tiles_of)
+from vcp_toolkit.commit.graph_encoding import (NodeFields, Shape, channel_payload, graph_header_payload, node_payload,
+                                               op_code, tensor_payload, tile_of_element, tile_payload, tiles_of)
 from vcp_toolkit.commit.merkle import MerkleProof, MerkleTree
+from vcp_toolkit.commit.transformer_leaves import committed_op, transformer_fields, transformer_rows
 from vcp_toolkit.errors import InvalidInput
 from vcp_toolkit.model.graph import INPUT, IntGraph
 
 
-def graph_shapes(graph: IntGraph) -> list[Shape]:
-    """Per-sample shape of tensor 0 (the input) and of every node's output, in trace order."""
+def graph_dims(graph: IntGraph) -> list[tuple[int, ...]]:
+    """Per-sample numpy shape of tensor 0 (the input) and of every node's output, in trace order."""
     run = graph.run(np.zeros((1, *graph.input_shape), dtype=np.int8))
-    return [Shape.of(t.shape[1:]) for t in run.trace.values()]
+    return [tuple(t.shape[1:]) for t in run.trace.values()]
+
+
+def graph_shapes(graph: IntGraph) -> list[Shape]:
+    """Committed (C, H, W) shape of every tensor, in trace order."""
+    return [Shape.of(dims) for dims in graph_dims(graph)]
 
 
 def graph_metadata_digest(graph: IntGraph) -> bytes:
@@ -46,7 +52,7 @@ def _op_fields(op) -> dict:
         return dict(lo=op.lo, hi=op.hi, multipliers=(op.multiplier_a, op.multiplier_b), shift=op.shift)
     if op.kind in ("dense", "clamp"):
         return dict(lo=op.lo, hi=op.hi)
-    return {}
+    return transformer_fields(op)
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,29 +62,44 @@ class GraphModelCommitment:
     graph: IntGraph
 
     @cached_property
+    def dims(self) -> list[tuple[int, ...]]:
+        return graph_dims(self.graph)
+
+    @cached_property
     def shapes(self) -> list[Shape]:
-        return graph_shapes(self.graph)
+        return [Shape.of(d) for d in self.dims]
+
+    @cached_property
+    def ops(self) -> list:
+        """Each node's operator as committed (a token-wise dense on a vector is the graph's dense)."""
+        index = {INPUT: 0} | {node.name: k + 1 for k, node in enumerate(self.graph.nodes)}
+        return [committed_op(node.op, [self.dims[index[name]] for name in node.inputs], node.name)
+                for node in self.graph.nodes]
 
     @cached_property
     def node_fields(self) -> list[NodeFields]:
         index = {INPUT: 0} | {node.name: k + 1 for k, node in enumerate(self.graph.nodes)}
         fields, leaf = [], 1
-        for k, node in enumerate(self.graph.nodes, start=1):
+        for k, (node, op) in enumerate(zip(self.graph.nodes, self.ops), start=1):
             ins = [index[name] for name in node.inputs]
-            channels = len(node.op.bias) if node.op.kind in ("conv", "dense") else 0
+            channels = len(self._rows(op))
             fields.append(NodeFields(
-                node=k, kind=OP_CODES[node.op.kind], inputs=(ins[0], ins[-1]), in_shape=self.shapes[ins[0]],
-                out_shape=self.shapes[k], leaf_index=leaf, channels=channels, **_op_fields(node.op)))
+                node=k, kind=op_code(op.kind), inputs=(ins[0], ins[-1]), in_shape=self.shapes[ins[0]],
+                out_shape=self.shapes[k], leaf_index=leaf, channels=channels, **_op_fields(op)))
             leaf += 1 + channels
         return fields
+
+    def _rows(self, op) -> list[tuple[int, int, int, np.ndarray]]:
+        if op.kind in ("conv", "dense"):
+            return _channel_rows(op)
+        return transformer_rows(op)
 
     @cached_property
     def payloads(self) -> list[bytes]:
         body = []
-        for f, node in zip(self.node_fields, self.graph.nodes):
+        for f, op in zip(self.node_fields, self.ops):
             body.append(node_payload(f))
-            if f.channels:
-                body += [channel_payload(f.node, o, *row) for o, row in enumerate(_channel_rows(node.op))]
+            body += [channel_payload(f.node, o, *row) for o, row in enumerate(self._rows(op))]
         trace_bytes = sum(shape.size for shape in self.shapes)
         header = graph_header_payload(len(self.graph.nodes), self.shapes[0], len(body) + 1, trace_bytes,
                                       graph_metadata_digest(self.graph))

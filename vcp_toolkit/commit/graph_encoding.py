@@ -42,7 +42,17 @@ TILE_SIDES = (8, 4, 2, 1)
 NODE_PAYLOAD_BYTES = 62
 
 # Operator kinds as the node leaf encodes them (GraphEncoding.sol mirrors these numbers).
-OP_CODES = {"conv": 1, "dense": 2, "maxpool": 3, "avgpool": 4, "gap": 5, "add": 6, "flatten": 7, "clamp": 8}
+OP_CODES = {"conv": 1, "dense": 2, "maxpool": 3, "avgpool": 4, "gap": 5, "add": 6, "flatten": 7, "clamp": 8,
+            # transformer nodes (docs/encoding.md, "Transformer nodes")
+            "token_dense": 9, "matmul": 10, "softmax": 11, "layernorm": 12, "gelu": 13, "transpose": 14,
+            "take": 15, "prepend": 16, "const": 17}
+FIRST_TRANSFORMER_CODE = 9
+_COMMITTED_AS = {"reshape": "flatten"}  # a reshape keeps every value's flat index, as a flatten does
+
+
+def op_code(kind: str) -> int:
+    """The node leaf's kind byte of an operator kind."""
+    return OP_CODES[_COMMITTED_AS.get(kind, kind)]
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,14 @@ class Shape:
 
     @classmethod
     def of(cls, dims: tuple[int, ...]) -> "Shape":
-        return cls(*dims) if len(dims) == 3 else cls(int(np.prod(dims)), 1, 1)
+        """The committed shape of a per-sample numpy shape: (C, H, W) as it is; a vector (F,) as
+        (F, 1, 1); any other shape as (1, rows, last axis). Flat C, H, W order is numpy's order in
+        every case, so a reshape keeps each value's flat index."""
+        if len(dims) == 3:
+            return cls(*dims)
+        if len(dims) == 1:
+            return cls(dims[0], 1, 1)
+        return cls(1, int(np.prod(dims[:-1])), dims[-1])
 
     @property
     def size(self) -> int:

@@ -3,7 +3,7 @@ opens (GraphKernels.sol reads exactly these and reverts with GraphMissingTile on
 
 from __future__ import annotations
 
-from vcp_toolkit.commit.graph_encoding import OP_CODES, NodeFields, Shape, tile_of_element
+from vcp_toolkit.commit.graph_encoding import FIRST_TRANSFORMER_CODE, OP_CODES, NodeFields, Shape, tile_of_element
 
 _WINDOWED = {OP_CODES["conv"], OP_CODES["maxpool"], OP_CODES["avgpool"]}
 
@@ -27,9 +27,37 @@ def _window_tiles(f: NodeFields, i: int, j: int) -> list[int]:
     return sorted({_tile(s, r, q) for r in rows if 0 <= r < s.h for q in cols if 0 <= q < s.w})
 
 
+def _row_tiles(s: Shape, c: int, h: int) -> list[int]:
+    return sorted({_tile(s, h, w) for w in range(s.w)})
+
+
+def _transformer_tiles(f: NodeFields, c: int, i: int, j: int) -> list[list[int]]:
+    """TransformerOperators' reads: rows along W, a MatMul's right operand by column."""
+    kind, s = f.kind, f.in_shape
+    if kind in (OP_CODES["token_dense"], OP_CODES["softmax"], OP_CODES["layernorm"]):
+        return [_row_tiles(s, c, i)]
+    if kind == OP_CODES["matmul"]:
+        right = Shape(s.c, s.w, f.out_shape.w)
+        return [_row_tiles(s, c, i), sorted({_tile(right, h, j) for h in range(right.h)})]
+    if kind == OP_CODES["transpose"]:
+        source = [0, 0, 0]
+        for axis, value in zip((f.kernel[0], f.kernel[1], f.stride[0]), (c, i, j)):
+            source[axis] = value
+        return [[_tile(s, source[1], source[2])]]
+    if kind == OP_CODES["take"]:
+        return [[_tile(s, f.groups, c)]]
+    if kind == OP_CODES["prepend"]:
+        return [[] if i == 0 else [_tile(s, i - 1, j)]]
+    if kind == OP_CODES["const"]:
+        return []
+    return [[_tile(s, i, j)]]  # gelu: the same cell
+
+
 def receptive_tiles(f: NodeFields, element: int) -> list[list[int]]:
     """Per input tensor of the node, the tile indices output ``element`` depends on."""
     c, i, j = split(f.out_shape, element)
+    if f.kind >= FIRST_TRANSFORMER_CODE:
+        return _transformer_tiles(f, c, i, j)
     if f.kind in _WINDOWED:
         return [_window_tiles(f, i, j)]
     if f.kind == OP_CODES["dense"]:

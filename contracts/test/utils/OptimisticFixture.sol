@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {IOptimisticInference} from "../../src/IOptimisticInference.sol";
 import {GraphOperators} from "../../src/GraphOperators.sol";
+import {TransformerOperators} from "../../src/TransformerOperators.sol";
 import {OptimisticInference} from "../../src/OptimisticInference.sol";
 import {VcpEncoding} from "../../src/VcpEncoding.sol";
 import {Reference} from "./Reference.sol";
@@ -25,7 +26,7 @@ library OptimisticFixture {
     function deploy(address owner) internal returns (OptimisticInference) {
         return new OptimisticInference(
             owner, PROVER_BOND, CHALLENGE_BOND, REVEAL_BOND, CHALLENGE_WINDOW, ANSWER_WINDOW, REVEAL_WINDOW, REWARD_BPS,
-            new GraphOperators()
+            new GraphOperators(new TransformerOperators())
         );
     }
 
