@@ -124,3 +124,15 @@ def installed(wheel, tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
     venv = fresh_venv(root, wheel)
     (root / "work").mkdir()
     return venv, root / "work", user_env(venv)
+
+
+# ---------------------------------------------------------------- the tiny ViT (issue 13)
+
+
+@pytest.fixture(scope="session")
+def vit_integer():
+    """The built-in tiny ViT (vcp_toolkit/model/builtin/vit.onnx) as its integer model, calibrated on
+    the first 256 MNIST train images: imported once per session (it takes a second or two)."""
+    from vcp_toolkit.model.graph.vit_import import builtin_vit_path, calibration_images, import_vit
+
+    return import_vit(builtin_vit_path(), calibration_images())

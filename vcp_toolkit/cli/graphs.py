@@ -1,5 +1,6 @@
-"""Operator-graph (CNN) models on the command line: ``vcp quantize`` writes a graph file, ``vcp inspect``
-reports a graph, and ``--model`` resolves built-in CNN names and graph files."""
+"""Operator-graph models (CNNs and vision transformers) on the command line: ``vcp quantize`` writes a
+graph file, ``vcp inspect`` reports a graph, and ``--model`` resolves built-in names and graph files
+(a transformer only in these two commands: model.graph.resolve refuses it elsewhere)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from vcp_toolkit.errors import InvalidInput
 
 GRAPH_COMMANDS = frozenset({"inspect", "quantize", "prove", "verify"})  # commands that run operator graphs
 MODEL_HELP = ("a built-in CNN (lenet, rescnn), an ONNX file (.onnx), an operator-graph file from `vcp quantize`, "
-              "or a dense vcp model (.q.npz)")
+              "or a dense vcp model (.q.npz); vision transformers (vit) run in `vcp inspect` and `vcp quantize` only")
 
 
 def supported(model, spec, command: str | None):
@@ -26,30 +27,34 @@ def supported(model, spec, command: str | None):
 
 
 def add_graph_parsers(sub) -> None:
-    p = sub.add_parser("quantize", help="quantize an ONNX CNN into an operator-graph file (int8 weights, scales)")
-    p.add_argument("model", help="the .onnx CNN (or a built-in name, lenet / rescnn, to write its committed graph)")
+    p = sub.add_parser("quantize", help="quantize an ONNX CNN or vision transformer into an operator-graph file "
+                                        "(int8 weights, scales)")
+    p.add_argument("model", help="the .onnx CNN or vision transformer (or a built-in name: lenet / rescnn to write "
+                                 "its committed graph, vit to quantize vcp_toolkit/model/builtin/vit.onnx)")
     p.add_argument("--calibration", type=Path, help="sample inputs (.npy, or .npz array 'x') that set the scales "
-                                                    "(default: the first 500 MNIST train images, 1x28x28 models only)")
+                                                    "(default, 1x28x28 models only: the first 500 MNIST train images "
+                                                    "for a CNN, 256 for a vision transformer)")
     p.add_argument("--out", type=Path, required=True, help="the graph file to write (e.g. model.graph.npz)")
     p.add_argument("--json", action="store_true", help="print what was written as one JSON object instead of text")
 
 
 def cmd_quantize(args: argparse.Namespace) -> int:
     from vcp_toolkit.model.graph.files import save_graph
+    from vcp_toolkit.model.graph.report import param_count
     from vcp_toolkit.model.graph.resolve import is_builtin, load_graph_model
 
     if not is_builtin(args.model) and Path(args.model).suffix.lower() != ".onnx":
-        raise InvalidInput(f"vcp quantize takes an .onnx CNN or a built-in name (lenet, rescnn), got "
-                           f"{printable(args.model)}")
-    model = load_graph_model(args.model, args.calibration)
+        raise InvalidInput(f"vcp quantize takes an .onnx CNN or vision transformer, or a built-in name (lenet, rescnn, "
+                           f"vit), got {printable(args.model)}")
+    model = load_graph_model(args.model, args.calibration, transformers=True)
     path = save_graph(model.graph, args.out)
     graph = model.graph
-    summary = {"out": str(path), "name": graph.name, "nodes": len(graph.nodes), "params": graph.param_count,
+    summary = {"out": str(path), "name": graph.name, "nodes": len(graph.nodes), "params": param_count(graph),
                "input_shape": list(graph.input_shape), "calibration": model.how, "bytes": path.stat().st_size}
     if args.json:
         print_json(summary)
     else:
-        print(f"wrote {printable(str(path))}: {graph.name}, {len(graph.nodes)} nodes, {number(graph.param_count)} "
+        print(f"wrote {printable(str(path))}: {graph.name}, {len(graph.nodes)} nodes, {number(summary['params'])} "
               f"params, input {'x'.join(map(str, graph.input_shape))}, calibrated on {model.how}")
     return EXIT_OK
 
@@ -61,6 +66,10 @@ def _node_text(row: dict) -> str:
     elif "stride" in row:
         parts.append(f"stride {row['stride'][0]} pads {row['pads']}" + (f" groups {row['groups']}"
                                                                          if row.get("groups", 1) != 1 else ""))
+    if "perm" in row:
+        parts.append(f"perm {tuple(row['perm'])}")
+    if "index" in row:
+        parts.append(f"token {row['index']}")
     if row.get("count_include_pad"):
         parts.append("count_include_pad")
     if "lo" in row and (row["lo"], row["hi"]) != (-128, 127):
@@ -103,8 +112,8 @@ def inspect_graph_command(args: argparse.Namespace) -> int:
     from vcp_toolkit.model.graph.report import inspect_graph
 
     if args.validation is not None or args.output is not None:
-        raise InvalidInput("--validation and --output apply to dense ONNX models; for a CNN pass held-out inputs "
-                           "with --eval")
+        raise InvalidInput("--validation and --output apply to dense ONNX models; for a CNN or a vision transformer "
+                           "pass held-out inputs with --eval")
     result = inspect_graph(args.model, args.calibration, args.eval)
     if args.json:
         print_json(result)

@@ -1,5 +1,5 @@
-"""Models: ``vcp inspect`` an ONNX import (operator graphs: cli.graphs), ``vcp export`` the quantized
-model as ONNX."""
+"""Models: ``vcp inspect`` an ONNX import (operator graphs, CNNs and vision transformers: cli.graphs),
+``vcp export`` the quantized model as ONNX."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def _inspect_rows(result: dict) -> list[tuple[str, str]]:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from vcp_toolkit.cli.graphs import inspect_graph_command
+    from vcp_toolkit.model.graph.report import is_count
     from vcp_toolkit.model.graph.resolve import is_graph_spec
     from vcp_toolkit.model.onnx_io import inspect_onnx
 
@@ -37,7 +38,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         return inspect_graph_command(args)
     if args.eval is not None and args.validation is not None:
         raise InvalidInput("pass held-out inputs once: --eval or --validation")
-    result = inspect_onnx(Path(args.model), args.calibration, args.eval or args.validation, args.output)
+    if is_count(args.eval):
+        raise InvalidInput(f"--eval {args.eval} (held-out MNIST images) applies to 1x28x28 CNNs and vision "
+                           "transformers; for a dense model pass a .npy or .npz file of inputs")
+    held_out = Path(args.eval) if args.eval is not None else args.validation
+    result = inspect_onnx(Path(args.model), args.calibration, held_out, args.output)
     if args.json:
         print_json(result)
     else:

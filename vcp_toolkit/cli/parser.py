@@ -205,13 +205,15 @@ def _add_fee_param(p: argparse.ArgumentParser) -> None:
 
 
 def _add_models(sub) -> None:
-    p = sub.add_parser("inspect", help="import an ONNX model or a CNN graph: layers, quantization, agreement with "
-                                       "onnxruntime")
-    p.add_argument("model", help="the .onnx file, a built-in CNN (lenet, rescnn) or an operator-graph file")
+    p = sub.add_parser("inspect", help="import an ONNX model, a CNN or a vision transformer: layers, quantization, "
+                                       "agreement with onnxruntime")
+    p.add_argument("model", help="the .onnx file (dense, CNN or vision transformer), a built-in model (lenet, rescnn, "
+                                 "vit) or an operator-graph file")
     p.add_argument("--calibration", type=Path, help="sample inputs (.npy/.npz) for the scales and the agreement")
     p.add_argument("--validation", type=Path, help="other inputs (.npy/.npz) to measure agreement on")
-    p.add_argument("--eval", type=Path, help="held-out inputs to measure agreement on: .npy images, or .npz with "
-                                             "'x' and optional labels 'y' (then accuracy too)")
+    p.add_argument("--eval", metavar="N|FILE", help="held-out inputs to measure agreement on: N, the first N held-out "
+                   "MNIST test images with their labels (1x28x28 models), or a file of .npy images, or .npz with 'x' "
+                   "and optional labels 'y' (with labels, accuracy too)")
     p.add_argument("--output", help="which graph output is the model's (when there are several)")
     add_json_arg(p)
 

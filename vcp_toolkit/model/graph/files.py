@@ -1,8 +1,9 @@
 """The quantized operator graph's file: ``save_graph`` / ``load_graph`` (docs/models.md, "Graph files").
 
 An uncompressed .npz (numpy.savez's layout, member dates fixed) holding a JSON manifest as a 0-d text array ``manifest`` and the
-integer arrays of node i as ``node{i}.weight``, ``node{i}.bias``, ``node{i}.multiplier`` and
-``node{i}.shift`` (conv and dense only). The manifest::
+integer arrays of node i as ``node{i}.<array>``: weight, bias, multiplier and shift (conv, dense,
+token_dense), gamma, beta, multiplier and shift (layernorm), table (gelu), token (prepend), value
+(const); KINDS lists each kind's fields and arrays. The manifest::
 
     {"format": "vcp.operator-graph", "version": 1, "name": str, "input_shape": [int, ...],
      "input_scale": float, "nodes": [{"name", "kind", "inputs", "scale", <the kind's fields>}, ...],
@@ -11,7 +12,7 @@ integer arrays of node i as ``node{i}.weight``, ``node{i}.bias``, ``node{i}.mult
 Reading trusts nothing: the bytes are read by model.arrays (no pickle, no FIFO hang, no header
 claiming more memory than the file holds), the JSON strictly (no duplicate keys, NaN or huge
 integers), every key and type is checked, every array must have the exact dtype and shape its node
-implies, and the shapes must chain (model.graph.shapes) before an IntGraph is returned. Anything
+implies, and the shapes must chain (model.graph.vit_shapes.graph_shapes) before an IntGraph is returned. Anything
 else raises InvalidModel naming the file and what is wrong (FileUnreadable when it cannot be opened).
 """
 
@@ -30,13 +31,20 @@ import numpy as np
 from vcp_toolkit.attest.files import printable, write_atomic
 from vcp_toolkit.errors import InvalidInput, InvalidModel
 from vcp_toolkit.model.arrays import load_json, load_npz, read_file
+from vcp_toolkit.model.fixedpoint import INT32_MAX, MULTIPLIER_MAX, SHIFT_MAX, SHIFT_MIN
 from vcp_toolkit.model.graph.add import Add
 from vcp_toolkit.model.graph.conv import Conv2D
 from vcp_toolkit.model.graph.dense import Dense
+from vcp_toolkit.model.graph.gelu import Gelu
 from vcp_toolkit.model.graph.graph import IntGraph, IntNode
+from vcp_toolkit.model.graph.layernorm import LayerNorm
 from vcp_toolkit.model.graph.layout import Clamp, Flatten
+from vcp_toolkit.model.graph.matmul import MatMul
 from vcp_toolkit.model.graph.pool import AvgPool, GlobalAvgPool, MaxPool
-from vcp_toolkit.model.graph.shapes import node_shapes
+from vcp_toolkit.model.graph.shapes import MAX_TENSOR
+from vcp_toolkit.model.graph.softmax import Softmax
+from vcp_toolkit.model.graph.vit_layout import BatchConst, PrependToken, Reshape, TakeToken, TokenDense, Transpose
+from vcp_toolkit.model.graph.vit_shapes import graph_shapes
 
 FORMAT = "vcp.operator-graph"
 VERSION = 1
@@ -57,19 +65,38 @@ KINDS: dict[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
     "add": (Add, ("multiplier_a", "multiplier_b", "shift", "lo", "hi"), ()),
     "flatten": (Flatten, (), ()),
     "clamp": (Clamp, ("lo", "hi"), ()),
+    # the transformer's (vit_layout, layernorm, matmul, softmax, gelu); token_dense holds a Dense
+    "token_dense": (TokenDense, ("lo", "hi"), ARRAYS),
+    "layernorm": (LayerNorm, ("epsilon", "lo", "hi"), ("gamma", "beta", "multiplier", "shift")),
+    "matmul": (MatMul, ("multiplier", "shift", "lo", "hi"), ()),
+    "softmax": (Softmax, ("multiplier", "shift"), ()),
+    "gelu": (Gelu, (), ("table",)),
+    "reshape": (Reshape, ("shape",), ()),
+    "transpose": (Transpose, ("perm",), ()),
+    "take": (TakeToken, ("index",), ()),
+    "prepend": (PrependToken, (), ("token",)),
+    "const": (BatchConst, (), ("value",)),
 }
+INT8_ARRAYS = frozenset({"weight", "gamma", "table", "token", "value"})  # the other arrays are int64
 _PAIRS = {"stride": 2, "kernel": 2, "pads": 4}  # list fields and their lengths; the rest are ints or bools
+MAX_RANK = 8  # dimensions per sample of a reshape's shape or a transpose's perm
+_LISTS = {"shape": (1, MAX_RANK, 1, MAX_TENSOR), "perm": (2, MAX_RANK + 1, 0, MAX_RANK)}  # (lengths, values)
 _NODE_KEYS = ("name", "kind", "inputs", "scale")
 _TOP_KEYS = ("format", "version", "name", "input_shape", "input_scale", "nodes", "metadata")
+
+
+def _held(op):
+    """Where ``op``'s fields and arrays live: a TokenDense's are its Dense's."""
+    return op.dense if op.kind == "token_dense" else op
 
 
 def _node_entry(node: IntNode) -> dict:
     _cls, fields, _arrays = KINDS[node.op.kind]
     entry = {"name": node.name, "kind": node.op.kind, "inputs": list(node.inputs), "scale": float(node.scale)}
     for key in fields:
-        value = getattr(node.op, key)
-        entry[key] = [int(v) for v in value] if key in _PAIRS else (bool(value) if isinstance(value, bool)
-                                                                    else int(value))
+        value = getattr(_held(node.op), key)
+        entry[key] = [int(v) for v in value] if isinstance(value, tuple) else (bool(value) if isinstance(value, bool)
+                                                                             else int(value))
     return entry
 
 
@@ -81,7 +108,7 @@ def graph_bytes(graph: IntGraph) -> bytes:
     arrays = {"manifest": np.array(json.dumps(manifest, sort_keys=True, allow_nan=False))}
     for i, node in enumerate(graph.nodes):
         for key in KINDS[node.op.kind][2]:
-            arrays[f"node{i}.{key}"] = np.ascontiguousarray(getattr(node.op, key))
+            arrays[f"node{i}.{key}"] = np.ascontiguousarray(getattr(_held(node.op), key))
     return _npz(arrays)
 
 
@@ -127,7 +154,7 @@ def graph_from_bytes(raw: bytes, what: str) -> IntGraph:
         _no_extra_arrays(arrays, nodes)
         graph = IntGraph(tuple(manifest["input_shape"]), float(manifest["input_scale"]), nodes,
                          name=manifest["name"], metadata=manifest["metadata"])
-        node_shapes(graph)
+        graph_shapes(graph)
         return graph
     except InvalidModel as exc:
         raise InvalidModel(f"{what}: {exc}; {GRAPH_FIX}") from None
@@ -182,17 +209,27 @@ def _scale(value, where: str) -> float:
     return float(value)
 
 
+# scalar int fields and their ranges; the add multipliers take the default 1..2**31-1
+_BOUNDS = {"groups": (1, MAX_SPATIAL), "lo": (-128, 127), "hi": (-128, 127), "shift": (SHIFT_MIN, SHIFT_MAX),
+           "multiplier": (1, MULTIPLIER_MAX), "epsilon": (1, INT32_MAX), "index": (0, MAX_TENSOR - 1)}
+
+
 def _field(key: str, value, where: str):
     if key in _PAIRS:
         if not (isinstance(value, list) and len(value) == _PAIRS[key] and all(_int(v, 0, MAX_SPATIAL) for v in value)):
             raise InvalidModel(f"{where}: {key} must be {_PAIRS[key]} ints in 0..{MAX_SPATIAL}")
         return tuple(value)
+    if key in _LISTS:
+        shortest, longest, lo, hi = _LISTS[key]
+        if not (isinstance(value, list) and shortest <= len(value) <= longest and all(_int(v, lo, hi) for v in value)):
+            raise InvalidModel(f"{where}: {key} must be {shortest} to {longest} ints in {lo}..{hi}, "
+                               f"got {printable(value)[:60]}")
+        return tuple(value)
     if key == "count_include_pad":
         if not isinstance(value, bool):
             raise InvalidModel(f"{where}: count_include_pad must be true or false")
         return value
-    bounds = {"groups": (1, MAX_SPATIAL), "lo": (-128, 127), "hi": (-128, 127), "shift": (1, 62)}
-    lo, hi = bounds.get(key, (1, 2**31 - 1))  # the add multipliers
+    lo, hi = _BOUNDS.get(key, (1, MULTIPLIER_MAX))
     if not _int(value, lo, hi):
         raise InvalidModel(f"{where}: {key} must be an int in {lo}..{hi}, got {printable(value)[:40]}")
     return value
@@ -214,7 +251,7 @@ def _node(entry, i: int, arrays: dict) -> IntNode:
     params = {key: _field(key, entry[key], where) for key in fields}
     params.update({key: _array(arrays, f"node{i}.{key}", key) for key in array_keys})
     try:
-        op = cls(**params)
+        op = TokenDense(Dense(**params)) if cls is TokenDense else cls(**params)
     except (InvalidModel, TypeError, ValueError) as exc:
         raise InvalidModel(f"{where}: {exc}") from None
     return IntNode(entry["name"], op, tuple(inputs), _scale(entry["scale"], f"{where} scale"))
@@ -224,7 +261,7 @@ def _array(arrays: dict, name: str, key: str) -> np.ndarray:
     arr = arrays.get(name)
     if arr is None:
         raise InvalidModel(f"array {name} is missing")
-    dtype = np.int8 if key == "weight" else np.int64
+    dtype = np.int8 if key in INT8_ARRAYS else np.int64
     if arr.dtype != dtype:  # the operators check shapes and ranges; a float or widened array stops here
         raise InvalidModel(f"array {name} is {arr.dtype}, must be {np.dtype(dtype).name}")
     return np.array(arr)  # a private, writable copy: the operator freezes it

@@ -50,6 +50,15 @@ def median_seconds(call: Callable[[], object], repeats: int, warmup: int) -> flo
     return statistics.median(times)
 
 
+def held_out_figures(vit: IntegerViT, path: Path, x: np.ndarray, y: np.ndarray) -> dict:
+    """Fixed-point and onnxruntime float top-1 on labelled images and their top-1 agreement: the figures
+    ``vcp inspect MODEL --eval N`` reports, by the same function (model.graph.report.agreement)."""
+    from vcp_toolkit.model.graph.report import agreement
+    from vcp_toolkit.model.graph.resolve import GraphModel
+
+    return agreement(GraphModel(vit.graph, Path(path), None, "", vit.float_graph), x, y, "held-out MNIST")
+
+
 def kind_errors(vit: IntegerViT, x: np.ndarray) -> dict[str, float]:
     """Largest |int8 code * scale - float64 value| over every node of each kind."""
     floats = vit.float_graph.run(x)
@@ -99,10 +108,9 @@ def main() -> None:
     for label, path in (("vit.onnx", builtin_vit_path()), ("vit_dynamo.onnx", DYNAMO)):
         vit = import_vit(path, calib)
         logits[label], _ = vit.run(vit.quantize_input(x))
-        float_logits = ort_session(path).run(["logits"], {"input": x.astype(np.float32)})[0]
-        fixed, flt = logits[label].argmax(axis=1), float_logits.argmax(axis=1)
-        print(f"{label}: fixed-point top-1 {np.mean(fixed == y):.2%}, onnxruntime float top-1 {np.mean(flt == y):.2%}, "
-              f"top-1 agreement {np.mean(fixed == flt):.2%}", flush=True)
+        held = held_out_figures(vit, path, x, y)
+        print(f"{label}: fixed-point top-1 {held['accuracy']['fixed_point']:.2%}, onnxruntime float top-1 "
+              f"{held['accuracy']['onnxruntime']:.2%}, top-1 agreement {held['top1']:.2%}", flush=True)
     a, b = logits.values()
     print(f"the two integer models' logits identical on all {len(x)} images: {bool(np.array_equal(a, b))}")
     vit = import_vit(builtin_vit_path(), calib)
