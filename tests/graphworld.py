@@ -3,6 +3,7 @@ contract passes to GraphOperators, and traces with one element changed."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 import numpy as np
@@ -40,15 +41,15 @@ def context(model: GraphModelCommitment, trace: GraphTraceCommitment, input_c: b
 
 
 class GraphGame:
-    """OptimisticInference with both built-in CNNs registered, and funded actors."""
+    """OptimisticInference with ``models`` (by default both built-in CNNs) registered, and funded actors."""
 
-    def __init__(self, chain) -> None:
+    def __init__(self, chain, models: dict[str, GraphModelCommitment] | None = None) -> None:
         self.chain = chain
         self.owner, self.requester, self.prover, self.challenger = (Sender(chain) for _ in range(4))
         for account in (self.owner, self.requester, self.prover, self.challenger):
             account.ensure_funded()
         self.contract, _ = OptimisticInference.deploy(self.owner, PARAMS)
-        self.models = {name: GraphModelCommitment(builtin_graph(name)) for name in ("lenet", "rescnn")}
+        self.models = models or {name: GraphModelCommitment(builtin_graph(name)) for name in ("lenet", "rescnn")}
         for commitment in self.models.values():
             self.contract.register_graph_model(self.owner, commitment)
         self.images = load_mnist_split().x_test
@@ -65,3 +66,11 @@ class GraphGame:
         committed = GraphTraceCommitment.of(trace, model.shapes)
         self.contract.submit_result(self.prover, job_id, graph_output_commitment(salt_out, trace[-1]), committed.root)
         return job_id, committed, x, salt_in, salt_out
+
+
+@functools.lru_cache(maxsize=1)
+def vit_commitment() -> GraphModelCommitment:
+    """The built-in ViT's model commitment (imported once per test process: a few seconds)."""
+    from vcp_toolkit.model.graph.vit_import import builtin_vit_path, calibration_images, import_vit
+
+    return GraphModelCommitment(import_vit(builtin_vit_path(), calibration_images()).graph)

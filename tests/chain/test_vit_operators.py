@@ -9,17 +9,16 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from graphworld import context, nudged, per_sample_trace
+from graphworld import context, nudged, per_sample_trace, vit_commitment
 
 from vcp_toolkit.chain import reverts as r
 from vcp_toolkit.chain.graph_evidence import Target, operator_evidence
 from vcp_toolkit.chain.optimistic import deploy_graph_operators
 from vcp_toolkit.chain.tx import Sender
-from vcp_toolkit.commit.graph_commitments import GraphModelCommitment, GraphTraceCommitment
+from vcp_toolkit.commit.graph_commitments import GraphTraceCommitment
 from vcp_toolkit.commit.graph_encoding import FIRST_TRANSFORMER_CODE
 from vcp_toolkit.contracts import load_artifact
 from vcp_toolkit.model.datasets import load_mnist_split
-from vcp_toolkit.model.graph.vit_import import builtin_vit_path, calibration_images, import_vit
 
 pytestmark = pytest.mark.chain
 RANDOM_ELEMENTS = 2
@@ -38,7 +37,7 @@ def operators():
 
 @pytest.fixture(scope="module")
 def vit_model():
-    return GraphModelCommitment(import_vit(builtin_vit_path(), calibration_images()).graph)
+    return vit_commitment()
 
 
 @pytest.fixture(scope="module")
