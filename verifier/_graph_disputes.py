@@ -23,9 +23,7 @@ def _operator_fault(model: GraphModelCommitment, trace: list[np.ndarray]) -> Fau
     committed tensors it reads (each node checked on its own inputs, as the contract does)."""
     for fields, node in zip(model.node_fields, model.graph.nodes):
         reads = fields.inputs[:node.op.arity]
-        shape = (1, fields.in_shape.c, fields.in_shape.h, fields.in_shape.w)
-        args = [trace[i].reshape(shape if node.op.kind not in ("dense",) else (1, -1)) for i in reads]
-        expected = node.op(*args)[0]
+        expected = node.op(*(trace[i].reshape(1, *model.dims[i]) for i in reads))[0]
         element = _first_difference(expected, trace[fields.node])
         if element is not None:
             return Fault(FraudKind.OPERATOR, fields.node, element,

@@ -1,5 +1,6 @@
-"""`vcp demo --model lenet|rescnn`: the signed and optimistic modes on a built-in CNN print their
-table (or JSON) and exit 0; what the CNNs do not support yet is refused in one line."""
+"""`vcp demo --model lenet|rescnn|vit`: the signed (single and batched) and optimistic modes on a
+built-in CNN or the ViT print their table (or JSON) and exit 0; what they do not support is
+refused in one line."""
 
 from __future__ import annotations
 
@@ -30,6 +31,32 @@ def test_signed_cnn_demo(capsys, monkeypatch, tmp_path):
     assert signed["verified_offchain"] and signed["forged_rejected_offchain"] and signed["forged_rejected_onchain"]
     assert signed["forged_error_onchain"] == "RegistrySignerMismatch"
     assert (tmp_path / ".vcp" / "demo" / "embedded-lenet-attestation.json").exists()
+    batched = signed["batched"]
+    assert batched["count"] == 16 and batched["records_verified"] and batched["forged_record_rejected"]
+
+
+def test_vit_demo_signed_and_batched(capsys, monkeypatch, tmp_path):
+    code, out, err = run(capsys, monkeypatch, tmp_path, "demo", "--model", "vit", "--repeats", "1", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    model, signed = result["model"], result["signed"]
+    assert model["name"] == "vit" and model["params"] == 27_978 and model["nodes"] == 53
+    assert model["accuracy_quantized"] >= 0.95 and model["accuracy_float"] - model["accuracy_quantized"] <= 0.015
+    assert signed["verified_offchain"] and signed["forged_rejected_onchain"]
+    assert signed["batched"]["records_verified"] and signed["batched"]["forged_record_rejected"]
+
+
+def test_vit_demo_optimistic_catches_a_lie_in_every_operator(capsys, monkeypatch, tmp_path):
+    code, out, err = run(capsys, monkeypatch, tmp_path, "demo", "--model", "vit", "--mode", "optimistic",
+                         "--repeats", "1", "--json")
+    assert code == 0, err
+    o = json.loads(out)["optimistic"]
+    names = {c["name"] for c in o["cheats"]}
+    for role in ("attention score", "softmax", "attention weighted sum", "layernorm", "gelu", "token-wise dense",
+                 "add"):
+        assert f"wrong {role} element" in names
+    assert all(c["caught"] and c["slashed"] and c["gas_fraud_proof"] <= 300_000 for c in o["cheats"])
+    assert o["honest"]["verified_by_watcher"] and o["honest"]["finalized"] and o["balance_equals_owed"]
 
 
 def test_optimistic_cnn_demo_table(capsys, monkeypatch, tmp_path):

@@ -31,9 +31,9 @@ def _add_demo(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.add_argument("--out", type=Path, default=Path(".vcp/demo"), help="folder for the attestation files")
     p.add_argument("--repeats", type=int, default=51, help="repeats per timing (median reported)")
-    p.add_argument("--model", choices=("digits", "lenet", "rescnn"), default="digits",
-                   help="digits: the built-in 8x8-digits MLP (default); lenet, rescnn: the built-in MNIST 28x28 CNNs "
-                        "(signed and optimistic modes)")
+    p.add_argument("--model", choices=("digits", "lenet", "rescnn", "vit"), default="digits",
+                   help="digits: the built-in 8x8-digits MLP (default); lenet, rescnn: the built-in MNIST 28x28 CNNs; "
+                        "vit: the built-in tiny vision transformer (signed and optimistic modes)")
 
 
 def _add_prove(sub) -> None:

@@ -1,11 +1,14 @@
-"""The demo on a built-in CNN (`vcp demo --model lenet|rescnn`): accuracy and inference time against
-onnxruntime on the same ONNX file, a signed attestation verified off-chain and recorded by the
-registry (a forged one refused), then the optimistic game: one lie per operator kind of the model
-found by the watcher's check and slashed in one transaction."""
+"""The demo on a built-in operator graph (`vcp demo --model lenet|rescnn|vit`): accuracy and inference
+time against onnxruntime on the same ONNX file; a signed attestation verified off-chain and recorded
+by the registry (a forged one refused) and a batched one (one signature over many records, each
+record verified on-chain); then the optimistic game: one lie per operator kind of the model (and,
+in a transformer, in both the attention scores and the weighted sum) found by the watcher's check
+and slashed in one transaction."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import secrets
 from pathlib import Path
 from typing import Any
@@ -26,11 +29,31 @@ from vcp_toolkit.commit.graph_commitments import (GraphModelCommitment, GraphTra
 from vcp_toolkit.errors import ContractReverted
 from vcp_toolkit.model.builtin.graphs import builtin_graph, onnx_path
 from vcp_toolkit.model.datasets import load_mnist_split
+from vcp_toolkit.model.graph import IntGraph
 from vcp_toolkit.prover import GraphProver
 from vcp_toolkit.verifier import Claim, Consistent, Fault, find_graph_fault, graph_evidence_for, verify_graph_attestation
 
 HELD_OUT = 1000
+BATCH = 16
 FEE = 10**15
+
+
+@functools.lru_cache(maxsize=4)
+def demo_graph(name: str) -> IntGraph:
+    """The built-in graph ``name``: a committed CNN graph, or the ViT imported from its ONNX file."""
+    if name == "vit":
+        from vcp_toolkit.model.graph.vit_import import builtin_vit_path, calibration_images, import_vit
+
+        return import_vit(builtin_vit_path(), calibration_images()).graph
+    return builtin_graph(name)
+
+
+def _onnx_file(name: str) -> Path:
+    if name == "vit":
+        from vcp_toolkit.model.graph.vit_import import builtin_vit_path
+
+        return builtin_vit_path()
+    return onnx_path(name)
 
 
 def _onnxruntime_session(name: str):
@@ -38,12 +61,12 @@ def _onnxruntime_session(name: str):
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(onnx_path(name)), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(_onnx_file(name)), options, providers=["CPUExecutionProvider"])
 
 
 def _model_figures(name: str, repeats: int) -> dict[str, Any]:
     """Held-out accuracy (float via onnxruntime, fixed point) and one-image inference times."""
-    graph, split = builtin_graph(name), load_mnist_split()
+    graph, split = demo_graph(name), load_mnist_split()
     x, y = split.x_test[:HELD_OUT].astype(np.float32), split.y_test[:HELD_OUT]
     session = _onnxruntime_session(name)
     feed = session.get_inputs()[0].name
@@ -62,7 +85,7 @@ def _signed(chain: Chain, name: str, out_dir: Path, repeats: int) -> dict[str, A
     operator = Sender(chain)
     operator.ensure_funded()
     registry, deploy = Registry.deploy(operator)
-    prover = GraphProver(builtin_graph(name), SigningKey.generate(), registry.domain)
+    prover = GraphProver(demo_graph(name), SigningKey.generate(), registry.domain)
     register = registry.register_model(operator, prover.model_root)
     registry.set_prover(operator, prover.address)
     image = prover.graph.quantize_input(load_mnist_split().x_test[:1])[0]
@@ -84,7 +107,9 @@ def _signed(chain: Chain, name: str, out_dir: Path, repeats: int) -> dict[str, A
     except ContractReverted as exc:
         forged_error = exc.error_name
     floor = submit_floor(submission.tx.calldata)
+    batched = _batched(registry, operator, prover)
     return {
+        "batched": batched,
         "attestation": str(att_path), "label": report.label, "verified_offchain": report.valid,
         "verify_offchain_s": verify_s, "prove_s": proven.timings.total_s,
         "gas": {"deploy": deploy.gas_used, "register_model": register.gas_used,
@@ -95,12 +120,44 @@ def _signed(chain: Chain, name: str, out_dir: Path, repeats: int) -> dict[str, A
     }
 
 
-def _lie_per_kind(model: GraphModelCommitment) -> list[int]:
-    """One node per operator kind of the model (its first)."""
+def _batched(registry: Registry, operator: Sender, prover: GraphProver) -> dict[str, Any]:
+    """BATCH images under one signature: the batch recorded, then every record verified on-chain."""
+    images = prover.graph.quantize_input(load_mnist_split().x_test[2:2 + BATCH])
+    proven = prover.prove_batch(images)
+    submission = registry.submit_batch(operator, proven.batch, proven.signature)
+    verified = [registry.verify_record(proven.batch, *_record(proven, i)) for i in range(proven.batch.count)]
+    record, proof = proven.record_proof(0)
+    forged = registry.verify_record(proven.batch, (record[0], record[1], bytes(32)), 0, proof)
+    return {"count": proven.batch.count, "prove_s": proven.timings.total_s, "gas_submit": submission.tx.gas_used,
+            "gas_per_record": round(submission.tx.gas_used / proven.batch.count), "records_verified": all(verified),
+            "forged_record_rejected": not forged}
+
+
+def _record(proven, index: int) -> tuple:
+    record, proof = proven.record_proof(index)
+    return record, index, proof
+
+
+def _lie_nodes(model: GraphModelCommitment) -> list[int]:
+    """One node per operator kind of the model (its first), and the first MatMul that reads a
+    Softmax (attention's weighted sum: the first MatMul is its scores)."""
     first: dict[int, int] = {}
     for fields in model.node_fields:
         first.setdefault(fields.kind, fields.node)
-    return sorted(first.values())
+    kind_of = {node.name: node.op.kind for node in model.graph.nodes}
+    weighted = [k + 1 for k, node in enumerate(model.graph.nodes)
+                if node.op.kind == "matmul" and kind_of.get(node.inputs[0]) == "softmax"]
+    return sorted(set(first.values()) | set(weighted[:1]))
+
+
+def _lie_name(model: GraphModelCommitment, node: int) -> str:
+    """What the lie is about, as the issue names attention's parts."""
+    graph_node = model.graph.nodes[node - 1]
+    kind = KIND_NAMES[model.node_fields[node - 1].kind]
+    if graph_node.op.kind == "matmul":
+        kind_of = {n.name: n.op.kind for n in model.graph.nodes}
+        return "attention weighted sum" if kind_of.get(graph_node.inputs[0]) == "softmax" else "attention score"
+    return {"token_dense": "token-wise dense", "flatten": graph_node.op.kind}.get(kind, kind)
 
 
 def _optimistic(chain: Chain, name: str) -> dict[str, Any]:
@@ -108,12 +165,12 @@ def _optimistic(chain: Chain, name: str) -> dict[str, Any]:
     for account in (owner, requester, prover, watcher):
         account.ensure_funded()
     contract, deploy = OptimisticInference.deploy(owner)
-    model = GraphModelCommitment(builtin_graph(name))
+    model = GraphModelCommitment(demo_graph(name))
     register = contract.register_graph_model(owner, model)
     image = model.graph.quantize_input(load_mnist_split().x_test[1:2])[0]
     honest = [t[0] for t in model.graph.run(image[None]).trace.values()]
     happy = _honest_job(contract, model, requester, prover, watcher, honest)
-    cheats = [_cheat(contract, model, requester, prover, watcher, honest, node) for node in _lie_per_kind(model)]
+    cheats = [_cheat(contract, model, requester, prover, watcher, honest, node) for node in _lie_nodes(model)]
     return {"gas": {"deploy": deploy.gas_used, "register_model": register.gas_used, **happy.pop("gas")},
             "honest": happy, "cheats": cheats, "balance_equals_owed": contract.balance() == contract.total_owed()}
 
@@ -149,7 +206,7 @@ def _cheat(contract, model, requester, prover, watcher, honest, node: int) -> di
                              [t.reshape(-1) for t in trace], salt_in, salt_out)
     caught = isinstance(fault, Fault) and (fault.layer, fault.row) == (node, element)
     outcome = contract.prove(watcher, job_id, graph_evidence_for(fault, model, [t.reshape(-1) for t in trace]))
-    return {"name": f"wrong {KIND_NAMES[model.node_fields[node - 1].kind]} element", "node": node, "caught": caught,
+    return {"name": f"wrong {_lie_name(model, node)} element", "node": node, "caught": caught,
             "slashed": outcome.fraud, "gas_fraud_proof": outcome.tx.gas_used}
 
 

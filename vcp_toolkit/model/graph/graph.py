@@ -15,6 +15,7 @@ from vcp_toolkit.errors import InvalidInput, InvalidModel
 from vcp_toolkit.model.graph.common import INT8_MAX, INT8_MIN
 
 INPUT = "input"
+PARAMETERS = ("weight", "bias", "gamma", "beta", "token", "value")  # operator attributes that are parameters
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,9 @@ class IntGraph:
 
     @property
     def param_count(self) -> int:
-        """Integer weights and biases (conv, dense)."""
-        return sum(int(getattr(n.op, key).size) for n in self.nodes for key in ("weight", "bias")
-                   if hasattr(n.op, key))
+        """Integer parameters: weights and biases (conv, dense), LayerNorm's gamma and beta, a
+        prepended token and a committed constant (one per float value of the model they came from)."""
+        return sum(int(getattr(n.op, key).size) for n in self.nodes for key in PARAMETERS if hasattr(n.op, key))
 
     @property
     def output_scale(self) -> float:
