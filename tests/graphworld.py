@@ -70,7 +70,5 @@ class GraphGame:
 
 @functools.lru_cache(maxsize=1)
 def vit_commitment() -> GraphModelCommitment:
-    """The built-in ViT's model commitment (imported once per test process: a few seconds)."""
-    from vcp_toolkit.model.graph.vit_import import builtin_vit_path, calibration_images, import_vit
-
-    return GraphModelCommitment(import_vit(builtin_vit_path(), calibration_images()).graph)
+    """The built-in ViT's model commitment (its committed graph file: the same integers on every machine)."""
+    return GraphModelCommitment(builtin_graph("vit"))

@@ -40,7 +40,7 @@ def test_vit_demo_signed_and_batched(capsys, monkeypatch, tmp_path):
     assert code == 0, err
     result = json.loads(out)
     model, signed = result["model"], result["signed"]
-    assert model["name"] == "vit" and model["params"] == 27_978 and model["nodes"] == 53
+    assert model["name"] == "vit-mnist" and model["params"] == 27_978 and model["nodes"] == 53
     assert model["accuracy_quantized"] >= 0.95 and model["accuracy_float"] - model["accuracy_quantized"] <= 0.015
     assert signed["verified_offchain"] and signed["forged_rejected_onchain"]
     assert signed["batched"]["records_verified"] and signed["batched"]["forged_record_rejected"]

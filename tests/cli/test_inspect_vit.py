@@ -178,10 +178,34 @@ def test_commands_that_cannot_run_a_transformer_say_so(vcp, vit_integer, tmp_pat
     from vcp_toolkit.model.graph.files import save_graph
 
     save_graph(vit_integer.graph, tmp_path / "v.graph.npz")
-    for command in (("prove", "--model", "vit", "--input", "mnist:0", "--out", "p.json"),
-                    ("prove", "--model", "v.graph.npz", "--input", "mnist:0", "--out", "p.json"),
-                    ("estimate", DYNAMO), ("export", "--model", "vit", "--out", "x.onnx")):
-        refused(vcp(*command), "is a vision transformer", "`vcp inspect` and `vcp quantize`")
+    for command in (("estimate", DYNAMO), ("estimate", "v.graph.npz"), ("estimate", "vit"),
+                    ("export", "--model", "vit", "--out", "x.onnx")):
+        refused(vcp(*command), "is a vision transformer", "`vcp prove` and `vcp verify`")
+
+
+def test_prove_and_verify_the_vit_from_the_command_line(vcp, tmp_path, split, monkeypatch):
+    """`vcp prove --model vit` signs an attestation of the committed ViT graph; `vcp verify`
+    re-executes it; a moved trace element and another model are caught."""
+    from vcp_toolkit.model.builtin.graphs import builtin_graph
+    from vcp_toolkit.model.graph.files import save_graph
+
+    monkeypatch.setenv("VCP_PRIVATE_KEY", "0x" + "5b" * 32)
+    domain = ("--chain-id", "31337", "--registry", "0x" + "35" * 20)
+    code, out, err = vcp("prove", "--model", "vit", "--input", "mnist:4", *domain, "--out", "a.json")
+    assert code == 0 and "wrote" in out, err
+    code, out, err = vcp("verify", "a.json", "--model", "vit", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["valid"] and report["label"] == int(split.y_test[4]), err
+    save_graph(builtin_graph("vit"), tmp_path / "same.graph.npz")  # the same model from a graph file
+    code, out, err = vcp("verify", "a.json", "--model", "same.graph.npz")
+    assert code == 0, err
+    code, out, err = vcp("verify", "a.json", "--model", "lenet")
+    assert code == 1 and "model root" in err
+    bundle = json.loads((tmp_path / "a.trace.json").read_text())
+    bundle["trace"][18][3] = (bundle["trace"][18][3] + 1) % 128  # one softmax output element moved
+    (tmp_path / "a.trace.json").write_text(json.dumps(bundle))
+    code, out, err = vcp("verify", "a.json", "--model", "vit")
+    assert code == 1 and "invalid" in err
 
 
 @pytest.mark.parametrize("args, words", [

@@ -17,7 +17,7 @@ MAX_INPUT_BYTES = 16 * 2**20
 ZERO_JOB_ID = "0x" + "00" * 32
 
 
-def load_model(path: Path | str | None, calibration: Path | None = None):
+def load_model(path: Path | str | None, calibration: Path | None = None, transformers: bool = False):
     """``--model`` (an .onnx file, a .q.npz, or None for the built-in digits model) and ``--calibration``.
     A built-in CNN name, an operator-graph file or an ONNX CNN give an IntGraph (model.graph.resolve)."""
     from vcp_toolkit.model.builtin import demo_model
@@ -25,7 +25,7 @@ def load_model(path: Path | str | None, calibration: Path | None = None):
     from vcp_toolkit.model.quantize import QuantizedModel
 
     if is_graph_spec(path):
-        return load_graph_model(path, calibration).graph
+        return load_graph_model(path, calibration, transformers).graph
     if path is None:
         if calibration is not None:
             raise InvalidInput("--calibration applies to .onnx models only")
@@ -148,9 +148,11 @@ class Context:
     def model(self):
         from vcp_toolkit.cli.graphs import supported
 
-        spec = getattr(self.args, "model", None)
-        return supported(load_model(spec, getattr(self.args, "calibration", None)), spec,
-                         getattr(self.args, "command", None))
+        from vcp_toolkit.cli.graphs import GRAPH_COMMANDS
+
+        spec, command = getattr(self.args, "model", None), getattr(self.args, "command", None)
+        return supported(load_model(spec, getattr(self.args, "calibration", None), command in GRAPH_COMMANDS),
+                         spec, command)
 
     def input(self) -> np.ndarray:
         return read_input(self.args.input, self.model, self.args.int8)

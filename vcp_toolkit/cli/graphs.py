@@ -1,6 +1,6 @@
 """Operator-graph models (CNNs and vision transformers) on the command line: ``vcp quantize`` writes a
 graph file, ``vcp inspect`` reports a graph, and ``--model`` resolves built-in names and graph files
-(a transformer only in these two commands: model.graph.resolve refuses it elsewhere)."""
+(a transformer in these two and `vcp prove` / `vcp verify`: model.graph.resolve refuses it elsewhere)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from vcp_toolkit.errors import InvalidInput
 
 GRAPH_COMMANDS = frozenset({"inspect", "quantize", "prove", "verify"})  # commands that run operator graphs
 MODEL_HELP = ("a built-in CNN (lenet, rescnn), an ONNX file (.onnx), an operator-graph file from `vcp quantize`, "
-              "or a dense vcp model (.q.npz); vision transformers (vit) run in `vcp inspect` and `vcp quantize` only")
+              "or a dense vcp model (.q.npz); vision transformers (vit) run in inspect, quantize, prove and verify")
 
 
 def supported(model, spec, command: str | None):
@@ -46,7 +46,7 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     if not is_builtin(args.model) and Path(args.model).suffix.lower() != ".onnx":
         raise InvalidInput(f"vcp quantize takes an .onnx CNN or vision transformer, or a built-in name (lenet, rescnn, "
                            f"vit), got {printable(args.model)}")
-    model = load_graph_model(args.model, args.calibration, transformers=True)
+    model = load_graph_model(args.model, args.calibration, transformers=True, from_source=True)
     path = save_graph(model.graph, args.out)
     graph = model.graph
     summary = {"out": str(path), "name": graph.name, "nodes": len(graph.nodes), "params": param_count(graph),

@@ -8,7 +8,6 @@ and slashed in one transaction."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import secrets
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ from vcp_toolkit.commit.graph_commitments import (GraphModelCommitment, GraphTra
 from vcp_toolkit.errors import ContractReverted
 from vcp_toolkit.model.builtin.graphs import builtin_graph, onnx_path
 from vcp_toolkit.model.datasets import load_mnist_split
-from vcp_toolkit.model.graph import IntGraph
 from vcp_toolkit.prover import GraphProver
 from vcp_toolkit.verifier import Claim, Consistent, Fault, find_graph_fault, graph_evidence_for, verify_graph_attestation
 
@@ -38,35 +36,17 @@ BATCH = 16
 FEE = 10**15
 
 
-@functools.lru_cache(maxsize=4)
-def demo_graph(name: str) -> IntGraph:
-    """The built-in graph ``name``: a committed CNN graph, or the ViT imported from its ONNX file."""
-    if name == "vit":
-        from vcp_toolkit.model.graph.vit_import import builtin_vit_path, calibration_images, import_vit
-
-        return import_vit(builtin_vit_path(), calibration_images()).graph
-    return builtin_graph(name)
-
-
-def _onnx_file(name: str) -> Path:
-    if name == "vit":
-        from vcp_toolkit.model.graph.vit_import import builtin_vit_path
-
-        return builtin_vit_path()
-    return onnx_path(name)
-
-
 def _onnxruntime_session(name: str):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(_onnx_file(name)), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(onnx_path(name)), options, providers=["CPUExecutionProvider"])
 
 
 def _model_figures(name: str, repeats: int) -> dict[str, Any]:
     """Held-out accuracy (float via onnxruntime, fixed point) and one-image inference times."""
-    graph, split = demo_graph(name), load_mnist_split()
+    graph, split = builtin_graph(name), load_mnist_split()
     x, y = split.x_test[:HELD_OUT].astype(np.float32), split.y_test[:HELD_OUT]
     session = _onnxruntime_session(name)
     feed = session.get_inputs()[0].name
@@ -85,7 +65,7 @@ def _signed(chain: Chain, name: str, out_dir: Path, repeats: int) -> dict[str, A
     operator = Sender(chain)
     operator.ensure_funded()
     registry, deploy = Registry.deploy(operator)
-    prover = GraphProver(demo_graph(name), SigningKey.generate(), registry.domain)
+    prover = GraphProver(builtin_graph(name), SigningKey.generate(), registry.domain)
     register = registry.register_model(operator, prover.model_root)
     registry.set_prover(operator, prover.address)
     image = prover.graph.quantize_input(load_mnist_split().x_test[:1])[0]
@@ -165,7 +145,7 @@ def _optimistic(chain: Chain, name: str) -> dict[str, Any]:
     for account in (owner, requester, prover, watcher):
         account.ensure_funded()
     contract, deploy = OptimisticInference.deploy(owner)
-    model = GraphModelCommitment(demo_graph(name))
+    model = GraphModelCommitment(builtin_graph(name))
     register = contract.register_graph_model(owner, model)
     image = model.graph.quantize_input(load_mnist_split().x_test[1:2])[0]
     honest = [t[0] for t in model.graph.run(image[None]).trace.values()]

@@ -1,4 +1,4 @@
-"""The built-in CNNs by name: the committed quantized graphs (the canonical fixed-point models) and
+"""The built-in models (CNNs and the ViT) by name: the committed quantized graphs (the canonical fixed-point models) and
 how they relate to re-quantizing the committed ONNX files on this machine."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from vcp_toolkit.model.graph.files import graph_bytes
 
 # Fixed-point correct out of the 1,000 held-out images, of the committed graph files: integers, the
 # same on every machine. Run of 2026-11-23: `.venv/bin/python -m pytest tests/model/graph/test_graph_builtin.py`.
-HELD_OUT_CORRECT = {"lenet": 981, "rescnn": 985}
+HELD_OUT_CORRECT = {"lenet": 981, "rescnn": 985, "vit": 981}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT_CORRECT))
@@ -42,5 +42,5 @@ def test_requantizing_gives_the_committed_graph(name):
 
 
 def test_unknown_builtin_name_is_refused():
-    with pytest.raises(InvalidInput, match="no built-in CNN named 'alexnet': pick one of lenet, lenet5, rescnn"):
+    with pytest.raises(InvalidInput, match="no built-in model named 'alexnet': pick one of lenet, lenet5, rescnn, vit"):
         builtin_graph("alexnet")

@@ -136,7 +136,7 @@ def agreement(model: GraphModel, x: np.ndarray, y: np.ndarray | None, inputs: st
 def inspect_graph(spec, calibration: Path | None = None, eval_spec: Path | str | None = None) -> dict[str, Any]:
     """The report ``vcp inspect`` prints for an operator-graph model (a CNN or a vision transformer)."""
     started = time.perf_counter()
-    model = load_graph_model(spec, calibration, transformers=True)
+    model = load_graph_model(spec, calibration, transformers=True, from_source=True)
     load_s = time.perf_counter() - started
     graph = model.graph
     classes = int(np.prod(graph_shapes(graph)[graph.nodes[-1].name]))

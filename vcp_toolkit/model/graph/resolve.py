@@ -6,8 +6,10 @@ an ONNX vision transformer (one with LayerNormalization, GELU or a MatMul of two
 vit_import reads it). Which importer reads a file is decided by the ops it holds, never its name.
 
 A transformer (a ViT file, "vit", or a graph file holding transformer nodes) resolves only where
-the caller says it can run one (``transformers=True``: ``vcp inspect`` and ``vcp quantize``);
-elsewhere it is refused in one line before anything runs.
+the caller says it can run one (``transformers=True``: ``vcp inspect``, ``vcp quantize``, ``vcp
+prove`` and ``vcp verify``); elsewhere it is refused in one line before anything runs. The built-in
+"vit" is its committed graph file (vit.graph.npz, machine-independent integers) except in inspect
+and quantize, which read vit.onnx again (``from_source``).
 
 An ONNX CNN is quantized here: calibration images from ``--calibration`` (a .npy, or an .npz whose
 array ``x`` holds them), by default the first 500 MNIST train images when the input is 1x28x28.
@@ -104,15 +106,19 @@ def is_graph_file(path: Path) -> bool:
         return False
 
 
-def load_graph_model(spec, calibration: Path | None = None, transformers: bool = False) -> GraphModel:
-    """The operator graph ``spec`` names (see the module docstring); a transformer only with ``transformers``."""
+def load_graph_model(spec, calibration: Path | None = None, transformers: bool = False,
+                     from_source: bool = False) -> GraphModel:
+    """The operator graph ``spec`` names (see the module docstring); a transformer only with
+    ``transformers``. A built-in name gives its committed graph file, or with ``from_source`` (inspect,
+    quantize) a built-in transformer is read again from its ONNX file."""
     from vcp_toolkit.model.graph.files import load_graph
     from vcp_toolkit.model.graph.vit_shapes import is_transformer
 
-    if spec in BUILTIN_TRANSFORMERS:
-        path = builtin_onnx(spec)
-        return import_transformer(path, calibration) if transformers else _refuse(spec)
+    if spec in BUILTIN_TRANSFORMERS and from_source:
+        return import_transformer(builtin_onnx(spec), calibration) if transformers else _refuse(spec)
     if is_builtin(spec):
+        if spec in BUILTIN_TRANSFORMERS and not transformers:
+            _refuse(spec)
         if calibration is not None:
             raise InvalidInput(f"--calibration does not apply to the built-in {spec!r}: it is already quantized")
         return GraphModel(builtin_graph(spec), onnx_path(spec), None, builtin_graph(spec).metadata["calibration"])
@@ -136,8 +142,9 @@ def builtin_onnx(name: str) -> Path:
 def _refuse(spec) -> NoReturn:
     from vcp_toolkit.attest.files import printable
 
-    raise InvalidInput(f"{printable(str(spec))} is a vision transformer, which only `vcp inspect` and "
-                       "`vcp quantize` run so far; pass a CNN (lenet, rescnn) or a dense model to this command")
+    raise InvalidInput(f"{printable(str(spec))} is a vision transformer, which only `vcp inspect`, `vcp quantize`, "
+                       "`vcp prove` and `vcp verify` run so far (and `vcp demo --model vit`); pass a CNN (lenet, "
+                       "rescnn) or a dense model to this command")
 
 
 def import_transformer(path: Path, calibration: Path | None) -> GraphModel:
