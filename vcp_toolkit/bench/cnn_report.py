@@ -36,7 +36,7 @@ def cnn_runs_section(result: dict[str, Any]) -> str:
     from vcp_toolkit.bench.report import html_table
 
     cnn = result.get("cnn") or {}
-    if not cnn.get("inference") and not cnn.get("zk"):
+    if not cnn.get("inference") and not cnn.get("zk") and not cnn.get("vit_zk"):
         return ""
     parts = ["<h3>Exact fixed-point inference against onnxruntime (one core)</h3>",
              _inference_table(cnn.get("inference", []))]
@@ -45,4 +45,15 @@ def cnn_runs_section(result: dict[str, Any]) -> str:
         parts += ["<h3>EZKL on the same quantized CNN (the whole model, then narrower cuts until one fits)</h3>",
                   html_table(["model", "circuit", "params", "logrows", "rows", "prove", "peak memory",
                               "proof bytes", "verify gas (registry)", "verifier bytes"], rows, full=False)]
-    return "".join(parts)
+    return "".join(parts) + _vit_section(cnn.get("vit_zk"))
+
+
+def _vit_section(vit: dict[str, Any] | None) -> str:
+    from vcp_toolkit.bench.report import html_table
+    from vcp_toolkit.bench.vit_zk import HEADERS, row_cells
+
+    if not vit:
+        return ""
+    rows = [[html.escape(str(c)) if isinstance(c, str) else human(c) for c in row_cells(a)] for a in vit["attempts"]]
+    return ("<h3>EZKL on the vision transformer (vit.onnx as exported: EZKL's default settings, then cheaper "
+            "ones until one is proven)</h3>" + html_table(HEADERS, rows, full=False))

@@ -14,7 +14,10 @@ Install with ``pip install 'vcp-toolkit[zk]'``. Everything runs locally, one mod
 * ``verifier_contract``: ``create_evm_verifier`` writes ``Verifier.sol`` and then tries to download a
   native solc, which fails offline; the file is complete, so vcp compiles it with the project's pinned solcjs;
 * ``proof``: the proof and its public values, as the prover makes them and the verifier checks them;
-* ``backend``: EZKL itself (import, version, input file, error text).
+* ``backend``: EZKL itself (import, version, input file, error text);
+* ``onnx_file``: EZKL's stages on an ONNX file as it is (float input, EZKL's own quantization), for
+  models vcp does not export itself (the built-in ViT, bench/vit_zk.py);
+* ``guarded``: one stage in a child process under a time limit and a memory ceiling.
 """
 
 from vcp_toolkit.errors import ZkError
