@@ -31,7 +31,6 @@ contract GraphOperators is IGraphOperators {
         if (evidence.target == Target.Input) return (_checkInput(context, evidence), 0);
         (bool ok, GraphEncoding.Node memory n) = GraphEncoding.readNode(evidence.nodeLeaf);
         if (!ok || n.node == 0 || n.node > context.nodes) revert GraphInvalidEvidence("node");
-        if (evidence.target == Target.Operator && n.kind >= GraphEncoding.OP_TOKEN_DENSE) _forward();
         TensorOpenings.proveModelLeaf(context, evidence.nodeLeaf, n.leafIndex, evidence.nodeProof, "node");
         node = n.node;
         wrong = evidence.target == Target.Output ? _checkOutput(context, evidence, n) : _checkOperator(context, evidence, n);
@@ -84,9 +83,10 @@ contract GraphOperators is IGraphOperators {
 
     function _checkOperator(TraceContext calldata ctx, GraphEvidence calldata e, GraphEncoding.Node memory n)
         private
-        pure
+        view
         returns (bool)
     {
+        if (n.kind >= GraphEncoding.OP_TOKEN_DENSE) _forward();
         if (e.element >= n.output.c * n.output.h * n.output.w) revert GraphInvalidEvidence("element");
         if (e.inputs.length != (n.kind == GraphEncoding.OP_ADD ? 2 : 1)) revert GraphInvalidEvidence("inputs");
         if (n.inputA >= n.node || n.inputB >= n.node) revert GraphInvalidEvidence("node");

@@ -19,11 +19,12 @@ interface IGraphOperators {
     //     uint32 C || uint32 H || uint32 W || bytes32 tileRoot          (the tensor leaf's fields)
     //     || uint8 d || bytes32[d] traceProof                           (tensor leaf in the trace tree)
     //     || uint16 n || uint32[n] tileIndices
-    //     || uint8 e || uint32 valuesLength || values || bytes32[n * e] tileProofs
-    // `values` holds the n tiles one after another (th * tw * C bytes each), `tileProofs` their
-    // proofs one after another (e = the tile tree's depth). e = 0 with every tile opened in order:
-    // the tile root is recomputed instead. A single tile may have any length: a committed tile of
-    // the wrong size is proven wrong that way.
+    //     || uint8 e || uint32 valuesLength || values || bytes32[m] siblings
+    // `values` holds the n tiles one after another (th * tw * C bytes each, indices strictly
+    // increasing), `siblings` their multiproof in the tile tree of depth e (docs/encoding.md,
+    // "Packed tensor opening"): tiles side by side share their path. e = 0 with every tile opened
+    // in order: the tile root is recomputed instead. A single tile may have any length: a
+    // committed tile of the wrong size is proven wrong that way.
 
     /// @notice Evidence about one element. `nodeLeaf` is the disputed node's leaf (Operator, Output)
     /// or the graph header (Input), proven in the model tree; `channelLeaf` the output channel's

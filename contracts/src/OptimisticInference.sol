@@ -366,11 +366,13 @@ contract OptimisticInference is IOptimisticInference, Owned {
         uint256 bytes_ = shape.traceBytes;
         uint256 vectors = uint256(shape.layers) + 1;
         if (shape.graph) {
-            // Measured on the built-in CNNs (tests/chain/test_graph_fraud.py): about 30 gas per
-            // trace byte of execution (tiles hashed in GraphOperators after a second copy) plus
-            // calldata, which the EIP-7623 floor prices at up to 40 per byte; the input tensor is
-            // re-ordered for its commitment (~100 gas per value), and the copies' quadratic memory.
-            return 200_000 + 8_000 * vectors + 48 * bytes_ + 120 * uint256(shape.inWidth) + (bytes_ * bytes_) / 131_072;
+            // Measured on the built-in CNNs and ViT (tests/chain/test_graph_fraud.py, test_vit_fraud.py):
+            // about 30 gas per trace byte of execution (tiles hashed in GraphOperators after a second
+            // copy) plus calldata, which the EIP-7623 floor prices at up to 40 per byte; about 12k per
+            // tensor (its tile tree and leaf, and the memory each adds: the ViT has 54 tensors); the
+            // input tensor is re-ordered for its commitment (~100 gas per value), and the copies'
+            // quadratic memory.
+            return 200_000 + 14_000 * vectors + 48 * bytes_ + 120 * uint256(shape.inWidth) + (bytes_ * bytes_) / 131_072;
         }
         // Covers both schedules vcp runs: the EIP-7623 calldata floor (21,000 + 40 per calldata byte,
         // each vector adding at most 95 ABI bytes) and the execution cost (~80k fixed, about 21 per

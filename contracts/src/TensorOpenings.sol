@@ -39,7 +39,8 @@ library TensorOpenings {
         uint256 proofDepth;
         uint256 values; // calldata offset of the tile bytes
         uint256 valuesLength;
-        uint256 proofs; // calldata offset of the tile proofs
+        uint256 proofs; // calldata offset of the tiles' multiproof
+        uint256 proofCount; // its sibling hashes
     }
 
     /// @dev Proves tensor `node`'s leaf and the opened tiles, recording where each tile's values
@@ -135,7 +136,8 @@ library TensorOpenings {
         t.valuesLength = readUint(q + 1, 4);
         t.values = q + 5;
         t.proofs = t.values + t.valuesLength;
-        if (t.proofs + 32 * t.count * t.proofDepth != end) revert IGraphOperators.GraphInvalidEvidence("opening");
+        if (end < t.proofs || (end - t.proofs) % 32 != 0) revert IGraphOperators.GraphInvalidEvidence("opening");
+        t.proofCount = (end - t.proofs) / 32;
     }
 
     /// @dev `width` big-endian bytes of calldata at `offset`.
@@ -153,32 +155,104 @@ library TensorOpenings {
         }
     }
 
-    /// @dev Verifies every opened tile (by its proof, or by recomputing the root from all of them)
-    /// and returns `index << 128 | calldata offset` per tile.
+    /// @dev Verifies the opened tiles (strictly increasing indices) by their multiproof, or by
+    /// recomputing the root from all of them, and returns `index << 128 | calldata offset` per tile.
     function provenTiles(uint256 node, GraphEncoding.Shape memory expected, Packed memory t, uint256 size)
-        private
+        internal
         pure
         returns (uint256[] memory tiles)
     {
         bytes32[] memory leaves;
         (leaves, tiles) = tileLeaves(node, t, size);
-        bool inOrder = true;
+        uint256 previous;
         for (uint256 k = 0; k < tiles.length; ++k) {
             uint256 index = tiles[k] >> 128;
-            if (index >= expected.tiles) revert IGraphOperators.GraphInvalidEvidence("tile");
-            if (index != k) inOrder = false;
-        }
-        if (tiles.length == 0) return tiles; // a window that lies wholly in the padding reads nothing
-        uint256 depth = MerkleProofs.depthFor(expected.tiles);
-        if (t.proofDepth == 0 && tiles.length == expected.tiles) {
-            if (!inOrder || rootOf(leaves) != t.root) revert IGraphOperators.GraphInvalidEvidence("tile");
-            return tiles;
-        }
-        if (t.proofDepth != depth) revert IGraphOperators.GraphInvalidEvidence("tile");
-        for (uint256 k = 0; k < tiles.length; ++k) {
-            if (!MerkleProofs.verify(t.root, leaves[k], tiles[k] >> 128, proofAt(t.proofs + 32 * k * depth, depth))) {
+            if (index >= expected.tiles || (k > 0 && index <= previous)) {
                 revert IGraphOperators.GraphInvalidEvidence("tile");
             }
+            previous = index;
+        }
+        if (tiles.length == 0) return tiles; // a window that lies wholly in the padding reads nothing
+        if (t.proofDepth == 0 && tiles.length == expected.tiles) {
+            // Every tile, in order: the root is recomputed (cheaper than any proof).
+            if (t.proofCount != 0 || rootOf(leaves) != t.root) revert IGraphOperators.GraphInvalidEvidence("tile");
+            return tiles;
+        }
+        uint256 depth = MerkleProofs.depthFor(expected.tiles);
+        if (t.proofDepth != depth) revert IGraphOperators.GraphInvalidEvidence("tile");
+        bool valid = tiles.length == 1 // one tile: its ordinary proof, the cheaper walk
+            ? t.proofCount == depth && MerkleProofs.verify(t.root, leaves[0], tiles[0] >> 128, proofAt(t.proofs, depth))
+            : multiRoot(tiles, leaves, depth, t.proofs, t.proofCount) == t.root;
+        if (!valid) revert IGraphOperators.GraphInvalidEvidence("tile");
+    }
+
+    /// @notice The root a multiproof leads to from leaves at strictly increasing indices
+    /// (`tiles[k] >> 128`, hashes `leaves`, overwritten): level by level, left to right, a node's
+    /// sibling is its neighbour when that is known, else the next proof hash; every proof hash must
+    /// be used and one node left (mirrors `vcp_toolkit.commit.merkle.root_from_multiproof`).
+    /// Returns bytes32(0), which no root is, when the proof does not fit.
+    function multiRoot(uint256[] memory tiles, bytes32[] memory leaves, uint256 depth, uint256 proofs, uint256 count)
+        internal
+        pure
+        returns (bytes32)
+    {
+        uint256 n = tiles.length;
+        uint256[] memory index = new uint256[](n);
+        for (uint256 k = 0; k < n; ++k) {
+            index[k] = tiles[k] >> 128;
+        }
+        uint256 used;
+        for (uint256 level = 0; level < depth; ++level) {
+            (n, used) = _multiLevel(index, leaves, n, proofs, used, count);
+            if (n == 0) return bytes32(0); // the proof ran out
+        }
+        return used == count && n == 1 ? leaves[0] : bytes32(0);
+    }
+
+    /// @dev One level of `multiRoot`, in place over the first `n` entries: returns the parents'
+    /// count (0 when the proof runs out) and the proof hashes used so far.
+    function _multiLevel(uint256[] memory index, bytes32[] memory hashes, uint256 n, uint256 proofs, uint256 used,
+        uint256 count) private pure returns (uint256 w, uint256 usedAfter) {
+        assembly ("memory-safe") {
+            let ix := add(index, 0x20)
+            let hs := add(hashes, 0x20)
+            let p := mload(0x40) // 65 bytes of scratch for the node hash, not allocated
+            mstore(p, shl(248, 0x01))
+            for { let r := 0 } lt(r, n) { w := add(w, 1) } {
+                let i := mload(add(ix, shl(5, r)))
+                let h := mload(add(hs, shl(5, r)))
+                let sibling := 0
+                let paired := 0
+                if iszero(and(i, 1)) {
+                    if lt(add(r, 1), n) { paired := eq(mload(add(ix, shl(5, add(r, 1)))), add(i, 1)) }
+                }
+                switch paired
+                case 1 {
+                    sibling := mload(add(hs, shl(5, add(r, 1))))
+                    r := add(r, 2)
+                }
+                default {
+                    if eq(used, count) {
+                        w := 0
+                        break
+                    }
+                    sibling := calldataload(add(proofs, shl(5, used)))
+                    used := add(used, 1)
+                    r := add(r, 1)
+                }
+                switch and(i, 1)
+                case 0 {
+                    mstore(add(p, 0x01), h)
+                    mstore(add(p, 0x21), sibling)
+                }
+                default {
+                    mstore(add(p, 0x01), sibling)
+                    mstore(add(p, 0x21), h)
+                }
+                mstore(add(hs, shl(5, w)), keccak256(p, 0x41))
+                mstore(add(ix, shl(5, w)), shr(1, i))
+            }
+            usedAfter := used
         }
     }
 
@@ -222,7 +296,10 @@ library TensorOpenings {
         }
         bytes32 tileLeaf = GraphEncoding.tileLeaf(node, index, values);
         uint256 depth = MerkleProofs.depthFor(expected.tiles);
-        if (index >= expected.tiles || t.proofDepth != depth || !MerkleProofs.verify(t.root, tileLeaf, index, proofAt(t.proofs, depth))) {
+        if (
+            index >= expected.tiles || t.proofDepth != depth || t.proofCount != depth
+                || !MerkleProofs.verify(t.root, tileLeaf, index, proofAt(t.proofs, depth))
+        ) {
             revert IGraphOperators.GraphInvalidEvidence("tile");
         }
         return true;

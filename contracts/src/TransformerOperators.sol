@@ -107,11 +107,21 @@ contract TransformerOperators is ITransformerOperators {
         GraphEncoding.Channel memory k = _provenChannel(ctx, e, n, w);
         bytes calldata weights = e.channelLeaf[GraphEncoding.CHANNEL_PREFIX_BYTES:];
         if (weights.length != row.length) revert IGraphOperators.GraphInvalidEvidence("channel");
-        int256 acc = k.bias;
-        for (uint256 i = 0; i < row.length; ++i) {
-            acc += int256(int8(uint8(row[i]))) * GraphKernels.int8At(weights, i);
+        return GraphKernels.requantize(k.bias + _dot(row, weights), k.multiplier, k.shift, n.lo, n.hi);
+    }
+
+    /// @dev Sum of products of an int8 row in memory and int8 weights in calldata of the same length
+    /// (checked by the caller); |sum| <= 4096 * 128 * 128 = 2**26, so int256 never wraps.
+    function _dot(bytes memory row, bytes calldata weights) private pure returns (int256 total) {
+        assembly ("memory-safe") {
+            let a := add(row, 0x20)
+            let b := weights.offset
+            for { let i := 0 } lt(i, mload(row)) { i := add(i, 1) } {
+                let x := signextend(0, byte(0, mload(add(a, i))))
+                let y := signextend(0, byte(0, calldataload(add(b, i))))
+                total := add(total, mul(x, y))
+            }
         }
-        return GraphKernels.requantize(acc, k.multiplier, k.shift, n.lo, n.hi);
     }
 
     /// @dev LayerNorm element `w` of the row; channel `w`'s leaf holds beta (bias), M, s and gamma
@@ -167,22 +177,46 @@ contract TransformerOperators is ITransformerOperators {
 
     // ------------------------------------------------------------------ rows, columns and shapes
 
-    /// @dev Row (c, h, 0..W-1) of an opened tensor, copied to memory a tile at a time.
+    /// @dev Row (c, h, 0..W-1) of an opened tensor, copied to memory a tile at a time. The row's
+    /// tiles have consecutive indices, and openings list tiles in increasing order, so after the
+    /// first each is usually the next entry (else it is looked up).
     function _row(GraphKernels.Opened memory x, uint256 c, uint256 h) private pure returns (bytes memory row) {
         GraphEncoding.Shape memory s = x.shape;
+        uint256 tw = s.tw;
+        uint256 first = (h / s.th) * s.cols;
+        uint256 inner = (h % s.th) * tw * s.c + c; // (c, h, w0) inside the tile of column block w0 / tw
+        uint256 start = _position(x, first);
         row = new bytes(s.w);
-        for (uint256 w0 = 0; w0 < s.w; w0 += s.tw) {
-            (uint256 tile, uint256 offset) = GraphEncoding.locate(s, c, h, w0);
-            uint256 src = GraphKernels.find(x, tile) + offset;
-            uint256 end = w0 + s.tw < s.w ? w0 + s.tw : s.w;
-            uint256 stride = s.c;
-            assembly ("memory-safe") {
-                let dst := add(add(row, 0x20), w0)
-                for { let k := 0 } lt(k, sub(end, w0)) { k := add(k, 1) } {
-                    mstore8(add(dst, k), byte(0, calldataload(add(src, mul(k, stride)))))
-                }
+        for (uint256 column = 0; column * tw < s.w; ++column) {
+            uint256 src = _tileAt(x, start + column, first + column) + inner;
+            uint256 w0 = column * tw;
+            _copyStrided(row, w0, src, s.w - w0 < tw ? s.w - w0 : tw, s.c);
+        }
+    }
+
+    /// @dev Calldata offset of tile `tile`, expected at entry `k` of the opening's list.
+    function _tileAt(GraphKernels.Opened memory x, uint256 k, uint256 tile) private pure returns (uint256) {
+        uint256 entry = k < x.tiles.length ? x.tiles[k] : 0;
+        return entry >> 128 == tile ? entry & type(uint128).max : GraphKernels.find(x, tile);
+    }
+
+    /// @dev `count` calldata bytes `stride` apart from `src`, into `row` from position `w0`.
+    function _copyStrided(bytes memory row, uint256 w0, uint256 src, uint256 count, uint256 stride) private pure {
+        assembly ("memory-safe") {
+            let dst := add(add(row, 0x20), w0)
+            for { let k := 0 } lt(k, count) { k := add(k, 1) } {
+                mstore8(add(dst, k), byte(0, calldataload(add(src, mul(k, stride)))))
             }
         }
+    }
+
+    /// @dev Where tile `tile` is in the opening's list; reverts GraphMissingTile if it is not there.
+    function _position(GraphKernels.Opened memory x, uint256 tile) private pure returns (uint256) {
+        uint256[] memory tiles = x.tiles;
+        for (uint256 k = 0; k < tiles.length; ++k) {
+            if (tiles[k] >> 128 == tile) return k;
+        }
+        revert IGraphOperators.GraphMissingTile(x.node, tile);
     }
 
     /// @dev Column (c, 0..H-1, w) of an opened tensor (the right operand of a MatMul).

@@ -64,8 +64,10 @@ def _fixed_result(single_ratio=1.2, per_inference=60.0, anvil_rate=150.0):
         "disputes": [{"chain": "embedded", "width": 64, "params": 4810, "gas": 110_000},
                      {"chain": "embedded", "width": 1024, "params": 1_059_850, "gas": 170_000}],
         "cnn_disputes": {"models": {"lenet": {"disputes": [{"kind": "conv", "gas": 190_000},
-                                                          {"kind": "dense", "gas": 150_000}]}}},
-        "cnn": {"inference": [{"model": "lenet", "ratio": 2.5}]},
+                                                          {"kind": "dense", "gas": 150_000}]},
+                                    "vit": {"disputes": [{"kind": "token_dense", "gas": 260_000},
+                                                        {"kind": "matmul", "gas": 230_000}]}}},
+        "cnn": {"inference": [{"model": "lenet", "ratio": 2.5}, {"model": "vit", "ratio": 4.4}]},
         "estimates": {"lines": [{"figure": "signed attestation gas", "error": 0.001},
                                 {"figure": "zk prove time (s)", "error": -0.08}]},
     }
@@ -73,12 +75,16 @@ def _fixed_result(single_ratio=1.2, per_inference=60.0, anvil_rate=150.0):
 
 def test_targets_from_fixed_rows():
     targets = {t["name"]: t for t in evaluate_targets(_fixed_result())}
-    assert len(targets) == 13 and all(t["met"] for t in targets.values())
+    assert len(targets) == 15 and all(t["met"] for t in targets.values())
     assert targets["vcp estimate against this run: worst relative error (gas, zk predictions)"]["value"] == 0.08
     assert targets["CNN fraud proof, costliest operator, gas (fresh accounts)"]["value"] == 190_000
-    slow = {**_fixed_result(), "cnn": {"inference": [{"ratio": 2.5}, {"ratio": 4.2}]}}
-    assert not {t["name"]: t for t in evaluate_targets(slow)}[
-        "CNN fixed point / onnxruntime float, batch 256, one core"]["met"]
+    assert targets["ViT fraud proof, costliest operator, gas (fresh accounts)"]["value"] == 260_000
+    assert targets["ViT fixed point / onnxruntime float, batch 256, one core"]["value"] == 4.4
+    slow = {**_fixed_result(), "cnn": {"inference": [{"model": "lenet", "ratio": 2.5},
+                                                     {"model": "rescnn", "ratio": 4.2}, {"model": "vit", "ratio": 5.5}]}}
+    slow_targets = {t["name"]: t for t in evaluate_targets(slow)}
+    assert not slow_targets["CNN fixed point / onnxruntime float, batch 256, one core"]["met"]
+    assert not slow_targets["ViT fixed point / onnxruntime float, batch 256, one core"]["met"]
     assert targets["dispute gas / EZKL verify gas for the same model size"]["value"] == pytest.approx(
         max(100_000 / 608_296, 110_000 / 607_576, 170_000 / 1_383_003))
     missed = {t["name"]: t for t in evaluate_targets(_fixed_result(1.3, 65.0, 99.0))}

@@ -153,3 +153,22 @@ def test_transformer_operators_alone_refuse_other_kinds_and_targets(operators, v
     as_output = replace(gelu, target=Target.OUTPUT)
     error = _revert(alone.functions.check(context(vit_model, committed), *as_output.abi_args()))
     assert isinstance(error, r.GraphInvalidEvidence) and error.error_args == ("node",)
+
+
+def test_a_tampered_multiproof_is_refused(operators, vit_model, image_traces):
+    """The row of a Softmax element spans three tiles proven by one multiproof: a sibling missing,
+    extra or changed, or the tiles out of order, and the opening does not verify."""
+    committed = GraphTraceCommitment.of(image_traces[0], vit_model.shapes)
+    k = _first(vit_model, 11)
+    evidence = operator_evidence(vit_model, committed, k, 20)
+    opened = evidence.inputs[0]
+    assert len(opened.tiles) == 3 and len(opened.siblings) < 3 * len(opened.tiles[0][2].siblings)
+    cases = {"missing": opened.siblings[:-1], "extra": opened.siblings + (b"\x01" * 32,),
+             "changed": (b"\x02" * 32,) + opened.siblings[1:]}
+    for name, siblings in cases.items():
+        forged = replace(evidence, inputs=(replace(opened, siblings=siblings),))
+        error = _revert(operators.functions.check(context(vit_model, committed), *forged.abi_args()))
+        assert isinstance(error, r.GraphInvalidEvidence) and error.error_args == ("tile",), name
+    backwards = replace(evidence, inputs=(replace(opened, tiles=opened.tiles[::-1]),))
+    error = _revert(operators.functions.check(context(vit_model, committed), *backwards.abi_args()))
+    assert isinstance(error, r.GraphInvalidEvidence) and error.error_args == ("tile",)

@@ -20,7 +20,7 @@ from vcp_toolkit.commit.graph_commitments import (GraphModelCommitment, GraphTra
                                                   graph_metadata_digest, graph_output_commitment)
 from vcp_toolkit.commit.graph_encoding import Shape, tensor_payload, tile_of_element, tile_payload, tiles_of
 from vcp_toolkit.commit.graph_receptive import receptive_tiles
-from vcp_toolkit.commit.merkle import MerkleProof, MerkleTree, proof_depth, root_from_proof
+from vcp_toolkit.commit.merkle import MerkleProof, MerkleTree, proof_depth, root_from_multiproof, root_from_proof
 from vcp_toolkit.model.graph import Add, AvgPool, Clamp, Conv2D, Dense, Flatten, GlobalAvgPool, IntGraph, IntNode, MaxPool
 
 VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "graph.json").read_text())
@@ -182,11 +182,12 @@ def read_opening(data: bytes) -> dict:
     indices = [int.from_bytes(take(4), "big") for _ in range(int.from_bytes(take(2), "big"))]
     depth = take(1)[0]
     values = take(int.from_bytes(take(4), "big"))
-    proofs = [[take(32) for _ in range(depth)] for _ in indices]
-    if pos != len(data):
-        raise ValueError(f"{len(data) - pos} bytes after the opening")
+    rest = len(data) - pos
+    if rest % 32:
+        raise ValueError(f"{rest} bytes after the values: not whole sibling hashes")
+    siblings = tuple(take(32) for _ in range(rest // 32))
     return {"dims": dims, "root": root, "trace_proof": trace_proof, "indices": indices, "values": values,
-            "proofs": proofs}
+            "depth": depth, "siblings": siblings}
 
 
 def tensor_index(dims: list[int], root: bytes) -> int:
@@ -205,13 +206,12 @@ def test_packed_openings_verify_against_the_roots():
             tiles = [o["values"][k * size:(k + 1) * size] for k in range(len(o["indices"]))]
             assert b"".join(tiles) == o["values"]
             want = VECTORS["trace"]["tensors"][node]["tiles"]
-            for index, tile, proof in zip(o["indices"], tiles, o["proofs"]):
-                leaf = leaf_hash(tile_payload(node, index, tile))
-                assert hx(leaf) == want[index]["leaf"]
-                if proof:  # depth 0 only when every tile is opened in order
-                    assert root_from_proof(leaf, MerkleProof(index, tuple(proof))) == o["root"]
-                else:
-                    assert o["indices"] == list(range(len(want)))
+            leaves = [(index, leaf_hash(tile_payload(node, index, tile))) for index, tile in zip(o["indices"], tiles)]
+            assert [hx(leaf) for index, leaf in leaves] == [want[index]["leaf"] for index, _ in leaves]
+            if o["depth"]:  # the tiles' multiproof
+                assert root_from_multiproof(leaves, o["siblings"], o["depth"]) == o["root"]
+            else:  # depth 0 only when every tile is opened in order, with no siblings
+                assert o["indices"] == list(range(len(want))) and not o["siblings"]
 
 
 @pytest.mark.parametrize("cut", [1, 12, 45, -1])

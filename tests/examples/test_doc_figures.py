@@ -78,10 +78,15 @@ TRUST = "signed, one per tx", "signed, batched (N=1024)", "optimistic, no disput
 DEMO = "gas: deploy registry / register model", "gas: submit attestation (floor, ratio)"
 EZKL_ROWS = {"64→16→10": (64, 16, 10), "64→64→64→10": (64, 64, 64, 10), "784→128→10": (784, 128, 10)}
 
-GRAPH_MODELS = {"lenet": "LeNet-5", "rescnn": "residual CNN"}
+GRAPH_MODELS = {"lenet": "LeNet-5", "rescnn": "residual CNN", "vit": "ViT"}
 GRAPH_ROWS = {"lenet": {"conv": "conv", "maxpool": "max pool", "flatten": "flatten", "dense": "dense"},
               "rescnn": {"conv": "conv", "add": "add", "gap": "global average pool", "flatten": "flatten",
-                         "dense": "dense"}}
+                         "dense": "dense"},
+              "vit": {"conv": "patch conv", "flatten": "reshape", "transpose": "transpose",
+                      "prepend": "prepend class token", "const": "positional constant", "add": "residual add",
+                      "layernorm": "LayerNorm", "token_dense": "token-wise dense",
+                      "matmul": "MatMul (scores, weighted sum)", "softmax": "Softmax", "gelu": "GELU",
+                      "take": "take class token", "dense": "classifier dense"}}
 GRAPH_CELLS = {1: "gas", 2: "calldata_bytes", 3: "tiles"}
 
 FIGURES = [
@@ -92,11 +97,18 @@ FIGURES = [
     Figure(OPTIMISTIC, rf"LeNet-5 \({NUMBER} trace bytes\)", "graph reveal: lenet bytes"),
     Figure(OPTIMISTIC, rf"and {NUMBER}\s+for the residual CNN", "graph reveal: rescnn gas"),
     Figure(OPTIMISTIC, rf"residual CNN \({NUMBER} bytes\)", "graph reveal: rescnn bytes"),
+    Figure(OPTIMISTIC, rf"Revealing a whole ViT trace on-chain costs\s+{NUMBER} gas", "graph reveal: vit gas"),
+    Figure(OPTIMISTIC, rf"gas \({NUMBER} trace bytes in 54 tensors\)", "graph reveal: vit bytes"),
+    Figure(OPTIMISTIC, rf"within its `revealGasBound` of {NUMBER}", "graph reveal: vit bound"),
     # README: the benchmark (targets, settings, the trust-model table, the anchors beside this run's EZKL)
     *(Figure(README, row(name, 1), f"target: {name}") for name in GAS_TARGETS[:-1]),
     Figure(README, row(GAS_TARGETS[-1] + " (worst case)", 1), f"target: {GAS_TARGETS[-1]}"),
     Figure(README, row("CNN fraud proof, costliest operator, gas (fresh accounts)", 1), "graph dispute: rescnn conv gas"),
     Figure(README, rf"LeNet-5's costliest is {NUMBER}", "graph dispute: lenet conv gas"),
+    Figure(README, row("ViT fraud proof, costliest operator, gas (fresh accounts)", 1),
+           "graph dispute: vit token_dense gas"),
+    Figure(README, rf"slashed in one transaction of at most\s+{NUMBER} gas", "graph dispute: vit token_dense gas"),
+    Figure("SECURITY.md", rf"the costliest ViT proof is {NUMBER} gas", "graph dispute: vit token_dense gas"),
     Figure("docs/models.md", row("LeNet-5, 75% of the channels", 1), "narrowed lenet 0.75: params"),
     Figure("docs/models.md", rf"optimistic fraud proofs cost at most {NUMBER} gas", "graph dispute: lenet conv gas"),
     Figure(README, r"medians of (\d+)\s+runs", "bench: repeats"),
@@ -195,13 +207,14 @@ def _narrowed_figures() -> dict[str, Measured]:
 
 def _graph_figures() -> dict[str, Measured]:
     with open_chain("embedded") as chain:
-        run = graph_dispute_gas(chain)
+        run = graph_dispute_gas(chain, tuple(GRAPH_MODELS))
     out = {}
     for name, model in run["models"].items():
         for kind, worst in worst_by_kind(model["disputes"]).items():
             out.update({f"graph dispute: {name} {kind} {key}": Measured(worst[key]) for key in GRAPH_CELLS.values()})
         out[f"graph reveal: {name} gas"] = Measured(model["reveal"]["gas"])
         out[f"graph reveal: {name} bytes"] = Measured(model["reveal"]["trace_bytes"])
+        out[f"graph reveal: {name} bound"] = Measured(model["reveal"]["bound"])
     return out
 
 

@@ -16,10 +16,21 @@ def _inference_table(rows: list[dict[str, Any]]) -> str:
     from vcp_toolkit.bench.report import html_table
 
     return html_table(["model", "batch", "fixed point (exact)", "onnxruntime float", "ratio", "images/s",
-                       "batch = one by one"],
+                       "batch = one by one", "one image: fixed / float", "prove per image (ratio to float)"],
                       [[r["model"], r["batch"], _ms(r["fixed_point_s"]), _ms(r["onnxruntime_s"]), f"{r['ratio']:.2f}x",
-                        human(r["fixed_point_images_per_s"]), "yes" if r["batch_exact"] else "NO"] for r in rows],
+                        human(r["fixed_point_images_per_s"]), "yes" if r["batch_exact"] else "NO",
+                        _single(r), _prove(r)] for r in rows],
                       full=False)
+
+
+def _single(r: dict[str, Any]) -> str:
+    if "single_ratio" not in r:
+        return ""
+    return f"{_ms(r['single_fixed_point_s'])} / {_ms(r['single_onnxruntime_s'])} ({r['single_ratio']:.1f}x)"
+
+
+def _prove(r: dict[str, Any]) -> str:
+    return f"{_ms(r['prove_per_image_s'])} ({r['prove_ratio']:.1f}x)" if "prove_ratio" in r else ""
 
 
 def _attempt_cells(model: str, a: dict[str, Any]) -> list[Any]:

@@ -36,6 +36,14 @@ def _one_core_session(name: str):
     return ort.InferenceSession(str(onnx_path(name)), options, providers=["CPUExecutionProvider"])
 
 
+def _prover(graph):
+    from vcp_toolkit.attest.eip712 import Domain
+    from vcp_toolkit.attest.keys import SigningKey
+    from vcp_toolkit.prover import GraphProver
+
+    return GraphProver(graph, SigningKey.generate(), Domain(chain_id=1, verifying_contract="0x" + "11" * 20))
+
+
 def inference_row(name: str, repeats: int) -> dict[str, Any]:
     """Medians over ``repeats`` of one batch of held-out images, both engines limited to one core
     (onnxruntime by its session options, numpy's BLAS by threadpoolctl), in one run."""
@@ -50,10 +58,17 @@ def inference_row(name: str, repeats: int) -> dict[str, Any]:
         batch_out = graph.run(codes).output
         fixed = measure(lambda: graph.run(codes), repeats, 1)
         onnx_t = measure(lambda: session.run(None, {feed: images}), repeats, 1)
+        one_fixed = measure(lambda: graph.run(codes[:1]), repeats, 1)
+        one_onnx = measure(lambda: session.run(None, {feed: images[:1]}), repeats, 1)
+        prove = measure(lambda: _prover(graph).prove_batch(codes), max(1, repeats // 4), 0)
     one_by_one = np.concatenate([graph.run(codes[i:i + 1]).output for i in range(0, BATCH, 32)])
     return {"model": name, "batch": BATCH, "repeats": repeats, "fixed_point_s": fixed.median_s,
             "onnxruntime_s": onnx_t.median_s, "ratio": fixed.median_s / onnx_t.median_s,
             "fixed_point_images_per_s": BATCH / fixed.median_s,
+            "single_fixed_point_s": one_fixed.median_s, "single_onnxruntime_s": one_onnx.median_s,
+            "single_ratio": one_fixed.median_s / one_onnx.median_s,
+            # proving: inference, every tensor's tiles and roots, the records root and one signature
+            "prove_per_image_s": prove.median_s / BATCH, "prove_ratio": prove.median_s / onnx_t.median_s,
             # the batch gives the same integers as the images alone (a spot check of every 32nd)
             "batch_exact": bool(np.array_equal(batch_out[::32], one_by_one))}
 

@@ -48,9 +48,9 @@ class BenchConfig:
     prices: Prices = field(default_factory=Prices)
     hardfork: str | None = None  # the schedule of every chain's rows; None: the newest each chain runs
     schedules: tuple[str, ...] = ("shanghai", "prague", "osaka")  # the same transactions on each, side by side
-    cnn_disputes: tuple[str, ...] = ()  # built-in CNNs whose per-operator fraud proofs are measured
-    cnn_inference: tuple[str, ...] = ()  # built-in CNNs timed against onnxruntime (batch 256, one core)
-    cnn_zk: tuple[str, ...] = ()  # built-in CNNs proven with EZKL (minutes and GBs: full run only)
+    cnn_disputes: tuple[str, ...] = ()  # built-in graphs (CNNs, vit) whose per-operator fraud proofs are measured
+    cnn_inference: tuple[str, ...] = ()  # built-in graphs timed against onnxruntime (batch 256, one core)
+    cnn_zk: tuple[str, ...] = ()  # built-in graphs proven with EZKL (minutes and GBs: full run only)
 
     def hardforks(self) -> dict[str, str]:
         """The schedule each chain of the run measures on (refuses one a chain cannot run)."""
@@ -60,12 +60,13 @@ class BenchConfig:
 QUICK = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (784, 128, 10)), batch_sizes=(1, 16, 256, 1024),
                     chains=("embedded", "anvil"), dispute_widths=(16, 64, 256, 1024), repeats=5, warmup=1,
                     throughput_singles=200, throughput_batches=5, zk_models=((64, 16, 10),), zk_repeats=1,
-                    cnn_inference=("lenet",), cnn_disputes=("lenet",))
+                    cnn_inference=("lenet", "vit"), cnn_disputes=("lenet", "vit"))
 FULL = BenchConfig(models=((64, 16, 10), DEMO_WIDTHS, (64, 64, 64, 10), (784, 128, 10), (784, 1024, 256, 10)),
                    batch_sizes=(1, 4, 16, 64, 256, 1024, 4096), chains=("embedded", "anvil", "ganache"),
                    dispute_widths=(16, 64, 256, 1024, 4096), repeats=11, warmup=2, throughput_singles=500,
                    throughput_batches=10, zk_models=((64, 16, 10), (64, 64, 64, 10), (784, 128, 10)), zk_repeats=2,
-                   cnn_disputes=("lenet", "rescnn"), cnn_inference=("lenet", "rescnn"), cnn_zk=("lenet",))
+                   cnn_disputes=("lenet", "rescnn", "vit"), cnn_inference=("lenet", "rescnn", "vit"),
+                   cnn_zk=("lenet", "vit"))
 
 
 def model_for(widths: tuple[int, ...]) -> QuantizedModel:

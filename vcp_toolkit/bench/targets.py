@@ -54,15 +54,29 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         _target("Anvil: batched inferences landed per second",
                 _worst([r["batched_inferences_per_s"] for r in anvil], min), 10_000, "higher"),
         _target("dispute gas / EZKL verify gas for the same model size", _worst(ratios, max), 1.0, "lower"),
-        _target("CNN fraud proof, costliest operator, gas (fresh accounts)", _worst(_cnn_proof_gas(result), max),
-                200_000, "lower"),
+        _target("CNN fraud proof, costliest operator, gas (fresh accounts)",
+                _worst(_graph_proof_gas(result, transformers=False), max), 200_000, "lower"),
         _target("CNN fixed point / onnxruntime float, batch 256, one core",
-                _worst([r["ratio"] for r in (result.get("cnn") or {}).get("inference", [])], max), 3.0, "lower"),
+                _worst(_inference_ratios(result, transformers=False), max), 3.0, "lower"),
+        _target("ViT fraud proof, costliest operator, gas (fresh accounts)",
+                _worst(_graph_proof_gas(result, transformers=True), max), 300_000, "lower"),
+        _target("ViT fixed point / onnxruntime float, batch 256, one core",
+                _worst(_inference_ratios(result, transformers=True), max), 5.0, "lower"),
         _target("vcp estimate against this run: worst relative error (gas, zk predictions)",
                 _worst([abs(x["error"]) for x in (result.get("estimates") or {}).get("lines", [])], max), 0.10, "lower"),
     ]
 
 
-def _cnn_proof_gas(result: dict[str, Any]) -> list[float]:
+def _graph_proof_gas(result: dict[str, Any], transformers: bool) -> list[float]:
+    from vcp_toolkit.model.builtin.graphs import TRANSFORMERS
+
     models = (result.get("cnn_disputes") or {}).get("models", {})
-    return [row["gas"] for model in models.values() for row in model["disputes"]]
+    return [row["gas"] for name, model in models.items() if (name in TRANSFORMERS) == transformers
+            for row in model["disputes"]]
+
+
+def _inference_ratios(result: dict[str, Any], transformers: bool) -> list[float]:
+    from vcp_toolkit.model.builtin.graphs import TRANSFORMERS
+
+    return [r["ratio"] for r in (result.get("cnn") or {}).get("inference", [])
+            if (r["model"] in TRANSFORMERS) == transformers]

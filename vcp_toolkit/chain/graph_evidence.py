@@ -35,13 +35,13 @@ EVIDENCE_TYPE = "(uint8,uint32,bytes,bytes32[],bytes,bytes32[],bytes[],bytes,byt
 
 def packed_opening(t: TensorOpening) -> bytes:
     """A tensor opening as IGraphOperators packs it: shape, tile root, trace proof, tile indices,
-    then the tiles' bytes and their proofs. With every tile opened in order there are no tile
-    proofs (depth 0): the contract recomputes the tile root, which is cheaper."""
+    then the tiles' bytes and their multiproof (tiles side by side share their path). With every
+    tile opened in order there is no proof (depth 0): the contract recomputes the tile root."""
     indices = [index for index, _, _ in t.tiles]
     complete = indices == list(range(t.shape.tile_count))
     depth = 0 if complete else len(t.tiles[0][2].siblings) if t.tiles else 0
     values = b"".join(v for _, v, _ in t.tiles)
-    proofs = b"" if complete else b"".join(s for _, _, proof in t.tiles for s in proof.siblings)
+    proofs = b"" if complete else b"".join(t.siblings)
     trace = t.trace_proof.siblings
     return (t.shape.packed() + t.root + u(len(trace), 1) + b"".join(trace) + u(len(indices), 2)
             + b"".join(u(i, 4) for i in indices) + u(depth, 1) + u(len(values), 4) + values + proofs)

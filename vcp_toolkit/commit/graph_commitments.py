@@ -13,7 +13,7 @@ from vcp_toolkit.commit.commitments import input_commitment, output_commitment
 from vcp_toolkit.commit.encoding import canonical_json, keccak256, leaf_hash
 from vcp_toolkit.commit.graph_encoding import (NodeFields, Shape, channel_payload, graph_header_payload, node_payload,
                                                op_code, tensor_payload, tile_of_element, tile_payload, tiles_of)
-from vcp_toolkit.commit.merkle import MerkleProof, MerkleTree
+from vcp_toolkit.commit.merkle import MerkleProof, MerkleTree, multiproof
 from vcp_toolkit.commit.transformer_leaves import committed_op, transformer_fields, transformer_rows
 from vcp_toolkit.errors import InvalidInput
 from vcp_toolkit.model.graph import INPUT, IntGraph
@@ -139,6 +139,7 @@ class TensorOpening:
     root: bytes
     trace_proof: MerkleProof
     tiles: tuple[tuple[int, bytes, MerkleProof], ...]  # (tile index, tile bytes, proof in the tensor tree)
+    siblings: tuple[bytes, ...] = ()  # the tiles' multiproof in the tensor tree (merkle.multiproof)
 
 
 @dataclass(frozen=True, eq=False)
@@ -173,7 +174,8 @@ class GraphTraceCommitment:
     def open(self, node: int, tiles: list[int]) -> TensorOpening:
         tree = self.tile_trees[node]
         opened = tuple((i, self.tile_bytes[node][i], tree.proof(i)) for i in sorted(set(tiles)))
-        return TensorOpening(node, self.shapes[node], tree.root, self.tree.proof(node), opened)
+        siblings = multiproof(tree, [i for i, _, _ in opened]) if opened else ()
+        return TensorOpening(node, self.shapes[node], tree.root, self.tree.proof(node), opened, siblings)
 
     def open_element(self, node: int, element: int) -> TensorOpening:
         return self.open(node, [tile_of_element(self.shapes[node], element)[0]])

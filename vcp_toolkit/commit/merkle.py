@@ -75,6 +75,46 @@ def proof_depth(leaf_count: int) -> int:
     return (leaf_count - 1).bit_length()
 
 
+def multiproof(tree: MerkleTree, indices: list[int]) -> tuple[bytes, ...]:
+    """The siblings that prove the leaves ``indices`` together: level by level from the leaves up,
+    left to right, each node's sibling unless that sibling is itself known (opened, or computed
+    from opened leaves). One leaf gives its ordinary proof; leaves side by side share their path."""
+    nodes = sorted(set(indices))
+    if not nodes or not all(0 <= i < tree.leaf_count for i in nodes):
+        raise InvalidInput(f"leaves {indices} outside 0..{tree.leaf_count - 1}")
+    siblings = []
+    for level in tree.levels[:-1]:
+        known = set(nodes)
+        siblings += [level[i ^ 1] for i in nodes if i ^ 1 not in known]
+        nodes = sorted({i >> 1 for i in nodes})
+    return tuple(siblings)
+
+
+def root_from_multiproof(leaves: list[tuple[int, bytes]], siblings: tuple[bytes, ...], depth: int) -> bytes | None:
+    """The root ``multiproof`` siblings lead to from (index, hash) ``leaves`` in a tree of ``depth``
+    levels; None unless the indices strictly increase, fit the tree, and every sibling is used."""
+    nodes = list(leaves)
+    if not nodes or any(b[0] <= a[0] for a, b in zip(nodes, nodes[1:])) or nodes[-1][0] >= 1 << depth:
+        return None
+    used = 0
+    for _ in range(depth):
+        parents, j = [], 0
+        while j < len(nodes):
+            i, h = nodes[j]
+            if i % 2 == 0 and j + 1 < len(nodes) and nodes[j + 1][0] == i + 1:
+                parents.append((i >> 1, node_hash(h, nodes[j + 1][1])))
+                j += 2
+                continue
+            if used == len(siblings):
+                return None
+            s = siblings[used]
+            used += 1
+            parents.append((i >> 1, node_hash(s, h) if i & 1 else node_hash(h, s)))
+            j += 1
+        nodes = parents
+    return nodes[0][1] if used == len(siblings) and len(nodes) == 1 else None
+
+
 def verify_proof(root: bytes, leaf: bytes, proof: MerkleProof, leaf_count: int) -> bool:
     """Leaf ``proof.index`` of the tree of ``leaf_count`` leaves with this root is ``leaf``."""
     if leaf_count < 1 or not 0 <= proof.index < leaf_count or len(proof.siblings) != proof_depth(leaf_count):
