@@ -146,9 +146,7 @@ class Context:
 
     @cached_property
     def model(self):
-        from vcp_toolkit.cli.graphs import supported
-
-        from vcp_toolkit.cli.graphs import GRAPH_COMMANDS
+        from vcp_toolkit.cli.graphs import GRAPH_COMMANDS, supported
 
         spec, command = getattr(self.args, "model", None), getattr(self.args, "command", None)
         return supported(load_model(spec, getattr(self.args, "calibration", None), command in GRAPH_COMMANDS),
